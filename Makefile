@@ -1,0 +1,38 @@
+# Every target bootstraps .venv itself: on a fresh machine with Python >= 3.11 and make, `make run` and
+# `make test` need no other step.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint codegen bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## run: validate the bundled examples and print the report (exit status 1 is expected: some are invalid)
+run: install
+	$(BIN)/caliper-schema validate examples/ || test $$? -eq 1
+
+## test: the whole suite, lint and type check included
+test: install lint
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+codegen: install
+	$(BIN)/python -m codegen
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -1,0 +1,220 @@
+"""Step 4, checking: each unit against its schema, every error explained.
+
+jsonschema (Draft 2020-12, format checking on) is the authority. jsonschema-rs, compiled once per schema
+over the same files, is asked first: a unit it accepts needs nothing more, so valid payloads never pay for
+the slow path. Each jsonschema error becomes an :class:`~caliper_schema.reporting.Issue` through one
+small function per keyword, dispatched from ``EXPLAIN`` in the manner of jsonschema's own keyword table.
+
+Two schema annotations of this project shape the issue: ``x-rule`` names the rule an error breaks
+(``caliper.event-id`` rather than ``schema.pattern``) and ``x-hint`` says how to fix it.
+
+>>> from caliper_schema.dispatching import Unit
+>>> from caliper_schema.registry import ENVELOPE_SHELL
+>>> [issue.pointer for issue in check(Unit("", {"sensor": "s"}, ENVELOPE_SHELL, "envelope"))]
+['/sendTime', '/dataVersion', '/data']
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import jsonschema_rs
+from jsonschema import Draft202012Validator, ValidationError
+
+from caliper_schema import hints
+from caliper_schema.dispatching import Unit, json_type
+from caliper_schema.locating import escape
+from caliper_schema.locating import pointer as join
+from caliper_schema.registry import load
+from caliper_schema.reporting import Issue
+
+FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
+_NEEDED_FORMATS = {"date-time", "iri", "email"}
+if not set(FORMAT_CHECKER.checkers) >= _NEEDED_FORMATS:  # pragma: no cover - an install problem
+    raise ImportError(
+        f"jsonschema cannot check the formats {sorted(_NEEDED_FORMATS - set(FORMAT_CHECKER.checkers))}:"
+        " install jsonschema with its 'format-nongpl' extra"
+    )
+
+_FORMAT_NAMES = {"date-time": "RFC 3339 date-time", "iri": "absolute IRI", "email": "email address"}
+_ARTICLE = {
+    "object": "an object",
+    "array": "an array",
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "a boolean",
+    "null": "null",
+}
+
+
+@functools.cache
+def _authority(schema: str) -> Draft202012Validator:
+    return Draft202012Validator({"$ref": schema}, registry=load().registry, format_checker=FORMAT_CHECKER)
+
+
+@functools.cache
+def _fast(schema: str) -> jsonschema_rs.Validator:
+    wrapper = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": schema}
+    return jsonschema_rs.validator_for(wrapper, registry=load().fast_registry, validate_formats=True)
+
+
+def check(unit: Unit) -> list[Issue]:
+    """Every schema issue of one unit (none when it is valid)."""
+    if _fast(unit.schema).is_valid(unit.value):
+        return []
+    issues: list[Issue] = []
+    for error in _authority(unit.schema).iter_errors(unit.value):
+        issues.extend(explain(error, unit.pointer))
+    return list(dict.fromkeys(issues))  # several errors can explain to the same issue (required, cascades)
+
+
+# --- explaining errors -------------------------------------------------------------------------------
+
+Explainer = Callable[[ValidationError, str], Iterator[Issue]]
+
+
+def _where(error: ValidationError, base: str) -> str:
+    return base + "".join(f"/{escape(str(part))}" for part in error.absolute_path)
+
+
+_RULE_NAMES = {"unevaluatedProperties": "unknown-property", "additionalProperties": "unknown-property"}
+
+
+def rule_of(error: ValidationError) -> str:
+    """The rule an error breaks: the schema's ``x-rule``, else ``schema.<keyword>`` in kebab case."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    keyword = str(error.validator)
+    name = _RULE_NAMES.get(keyword) or re.sub(r"(?<!^)([A-Z])", r"-\1", keyword).lower()
+    return str(schema.get("x-rule") or f"schema.{name}")
+
+
+def _issue(
+    error: ValidationError, base: str, message: str, *, where: str | None = None, hint: str | None = None
+) -> Issue:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    rule = rule_of(error)
+    hint = hints.placeholder(error.instance) or hint or schema.get("x-hint")
+    return Issue(_where(error, base) if where is None else where, rule, "error", message, hint=hint)
+
+
+def _value(error: ValidationError) -> Any:
+    """The failing keyword's value in the schema (typed loosely by jsonschema)."""
+    return error.validator_value
+
+
+def _type_names(error: ValidationError) -> list[str]:
+    names = _value(error)
+    return [names] if isinstance(names, str) else list(names)
+
+
+def _must_be(error: ValidationError, base: str, names: Iterable[str]) -> Issue:
+    wanted = " or ".join(_ARTICLE.get(name, name) for name in names)
+    return _issue(error, base, f"must be {wanted}, not {_ARTICLE[json_type(error.instance)]}")
+
+
+def _type(error: ValidationError, base: str) -> Iterator[Issue]:
+    yield _must_be(error, base, _type_names(error))
+
+
+def _required(error: ValidationError, base: str) -> Iterator[Issue]:
+    here = _where(error, base)
+    for name in _value(error):
+        if isinstance(error.instance, dict) and name not in error.instance:
+            yield _issue(error, base, f"missing required property {name!r}", where=join(here, name))
+
+
+def _const(error: ValidationError, base: str) -> Iterator[Issue]:
+    yield _issue(error, base, f"must be {_value(error)!r}")
+
+
+def _enum(error: ValidationError, base: str) -> Iterator[Issue]:
+    allowed = list(_value(error))
+    hint = hints.nearest(error.instance, allowed) or hints.listing(allowed)
+    yield _issue(error, base, f"{error.instance!r} is not an allowed value", hint=hint)
+
+
+def _format(error: ValidationError, base: str) -> Iterator[Issue]:
+    name = _FORMAT_NAMES.get(_value(error), _value(error))
+    yield _issue(error, base, f"{error.instance!r} is not a valid {name}")
+
+
+def _pattern(error: ValidationError, base: str) -> Iterator[Issue]:
+    title = error.schema.get("title") if isinstance(error.schema, dict) else None
+    what = f"a valid {title}" if title else f"a match for {_value(error)!r}"
+    yield _issue(error, base, f"{error.instance!r} is not {what}")
+
+
+def _unknown_properties(error: ValidationError, base: str) -> Iterator[Issue]:
+    if not isinstance(error.instance, dict) or not isinstance(error.schema, dict):
+        return
+    known = load().known_properties(error.schema)
+    here = _where(error, base)
+    for name in error.instance:
+        if name not in known:  # a known name is only "unevaluated" because a sibling failed: not news
+            hint = hints.nearest(name, sorted(known)) or "custom data belongs in extensions"
+            yield _issue(error, base, f"unknown property {name!r}", where=join(here, name), hint=hint)
+
+
+def _min_items(error: ValidationError, base: str) -> Iterator[Issue]:
+    count = _value(error)
+    yield _issue(error, base, f"must have at least {count} item{'' if count == 1 else 's'}")
+
+
+def _min_length(error: ValidationError, base: str) -> Iterator[Issue]:
+    yield _issue(error, base, "must not be empty" if _value(error) == 1 else error.message)
+
+
+def _branches(error: ValidationError, base: str) -> Iterator[Issue]:
+    """``anyOf``/``oneOf``: explain the one branch of the right JSON type, when there is exactly one.
+
+    A slot that takes "an IRI string or an entity object" fails both branches for a bad object; the
+    string branch's complaint that it is not a string is noise, the object branch's errors are the news.
+    """
+    by_branch: dict[Any, list[ValidationError]] = defaultdict(list)
+    for sub in error.context or []:
+        by_branch[sub.relative_schema_path[0]].append(sub)
+    plausible = [
+        subs
+        for subs in by_branch.values()
+        if not any(sub.validator == "type" and not sub.relative_path for sub in subs)
+    ]
+    if len(plausible) == 1:
+        for sub in plausible[0]:
+            yield from explain(sub, base)
+        return
+    if not plausible and by_branch:
+        types = {name for subs in by_branch.values() for sub in subs if sub.validator == "type"
+                 for name in _type_names(sub)}  # fmt: skip
+        yield _must_be(error, base, sorted(types))
+        return
+    yield _issue(error, base, error.message)
+
+
+def _generic(error: ValidationError, base: str) -> Iterator[Issue]:
+    yield _issue(error, base, error.message)
+
+
+EXPLAIN: dict[str, Explainer] = {
+    "type": _type,
+    "required": _required,
+    "const": _const,
+    "enum": _enum,
+    "format": _format,
+    "pattern": _pattern,
+    "unevaluatedProperties": _unknown_properties,
+    "additionalProperties": _unknown_properties,
+    "minItems": _min_items,
+    "minLength": _min_length,
+    "anyOf": _branches,
+    "oneOf": _branches,
+}
+
+
+def explain(error: ValidationError, base: str = "") -> Iterator[Issue]:
+    """The issues one jsonschema error stands for, with pointers prefixed by ``base``."""
+    return EXPLAIN.get(str(error.validator), _generic)(error, base)

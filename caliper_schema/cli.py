@@ -1,0 +1,141 @@
+"""The ``caliper-schema`` command: a thin layer over the library.
+
+Exit status: 0 when every document is valid, 1 when any is invalid, 2 on a usage or I/O error.
+
+    caliper-schema validate [--strict] [--format text|json|github] PATH... | -
+    caliper-schema schema NAME | --list
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from caliper_schema import hints
+from caliper_schema.output import REPORTERS
+from caliper_schema.registry import BASE_URI, load
+from caliper_schema.reporting import Issue, Report
+from caliper_schema.validation import JSON_LINES_SUFFIXES, validate
+
+SUFFIXES = (".json", *JSON_LINES_SUFFIXES)
+OK, INVALID, USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from caliper_schema import __version__
+
+    parser = _Parser(
+        prog="caliper-schema", description="Offline checks for IMS Caliper 1.2 and Timeback events."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = commands.add_parser("validate", help="validate JSON and JSON Lines payloads")
+    check.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="files, directories (searched for *.json, *.jsonl), globs, or - for stdin",
+    )
+    check.add_argument("--strict", action="store_true", help="certification grade: warnings are errors")
+    check.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format")
+    check.add_argument("--jsonl", action="store_true", help="read standard input as JSON Lines")
+
+    show = commands.add_parser("schema", help="print a bundled JSON Schema")
+    show.add_argument("name", nargs="?", help="a path (timeback/activity-event), title or document type")
+    show.add_argument("--list", action="store_true", help="list the bundled schemas")
+    return parser
+
+
+def _expand(argument: str) -> Iterator[Path]:
+    path = Path(argument)
+    if path.is_dir():
+        for candidate in sorted(path.rglob("*")):
+            hidden = any(part.startswith(".") for part in candidate.relative_to(path).parts)
+            if candidate.suffix.lower() in SUFFIXES and candidate.is_file() and not hidden:
+                yield candidate
+    elif not path.exists() and glob.has_magic(argument):
+        matches = sorted(glob.glob(argument, recursive=True))  # noqa: PTH207 - Path.glob takes no absolute pattern
+        if not matches:
+            raise FileNotFoundError(f"no file matches {argument!r}")
+        yield from (Path(match) for match in matches if Path(match).is_file())
+    else:
+        yield path
+
+
+def _io_report(reason: str) -> Report:
+    return Report.from_issues([Issue("", "io.unreadable", "error", reason)])
+
+
+def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    reporter = REPORTERS[args.format](stdout)
+    status = OK
+    for argument in args.paths:
+        if argument == "-":
+            report = validate(sys.stdin.buffer.read(), strict=args.strict, lines=args.jsonl)
+            reporter.file("<stdin>", report)
+            status = max(status, OK if report.ok else INVALID)
+            continue
+        try:
+            paths = list(_expand(argument))
+        except OSError as error:
+            stderr.write(f"caliper-schema: {error}\n")
+            reporter.file(argument, _io_report(str(error)))
+            status = USAGE
+            continue
+        for path in paths:
+            try:
+                data = path.read_bytes()
+            except OSError as error:
+                reason = f"cannot read {str(path)!r}: {error.strerror or error}"
+                stderr.write(f"caliper-schema: {reason}\n")
+                reporter.file(str(path), _io_report(reason))
+                status = USAGE
+                continue
+            report = validate(data, strict=args.strict, lines=path.suffix.lower() in JSON_LINES_SUFFIXES)
+            reporter.file(str(path), report)
+            if status != USAGE and not report.ok:
+                status = INVALID
+    reporter.finish()
+    return status
+
+
+def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    catalogue = load()
+    names = sorted(uri.removeprefix(BASE_URI).removesuffix(".json") for uri in catalogue.schemas)
+    if args.list or not args.name:
+        stdout.write("\n".join(names) + "\n")
+        return OK
+    uri = catalogue.find(args.name)
+    if uri is None:
+        hint = hints.nearest(args.name, names) or "list them with: caliper-schema schema --list"
+        stderr.write(f"caliper-schema: no bundled schema named {args.name!r}; {hint}\n")
+        return USAGE
+    stdout.write(json.dumps(catalogue.schemas[uri], indent=2, ensure_ascii=False) + "\n")
+    return OK
+
+
+def main(
+    argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """Run the command line; returns the exit status."""
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    args = _parser().parse_args(argv)
+    try:
+        return _validate(args, out, err) if args.command == "validate" else _schema(args, out, err)
+    except KeyboardInterrupt:
+        err.write("caliper-schema: interrupted\n")
+        return 130
+    except BrokenPipeError:  # `caliper-schema validate ... | head`
+        return OK

@@ -1,0 +1,201 @@
+"""Step 5, linting: the soft constraints the schemas carry as ``x-lint`` annotations.
+
+Some points of the sources are ambiguous: the Caliper DateTime form versus any RFC 3339 date-time, the
+SDK-only subject ``Other``, a sensor id that "SHOULD" be an IRI, properties the Timeback OpenAPI leaves
+open. Each is a hard constraint nowhere; the schema that owns the value says so in an ``x-lint`` entry, and
+this module reports it as a warning (an error under ``strict``). Expressing them as schema keywords would
+not do: a failing subschema drops its annotations, so one soft miss would cascade into hard
+"unevaluated property" errors.
+
+The walk follows the schema the way a validator does (``$ref``, ``allOf``, ``properties``, ``items``,
+``anyOf``/``oneOf`` by discriminator or JSON type, ``then``/``else``) but only to find which ``x-lint``
+entries apply where; it is compiled once per schema.
+
+>>> from caliper_schema.dispatching import dispatch
+>>> units, _ = dispatch({"type": "Event", "eventTime": "2024-01-01T10:00:00Z"})
+>>> [(issue.pointer, issue.rule) for issue in lint(units[0])]
+[('/eventTime', 'caliper.datetime-form')]
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+from jsonschema import Draft202012Validator
+
+from caliper_schema import hints
+from caliper_schema.dispatching import Unit, json_type
+from caliper_schema.locating import pointer as join
+from caliper_schema.registry import Catalogue, Schema, load
+from caliper_schema.reporting import Issue
+
+Lint = dict[str, Any]
+
+
+@dataclass(eq=False)
+class _Node:
+    """What one subschema says about the value it applies to, for linting purposes."""
+
+    lints: list[Lint] = field(default_factory=list)
+    parts: list[_Node] = field(default_factory=list)
+    """Subschemas that apply to the same value: ``$ref``, ``allOf``, ``then``, ``else``."""
+    properties: dict[str, _Node] = field(default_factory=dict)
+    items: _Node | None = None
+    by_type: dict[str, _Node] = field(default_factory=dict)
+    """A discriminated ``oneOf``: the branch for each ``type`` value."""
+    branches: list[tuple[frozenset[str] | None, _Node]] = field(default_factory=list)
+    """Other ``anyOf``/``oneOf`` branches, with the JSON types each accepts (``None``: any)."""
+
+    def known(self) -> set[str]:
+        """Every property name this node and its parts declare."""
+        names: set[str] = set()
+        seen: set[int] = set()
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            if id(node) not in seen:
+                seen.add(id(node))
+                names.update(node.properties)
+                stack.extend(node.parts)
+        return names
+
+
+class _Compiler:
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.memo: dict[int, _Node] = {}
+
+    def at(self, uri: str) -> _Node:
+        return self.compile(self.catalogue.resolve(uri), urldefrag(uri).url)
+
+    def compile(self, schema: Schema, base: str) -> _Node:
+        if id(schema) in self.memo:
+            return self.memo[id(schema)]
+        node = self.memo[id(schema)] = _Node(lints=list(schema.get("x-lint", [])))
+        if "$ref" in schema:
+            node.parts.append(self.at(urljoin(base, schema["$ref"])))
+        node.parts += [self.compile(sub, base) for sub in schema.get("allOf", [])]
+        node.parts += [self.compile(schema[key], base) for key in ("then", "else") if key in schema]
+        node.properties = {
+            name: self.compile(sub, base) for name, sub in schema.get("properties", {}).items()
+        }
+        if isinstance(schema.get("items"), dict):
+            node.items = self.compile(schema["items"], base)
+        mapping = schema.get("discriminator", {}).get("mapping")
+        for keyword in ("anyOf", "oneOf"):
+            if mapping and keyword == "oneOf":
+                node.by_type = {name: self.at(urljoin(base, ref)) for name, ref in mapping.items()}
+            else:
+                node.branches += [
+                    (self.json_types(sub, base), self.compile(sub, base)) for sub in schema.get(keyword, [])
+                ]
+        return node
+
+    def json_types(self, schema: Schema, base: str) -> frozenset[str] | None:
+        declared = schema.get("type")
+        if declared is None and "$ref" in schema:
+            target = urljoin(base, schema["$ref"])
+            return self.json_types(self.catalogue.resolve(target), urldefrag(target).url)
+        if declared is None:
+            return None
+        return frozenset([declared] if isinstance(declared, str) else declared)
+
+
+@functools.cache
+def _plan(schema: str) -> _Node:
+    return _Compiler(load()).at(schema)
+
+
+def _accepts(types: frozenset[str] | None, value: Any) -> bool:
+    kind = json_type(value)
+    return types is None or kind in types or (kind == "integer" and "number" in types)
+
+
+def _walk(value: Any, node: _Node, where: str) -> Iterator[Issue]:
+    for entry in node.lints:
+        yield from CHECKS[entry["check"]](entry, value, where, node)
+    for part in node.parts:
+        yield from _walk(value, part, where)
+    if isinstance(value, dict):
+        for name, child in node.properties.items():
+            if name in value:
+                yield from _walk(value[name], child, join(where, name))
+        if node.by_type and isinstance(value.get("type"), str) and value["type"] in node.by_type:
+            yield from _walk(value, node.by_type[value["type"]], where)
+    if isinstance(value, list) and node.items is not None:
+        for index, item in enumerate(value):
+            yield from _walk(item, node.items, join(where, index))
+    for types, branch in node.branches:
+        if _accepts(types, value):
+            yield from _walk(value, branch, where)
+
+
+def lint(unit: Unit) -> list[Issue]:
+    """The ``x-lint`` findings for one unit, as warnings."""
+    return list(dict.fromkeys(_walk(unit.value, _plan(unit.schema), unit.pointer)))
+
+
+# --- the checks an x-lint entry can name ---------------------------------------------------------------
+
+Check = Callable[[Lint, Any, str, _Node], Iterator[Issue]]
+
+
+def _warning(entry: Lint, where: str, message: str, hint: str | None = None) -> Issue:
+    return Issue(where, entry["rule"], "warning", message, hint=hint or entry.get("hint"))
+
+
+def _pattern(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
+    if isinstance(value, str) and not re.search(entry["pattern"], value):
+        yield _warning(entry, where, f"{value!r} {entry['message']}")
+
+
+def _format(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
+    if isinstance(value, str) and not Draft202012Validator.FORMAT_CHECKER.conforms(value, entry["format"]):
+        yield _warning(entry, where, f"{value!r} {entry['message']}", hints.placeholder(value))
+
+
+def _discouraged(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
+    if isinstance(value, str) and value in entry["values"]:
+        better = entry["values"][value]
+        yield _warning(entry, where, f"{value!r} {entry['message']}", f"use `{better}`" if better else None)
+
+
+def _present(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
+    yield _warning(entry, where, entry["message"])
+
+
+def _required(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
+    if isinstance(value, dict):
+        for name in entry["properties"]:
+            if name not in value:
+                yield _warning(entry, join(where, name), entry["message"])
+
+
+def _closed(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
+    if isinstance(value, dict):
+        known = node.known()
+        for name in value:
+            if name not in known:
+                hint = hints.nearest(name, sorted(known))
+                yield _warning(entry, join(where, name), f"{name!r} {entry['message']}", hint)
+
+
+def _decimal(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
+    if type(value) is int:  # a bool is an int too, but the schema's "number" type already rejects it
+        yield _warning(entry, where, f"{value!r} {entry['message']}", f"write it as {value}.0")
+
+
+CHECKS: dict[str, Check] = {
+    "pattern": _pattern,
+    "format": _format,
+    "discouraged": _discouraged,
+    "present": _present,
+    "required": _required,
+    "closed": _closed,
+    "decimal": _decimal,
+}

@@ -1,0 +1,192 @@
+"""Step 1, loading: the bundled schemas, read from the installed package, never from the network.
+
+Every schema file under ``caliper_schema/schemas`` (the repository's ``schemas/``) is registered under its
+``$id`` in one :class:`referencing.Registry` (what jsonschema resolves ``$ref`` with) and one
+``jsonschema_rs.Registry`` (the fast path). Loading refuses a schema whose ``$id`` does not match its
+place in the tree or whose ``$ref`` points outside the bundled set, so no validator ever tries to fetch.
+
+>>> catalogue = load()
+>>> catalogue.type_schema("ActivityEvent")
+'https://caliper-schema.invalid/schemas/timeback/activity-event.json'
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+import jsonschema_rs
+import referencing
+from referencing.jsonschema import DRAFT202012
+
+BASE_URI = "https://caliper-schema.invalid/schemas/"
+ENVELOPE = BASE_URI + "envelope.json"
+ENVELOPE_SHELL = ENVELOPE + "#/$defs/shell"
+CALIPER_CONTEXT = "http://purl.imsglobal.org/ctx/caliper/v1p2"
+
+Schema = dict[str, Any]
+
+
+class SchemaError(Exception):
+    """A bundled schema is broken: a wrong ``$id`` or a ``$ref`` outside the bundled set."""
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The bundled schemas and what is derived from them once per process."""
+
+    schemas: Mapping[str, Schema]
+    """Each schema by its ``$id``."""
+    registry: referencing.Registry[Any]
+    """What jsonschema resolves ``$ref`` against."""
+    types: Mapping[str, str]
+    """Each ``type`` value a document can carry, with the ``$id`` of the schema that checks it."""
+
+    def type_schema(self, type_: str) -> str | None:
+        """The ``$id`` of the schema for documents whose ``type`` is ``type_``, if there is one."""
+        return self.types.get(type_)
+
+    def resolve(self, uri: str) -> Schema:
+        """The (sub)schema at ``uri``, which may carry a JSON Pointer fragment."""
+        contents = self.registry.resolver().lookup(uri).contents
+        if not isinstance(contents, dict):
+            raise SchemaError(f"{uri} is not a schema object")
+        return contents
+
+    def is_event(self, uri: str) -> bool:
+        """True when the schema at ``uri`` describes an event (it has an ``action``)."""
+        return "action" in self.properties(uri)
+
+    def properties(self, uri: str) -> dict[str, Schema]:
+        """Every property the schema at ``uri`` declares, its ``allOf`` and ``$ref`` bases included."""
+        return dict(_collect_properties(self, uri))
+
+    def find(self, name: str) -> str | None:
+        """The ``$id`` of a schema named by path (``timeback/activity-event``), title or document type."""
+        wanted = name.removesuffix(".json")
+        for uri, schema in self.schemas.items():
+            path = uri.removeprefix(BASE_URI).removesuffix(".json")
+            if wanted in (path, path.rsplit("/", 1)[-1]) or wanted == schema.get("title"):
+                return uri
+        return self.types.get(name)
+
+    def known_properties(self, schema: Schema) -> frozenset[str]:
+        """The property names a closed (sub)schema of this catalogue declares, its bases included.
+
+        ``schema`` is the very object a validator reports an ``unevaluatedProperties`` or
+        ``additionalProperties`` failure in; the answer tells a real unknown key from a known one
+        that only went unevaluated because a sibling failed.
+        """
+        return self._closed.get(id(schema), frozenset())
+
+    @functools.cached_property
+    def _closed(self) -> dict[int, frozenset[str]]:
+        closed: dict[int, frozenset[str]] = {}
+        for uri, schema in self.schemas.items():
+            for where, node in _subschemas(schema):
+                if "unevaluatedProperties" in node or "additionalProperties" in node:
+                    closed[id(node)] = frozenset(self.properties(f"{uri}#{where}"))
+        return closed
+
+    @functools.cached_property
+    def fast_registry(self) -> jsonschema_rs.Registry:
+        """The same files for jsonschema-rs."""
+        return jsonschema_rs.Registry(list(self.schemas.items()))
+
+
+def _collect_properties(catalogue: Catalogue, uri: str) -> Iterator[tuple[str, Schema]]:
+    schema = catalogue.resolve(uri)
+    base = urldefrag(uri).url
+    for part in schema.get("allOf", []):
+        if "$ref" in part:
+            yield from _collect_properties(catalogue, urljoin(base, part["$ref"]))
+    if "$ref" in schema:
+        yield from _collect_properties(catalogue, urljoin(base, schema["$ref"]))
+    yield from schema.get("properties", {}).items()
+
+
+def _subschemas(schema: Schema) -> Iterator[tuple[str, Schema]]:
+    """Every object inside a schema document with its JSON Pointer (keys are not escaped: ours need none)."""
+    stack: list[tuple[str, Any]] = [("", schema)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, dict):
+            yield where, node
+            stack.extend((f"{where}/{key}", value) for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((f"{where}/{index}", value) for index, value in enumerate(node))
+
+
+def _schema_files() -> Iterator[tuple[str, Schema]]:
+    root = resources.files("caliper_schema") / "schemas"
+    stack = [(root, "")]
+    while stack:
+        folder, prefix = stack.pop()
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.is_dir():
+                stack.append((entry, f"{prefix}{entry.name}/"))
+            elif entry.name.endswith(".json"):
+                yield prefix + entry.name, json.loads(entry.read_text(encoding="utf-8"))
+
+
+def _refs(node: Any) -> Iterator[str]:
+    """Every ``$ref`` and discriminator mapping target inside a schema document."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            ref = current.get("$ref")
+            if isinstance(ref, str):
+                yield ref
+            mapping = current.get("discriminator", {}).get("mapping", {})
+            yield from mapping.values()
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+
+
+def _check_closed(schemas: Mapping[str, Schema], registry: referencing.Registry[Any]) -> None:
+    resolver = registry.resolver()
+    for uri, schema in schemas.items():
+        for ref in _refs(schema):
+            target = urljoin(uri, ref)
+            if urldefrag(target).url not in schemas:
+                raise SchemaError(f"{uri}: $ref {ref!r} leaves the bundled schemas ({target})")
+            try:
+                resolver.lookup(target)
+            except referencing.exceptions.Unresolvable as error:
+                raise SchemaError(f"{uri}: $ref {ref!r} does not resolve: {error}") from None
+
+
+def _document_types(schemas: Mapping[str, Schema]) -> dict[str, str]:
+    """Schemas whose top level pins ``type`` to a constant check documents of that type."""
+    types: dict[str, str] = {}
+    for uri, schema in schemas.items():
+        const = schema.get("properties", {}).get("type", {}).get("const")
+        if isinstance(const, str):
+            if const in types:
+                raise SchemaError(f"type {const!r} is claimed by both {types[const]} and {uri}")
+            types[const] = uri
+    return types
+
+
+@functools.cache
+def load() -> Catalogue:
+    """Load and check the bundled schemas (once per process)."""
+    schemas: dict[str, Schema] = {}
+    for path, schema in _schema_files():
+        expected = BASE_URI + path
+        if schema.get("$id") != expected:
+            raise SchemaError(f"schemas/{path}: $id must be {expected!r}, found {schema.get('$id')!r}")
+        schemas[expected] = schema
+    registry: referencing.Registry[Any] = referencing.Registry().with_resources(
+        (uri, DRAFT202012.create_resource(schema)) for uri, schema in schemas.items()
+    )
+    registry = registry.crawl()
+    _check_closed(schemas, registry)
+    return Catalogue(schemas=schemas, registry=registry, types=_document_types(schemas))

@@ -1,0 +1,1 @@
+"""Drives datamodel-code-generator over ``schemas/`` to produce ``caliper_schema/models/``."""
