@@ -94,10 +94,16 @@ def rule_of(error: ValidationError) -> str:
 
 
 def _issue(
-    error: ValidationError, base: str, message: str, *, where: str | None = None, hint: str | None = None
+    error: ValidationError,
+    base: str,
+    message: str,
+    *,
+    where: str | None = None,
+    hint: str | None = None,
+    rule: str | None = None,
 ) -> Issue:
     schema = error.schema if isinstance(error.schema, dict) else {}
-    rule = rule_of(error)
+    rule = rule or rule_of(error)
     hint = hints.placeholder(error.instance) or hint or schema.get("x-hint")
     return Issue(_where(error, base) if where is None else where, rule, "error", message, hint=hint)
 
@@ -114,7 +120,8 @@ def _type_names(error: ValidationError) -> list[str]:
 
 def _must_be(error: ValidationError, base: str, names: Iterable[str]) -> Issue:
     wanted = " or ".join(_ARTICLE.get(name, name) for name in names)
-    return _issue(error, base, f"must be {wanted}, not {_ARTICLE[json_type(error.instance)]}")
+    message = f"must be {wanted}, not {_ARTICLE[json_type(error.instance)]}"
+    return _issue(error, base, message, rule="schema.type")
 
 
 def _type(error: ValidationError, base: str) -> Iterator[Issue]:

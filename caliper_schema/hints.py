@@ -27,13 +27,17 @@ def placeholder(value: object) -> str | None:
     return f"`{match.group(0)}` looks like an unfilled template placeholder: replace it with a real value"
 
 
+def _fold(word: str) -> str:
+    return word.replace("_", "").replace("-", "").casefold()
+
+
 def nearest(value: object, choices: Iterable[object]) -> str | None:
     """``did you mean `X`?`` for the allowed string values closest to ``value``."""
     if not isinstance(value, str):
         return None
     strings = [choice for choice in choices if isinstance(choice, str)]
-    folded = {choice.casefold(): choice for choice in strings}
-    close = [folded[value.casefold()]] if value.casefold() in folded else []
+    folded = {_fold(choice): choice for choice in strings}
+    close = [folded[_fold(value)]] if _fold(value) in folded else []  # math → Math, sub_type → subType
     close = close or difflib.get_close_matches(value, strings, n=3, cutoff=0.6)
     if not close:
         return None

@@ -89,7 +89,7 @@ class Catalogue:
         closed: dict[int, frozenset[str]] = {}
         for uri, schema in self.schemas.items():
             for where, node in _subschemas(schema):
-                if "unevaluatedProperties" in node or "additionalProperties" in node:
+                if node.get("unevaluatedProperties") is False or node.get("additionalProperties") is False:
                     closed[id(node)] = frozenset(self.properties(f"{uri}#{where}"))
         return closed
 

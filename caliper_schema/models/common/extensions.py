@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class Extensions(BaseModel):
-    pass
+    model_config = ConfigDict(
+        extra="allow",
+    )

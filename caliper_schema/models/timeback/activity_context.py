@@ -7,18 +7,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..common import extensions as extensions_1
 
 
 class TimebackReference(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: Annotated[str | None, Field(title="IRI")] = None
     name: str
     extensions: extensions_1.Extensions | None = None
 
 
 class TimebackActivityContext(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: Annotated[str, Field(title="IRI")]
     type: Literal["TimebackActivityContext"]
     subject: Annotated[

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from ..common import extensions as extensions_1
 
 
 class TimebackActivityMetric(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     type: Literal["xpEarned", "totalQuestions", "correctQuestions", "masteredUnits"]
-    value: float
+    value: int | float
     extensions: extensions_1.Extensions | None = None

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..common import extensions as extensions_1
 from . import activity_metric
 
 
 class TimebackActivityMetricsCollection(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: Annotated[str, Field(title="IRI")]
     type: Literal["TimebackActivityMetricsCollection"]
     items: list[activity_metric.TimebackActivityMetric]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, RootModel
+from pydantic import ConfigDict, Field, RootModel
 
 from ..caliper.events.event import EventProperties
 from . import activity_context, time_spent_metrics_collection, user
@@ -18,6 +18,9 @@ class Profile(RootModel[Literal["TimebackProfile"]]):
 
 
 class TimebackTimeSpentEvent(EventProperties):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     type: Literal["TimeSpentEvent"]
     actor: user.TimebackUser
     action: Literal["SpentTime"]

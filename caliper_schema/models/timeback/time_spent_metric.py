@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..common import extensions as extensions_1
 
 
 class TimebackTimeSpentMetric(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     type: Literal["active", "inactive", "waste", "unknown", "anti-pattern"]
-    value: Annotated[float, Field(description="Seconds.")]
+    value: Annotated[int | float, Field(description="Seconds.")]
     subType: str | None = None
     startDate: Annotated[str | None, Field(title="DateTime")] = None
     endDate: Annotated[str | None, Field(title="DateTime")] = None

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..common import extensions as extensions_1
 from . import time_spent_metric
 
 
 class TimebackTimeSpentMetricsCollection(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: Annotated[str, Field(title="IRI")]
     type: Literal["TimebackTimeSpentMetricsCollection"]
     items: list[time_spent_metric.TimebackTimeSpentMetric]

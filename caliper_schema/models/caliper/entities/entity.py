@@ -14,6 +14,9 @@ from ...common import extensions as extensions_1
 
 
 class EntityObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
     id: Annotated[str, Field(title="Entity identifier")]
     type: str
 

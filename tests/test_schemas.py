@@ -1,0 +1,102 @@
+"""The schemas themselves: valid 2020-12, laid out as promised, closed over their own references."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import pytest
+from jsonschema import Draft202012Validator
+from referencing.exceptions import Unresolvable
+
+from caliper_schema import registry
+from caliper_schema.registry import BASE_URI, SchemaError
+from tests.conftest import ROOT
+
+SCHEMA_FILES = sorted((ROOT / "schemas").rglob("*.json"))
+
+
+def test_there_are_schemas() -> None:
+    assert len(SCHEMA_FILES) >= 20
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_schema_is_valid_draft_2020_12(path: Path) -> None:
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)  # raises SchemaError with the offending keyword
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_schema_id_matches_its_place_and_file_is_canonically_formatted(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    schema = json.loads(text)
+    assert schema["$id"] == BASE_URI + path.relative_to(ROOT / "schemas").as_posix()
+    assert text == json.dumps(schema, indent=2, ensure_ascii=False) + "\n", "format with json.dumps(indent=2)"
+
+
+def _discriminated(node: Any) -> list[dict[str, Any]]:
+    found = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            if "discriminator" in current:
+                found.append(current)
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return found
+
+
+def test_every_discriminator_branch_pins_its_type() -> None:
+    """The discriminator keyword is only a shortcut when branch X accepts nothing but ``type: X``."""
+    catalogue = registry.load()
+    checked = 0
+    for uri, schema in catalogue.schemas.items():
+        for union in _discriminated(schema):
+            mapping = union["discriminator"]["mapping"]
+            targets = {urljoin(uri, branch["$ref"]) for branch in union["oneOf"]}
+            assert targets == {urljoin(uri, ref) for ref in mapping.values()}, uri
+            for name, ref in mapping.items():
+                const = catalogue.resolve(urljoin(uri, ref))["properties"]["type"]["const"]
+                assert const == name, f"{uri}: branch {ref} pins type {const!r}, mapped as {name!r}"
+                checked += 1
+    assert checked >= 4
+
+
+def test_document_types_are_indexed() -> None:
+    types = registry.load().types
+    for name in ("Event", "Entity", "ActivityEvent", "TimeSpentEvent", "TimebackUser"):
+        assert name in types
+
+
+def test_loading_refuses_a_reference_outside_the_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    outside = {"$id": BASE_URI + "bad.json", "$ref": "https://example.com/elsewhere.json"}
+    files = [*registry._schema_files(), ("bad.json", outside)]
+    monkeypatch.setattr(registry, "_schema_files", lambda: iter(files))
+    registry.load.cache_clear()
+    try:
+        with pytest.raises(SchemaError, match="leaves the bundled schemas"):
+            registry.load()
+    finally:
+        registry.load.cache_clear()
+
+
+def test_loading_refuses_a_misplaced_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = [("common/iri.json", {"$id": BASE_URI + "elsewhere/iri.json"})]
+    monkeypatch.setattr(registry, "_schema_files", lambda: iter(files))
+    registry.load.cache_clear()
+    try:
+        with pytest.raises(SchemaError, match=r"\$id must be"):
+            registry.load()
+    finally:
+        registry.load.cache_clear()
+
+
+def test_an_unknown_reference_never_reaches_the_network() -> None:
+    resolver = registry.load().registry.resolver()
+    with pytest.raises(Unresolvable):
+        resolver.lookup("https://example.com/not-bundled.json")
