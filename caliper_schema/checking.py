@@ -29,7 +29,7 @@ from caliper_schema import hints
 from caliper_schema.dispatching import Unit, json_type
 from caliper_schema.locating import escape
 from caliper_schema.locating import pointer as join
-from caliper_schema.registry import load
+from caliper_schema.registry import Catalogue, load
 from caliper_schema.reporting import Issue
 
 FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
@@ -52,15 +52,25 @@ _ARTICLE = {
 }
 
 
+def authority(schema: str, catalogue: Catalogue) -> Draft202012Validator:
+    """The jsonschema validator for one schema of the catalogue."""
+    return Draft202012Validator({"$ref": schema}, registry=catalogue.registry, format_checker=FORMAT_CHECKER)
+
+
+def fast(schema: str, catalogue: Catalogue) -> jsonschema_rs.Validator:
+    """The jsonschema-rs validator for the same schema, over the same files."""
+    wrapper = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": schema}
+    return jsonschema_rs.validator_for(wrapper, registry=catalogue.fast_registry, validate_formats=True)
+
+
 @functools.cache
 def _authority(schema: str) -> Draft202012Validator:
-    return Draft202012Validator({"$ref": schema}, registry=load().registry, format_checker=FORMAT_CHECKER)
+    return authority(schema, load())
 
 
 @functools.cache
 def _fast(schema: str) -> jsonschema_rs.Validator:
-    wrapper = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": schema}
-    return jsonschema_rs.validator_for(wrapper, registry=load().fast_registry, validate_formats=True)
+    return fast(schema, load())
 
 
 def check(unit: Unit) -> list[Issue]:

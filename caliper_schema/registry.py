@@ -175,9 +175,8 @@ def _document_types(schemas: Mapping[str, Schema]) -> dict[str, str]:
     return types
 
 
-@functools.cache
-def load() -> Catalogue:
-    """Load and check the bundled schemas (once per process)."""
+def build() -> Catalogue:
+    """Read and check the bundled schemas (every call reads them afresh; :func:`load` caches)."""
     schemas: dict[str, Schema] = {}
     for path, schema in _schema_files():
         expected = BASE_URI + path
@@ -190,3 +189,9 @@ def load() -> Catalogue:
     registry = registry.crawl()
     _check_closed(schemas, registry)
     return Catalogue(schemas=schemas, registry=registry, types=_document_types(schemas))
+
+
+@functools.cache
+def load() -> Catalogue:
+    """The bundled schemas, loaded and checked once per process."""
+    return build()

@@ -26,7 +26,7 @@ HOOKS: list[dict[str, object]] = [
     {
         "id": "caliper-validate",
         "name": "Validate Caliper 1.2 / Timeback payloads",
-        "description": "Check JSON and JSON Lines payloads against IMS Caliper 1.2 and the Timeback profile, offline.",
+        "description": "Check JSON and JSON Lines payloads against Caliper 1.2 and Timeback, offline.",
         "entry": "caliper-schema validate",
         **_common(),
     },

@@ -34,12 +34,14 @@ def test_valid_file_exits_0() -> None:
 def test_invalid_file_exits_1_with_editor_friendly_lines() -> None:
     status, out, _ = run("validate", str(PRINTED))
     assert status == 1
-    first = out.splitlines()[0]
+    first, hint = out.splitlines()[:2]
     assert first == (
-        f"{PRINTED}:3:15: error schema.format /sendTime '<dynamic-timestamp>' is not a valid RFC 3339 date-time"
+        f"{PRINTED}:3:15: error schema.format /sendTime"
+        " '<dynamic-timestamp>' is not a valid RFC 3339 date-time"
     )
-    assert out.splitlines()[1] == (
-        "    hint: `<dynamic-timestamp>` looks like an unfilled template placeholder: replace it with a real value"
+    assert hint == (
+        "    hint: `<dynamic-timestamp>` looks like an unfilled template placeholder:"
+        " replace it with a real value"
     )
 
 
@@ -51,6 +53,7 @@ def test_missing_file_exits_2_with_the_path_and_reason() -> None:
 
 def test_missing_file_among_good_ones_still_checks_the_others_and_exits_2() -> None:
     status, out, err = run("validate", "--format", "json", str(VALID), "missing.json")
+    assert "missing.json" in err
     assert status == 2
     files = json.loads(out)["files"]
     assert [(f["path"], f["status"]) for f in files] == [(str(VALID), "success"), ("missing.json", "error")]
@@ -85,9 +88,19 @@ def test_json_output_contract_for_a_directory() -> None:
         assert set(entry) == {"path", "status", "errors", "warnings"}
         assert entry["status"] == ("success" if not entry["errors"] else "error")
         for issue in entry["errors"] + entry["warnings"]:
-            assert {"pointer", "rule", "severity", "message"} <= set(issue) <= {
-                "pointer", "rule", "severity", "message", "hint", "line", "column",
-            }  # fmt: skip
+            assert (
+                {"pointer", "rule", "severity", "message"}
+                <= set(issue)
+                <= {
+                    "pointer",
+                    "rule",
+                    "severity",
+                    "message",
+                    "hint",
+                    "line",
+                    "column",
+                }
+            )
 
 
 def test_json_lines_issues_carry_the_line_of_their_document() -> None:
@@ -110,7 +123,9 @@ def test_glob_and_strict(tmp_path: Path) -> None:
 def test_github_format() -> None:
     status, out, _ = run("validate", "--format", "github", str(PRINTED))
     assert status == 1
-    assert out.splitlines()[0].startswith(f"::error file={PRINTED},line=3,col=15,title=schema.format::/sendTime ")
+    assert out.splitlines()[0].startswith(
+        f"::error file={PRINTED},line=3,col=15,title=schema.format::/sendTime "
+    )
 
 
 def test_stdin_and_jsonl_stdin() -> None:
@@ -130,7 +145,10 @@ def test_binary_and_empty_files_are_issues_not_tracebacks(tmp_path: Path) -> Non
     command = [sys.executable, "-m", "caliper_schema", "validate", "--format", "json", str(tmp_path)]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    rules = {entry["path"].rsplit("/", 1)[-1]: entry["errors"][0]["rule"] for entry in json.loads(result.stdout)["files"]}
+    rules = {
+        entry["path"].rsplit("/", 1)[-1]: entry["errors"][0]["rule"]
+        for entry in json.loads(result.stdout)["files"]
+    }
     assert rules == {"binary.json": "json.encoding", "empty.json": "json.empty"}
 
 

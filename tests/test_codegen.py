@@ -18,7 +18,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_committed_generated_files_match_codegen() -> None:
-    result = subprocess.run([sys.executable, "-m", "codegen", "--check"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "codegen", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -44,7 +46,9 @@ def test_hook_file_is_rendered_from_the_catalogue() -> None:
 
 
 def _round_trip(model: Any, document: dict[str, Any]) -> dict[str, Any]:
-    dumped: dict[str, Any] = model.model_validate(document).model_dump(mode="json", by_alias=True, exclude_unset=True)
+    dumped: dict[str, Any] = model.model_validate(document).model_dump(
+        mode="json", by_alias=True, exclude_unset=True
+    )
     return dumped
 
 
@@ -60,7 +64,9 @@ def test_models_give_typed_access() -> None:
     from caliper_schema.models.envelope import Envelope
     from caliper_schema.models.timeback.activity_event import TimebackActivityEvent
 
-    envelope = Envelope.model_validate(json.loads((EXAMPLES / "valid" / "timeback-activity-event.json").read_text()))
+    envelope = Envelope.model_validate(
+        json.loads((EXAMPLES / "valid" / "timeback-activity-event.json").read_text())
+    )
     [event] = envelope.data
     assert isinstance(event, TimebackActivityEvent)
     assert event.object.subject == "Reading"
@@ -73,5 +79,7 @@ def test_models_reject_what_the_schema_rejects_structurally() -> None:
     from caliper_schema.models.timeback.user import TimebackUser
 
     with pytest.raises(ValidationError) as raised:
-        TimebackUser.model_validate({"id": "https://x.example/u/1", "type": "TimebackUser", "email": "a@b.c", "x": 1})
+        TimebackUser.model_validate(
+            {"id": "https://x.example/u/1", "type": "TimebackUser", "email": "a@b.c", "x": 1}
+        )
     assert raised.value.errors()[0]["loc"] == ("x",)

@@ -37,7 +37,18 @@ NO_NETWORK = textwrap.dedent(
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out), "."]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--no-deps",
+        "--no-build-isolation",
+        "-w",
+        str(out),
+        ".",
+    ]
     subprocess.run(command, cwd=ROOT, check=True)
     [built] = out.glob("caliper_schema-*.whl")
     return built
@@ -48,11 +59,15 @@ def test_wheel_carries_schemas_models_and_the_console_script(wheel: Path) -> Non
     assert "caliper_schema/schemas/envelope.json" in names
     assert "caliper_schema/schemas/timeback/activity-event.json" in names
     assert "caliper_schema/models/envelope.py" in names
-    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    entry_points = (
+        zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    )
     assert "caliper-schema = caliper_schema.cli:main" in entry_points
 
 
-def test_installed_wheel_validates_outside_the_repo_with_the_network_blocked(wheel: Path, tmp_path: Path) -> None:
+def test_installed_wheel_validates_outside_the_repo_with_the_network_blocked(
+    wheel: Path, tmp_path: Path
+) -> None:
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
@@ -72,8 +87,12 @@ def test_installed_wheel_validates_outside_the_repo_with_the_network_blocked(whe
     assert result.stdout.strip() == (
         "success error ['/data/0/actor/id', '/data/0/object/course/id', '/sendTime']"
     )
-    cli = subprocess.run([str(env_dir / "bin" / "caliper-schema"), "validate", str(EXAMPLES / "valid")],
-                         cwd=tmp_path, capture_output=True, text=True)  # fmt: skip
+    cli = subprocess.run(
+        [str(env_dir / "bin" / "caliper-schema"), "validate", str(EXAMPLES / "valid")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert cli.returncode == 0, cli.stdout + cli.stderr
 
 
@@ -89,7 +108,11 @@ def _runtime_distributions() -> set[str]:
         seen.add(key)
         for line in metadata.requires(name) or []:
             requirement = Requirement(line)
-            wanted = [requirement.marker.evaluate({"extra": extra}) for extra in extras or {""}] if requirement.marker else [True]
+            wanted = (
+                [requirement.marker.evaluate({"extra": extra}) for extra in extras or {""}]
+                if requirement.marker
+                else [True]
+            )
             if any(wanted):
                 stack.append((requirement.name, frozenset(requirement.extras)))
     return seen
@@ -101,21 +124,38 @@ def test_no_gpl_package_in_the_runtime_tree() -> None:
     assert "rfc3987" not in distributions
     for name in distributions:
         meta = metadata.metadata(name)
-        licence = " ".join([meta.get("License-Expression") or "", meta.get("License") or "",
-                            *(c for c in meta.get_all("Classifier") or [] if c.startswith("License"))])  # fmt: skip
+        licence = " ".join(
+            [
+                meta.get("License-Expression") or "",
+                meta.get("License") or "",
+                *(c for c in meta.get_all("Classifier") or [] if c.startswith("License")),
+            ]
+        )
         assert "GPL" not in licence, f"{name}: {licence}"
 
 
 def test_the_hook_runs_through_pre_commit_in_one_process(tmp_path: Path) -> None:
     repo = tmp_path / "consumer"
     (repo / "samples").mkdir(parents=True)
-    for name in ("valid/timeback-activity-event.json", "valid/events.jsonl", "invalid/timeback-docs-as-printed.json"):
+    for name in (
+        "valid/timeback-activity-event.json",
+        "valid/events.jsonl",
+        "invalid/timeback-docs-as-printed.json",
+    ):
         (repo / "samples" / Path(name).name).write_bytes((EXAMPLES / name).read_bytes())
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "GIT_CONFIG_GLOBAL": "/dev/null"}
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run([*git, "init", "-q"], cwd=repo, check=True, env=env)
     subprocess.run([*git, "add", "."], cwd=repo, check=True, env=env)
-    pre_commit = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "caliper-validate", "--all-files"]
+    pre_commit = [
+        sys.executable,
+        "-m",
+        "pre_commit",
+        "try-repo",
+        str(ROOT),
+        "caliper-validate",
+        "--all-files",
+    ]
     result = subprocess.run(pre_commit, cwd=repo, capture_output=True, text=True, env=env)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output

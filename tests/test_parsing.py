@@ -28,8 +28,12 @@ def test_parse_failures_are_located(data: bytes, rule: str, pointer: str, line: 
     assert not document.parsed
     [issue] = document.issues
     assert (issue.rule, issue.pointer, issue.severity, issue.line, issue.column) == (
-        rule, pointer, "error", line, column,
-    )  # fmt: skip
+        rule,
+        pointer,
+        "error",
+        line,
+        column,
+    )
 
 
 def test_a_byte_order_mark_is_a_warning_and_the_document_is_still_read() -> None:
@@ -52,7 +56,10 @@ def test_trailing_comma_gets_a_hint() -> None:
 
 def test_duplicate_keys_are_all_reported() -> None:
     issues = parse(b'{"a": 1, "a": 2, "b": {"x": 1, "x": 1}}').issues
-    assert [(i.rule, i.pointer) for i in issues] == [("json.duplicate-key", "/a"), ("json.duplicate-key", "/b/x")]
+    assert [(i.rule, i.pointer) for i in issues] == [
+        ("json.duplicate-key", "/a"),
+        ("json.duplicate-key", "/b/x"),
+    ]
 
 
 def test_json_lines_report_each_line_and_keep_reading() -> None:

@@ -64,7 +64,9 @@ def test_the_documented_timeback_example_as_printed_is_rejected_at_each_placehol
     assert errors["schema.format", "/sendTime"].hint == (
         "`<dynamic-timestamp>` looks like an unfilled template placeholder: replace it with a real value"
     )
-    assert "`<user-id>` looks like an unfilled template placeholder" in str(errors["schema.format", "/data/0/actor/id"].hint)
+    assert "`<user-id>` looks like an unfilled template placeholder" in str(
+        errors["schema.format", "/data/0/actor/id"].hint
+    )
     assert "`<course-id>`" in str(errors["schema.format", "/data/0/object/course/id"].hint)
 
 
@@ -141,7 +143,9 @@ def _broken(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("@context", "http://purl.imsglobal.org/ctx/caliper/v1p1", "caliper.context", "/@context"),
     ],
 )
-def test_each_activity_event_mistake_is_reported_where_it_is(path: str, value: Any, rule: str, pointer: str) -> None:
+def test_each_activity_event_mistake_is_reported_where_it_is(
+    path: str, value: Any, rule: str, pointer: str
+) -> None:
     report = validate(_broken(_activity(), path, value))
     assert report.status == "error"
     assert ("error", rule, pointer) in findings(report)
@@ -157,7 +161,9 @@ def test_each_activity_event_mistake_is_reported_where_it_is(path: str, value: A
         ("generated/items/2/subType", 3, "schema.type", "/generated/items/2/subType"),
     ],
 )
-def test_each_time_spent_event_mistake_is_reported_where_it_is(path: str, value: Any, rule: str, pointer: str) -> None:
+def test_each_time_spent_event_mistake_is_reported_where_it_is(
+    path: str, value: Any, rule: str, pointer: str
+) -> None:
     report = validate(_broken(_time_spent(), path, value))
     assert findings(report) >= {("error", rule, pointer)}
     assert all(issue.pointer == pointer for issue in report.errors), report.errors
@@ -170,7 +176,11 @@ def test_misspelled_subject_hint_names_the_nearest_subject() -> None:
 
 def test_unknown_property_hint_names_the_nearest_property() -> None:
     [issue] = validate(_broken(_activity(), "actor/emial", "ada@example.com")).errors
-    assert (issue.rule, issue.pointer, issue.hint) == ("schema.unknown-property", "/actor/emial", "did you mean `email`?")
+    assert (issue.rule, issue.pointer, issue.hint) == (
+        "schema.unknown-property",
+        "/actor/emial",
+        "did you mean `email`?",
+    )
 
 
 def test_every_issue_is_reported_not_only_the_first() -> None:
@@ -186,8 +196,12 @@ def test_every_issue_is_reported_not_only_the_first() -> None:
 
 
 def _envelope(*data: Any) -> dict[str, Any]:
-    return {"sensor": "https://app.example.com", "sendTime": "2025-07-22T21:27:15.304Z", "dataVersion": CONTEXT,
-            "data": list(data)}  # fmt: skip
+    return {
+        "sensor": "https://app.example.com",
+        "sendTime": "2025-07-22T21:27:15.304Z",
+        "dataVersion": CONTEXT,
+        "data": list(data),
+    }
 
 
 @pytest.mark.parametrize(
@@ -205,7 +219,9 @@ def _envelope(*data: Any) -> dict[str, Any]:
         ("extra", 1, "schema.unknown-property", "/extra"),
     ],
 )
-def test_each_envelope_mistake_is_reported_where_it_is(path: str, value: Any, rule: str, pointer: str) -> None:
+def test_each_envelope_mistake_is_reported_where_it_is(
+    path: str, value: Any, rule: str, pointer: str
+) -> None:
     report = validate(_broken(_envelope(_activity()), path, value))
     assert report.status == "error"
     assert {(issue.rule, issue.pointer) for issue in report.errors} == {(rule, pointer)}
@@ -256,7 +272,9 @@ def test_the_payload_is_not_altered() -> None:
         ("@context", {"@vocab": "http://example.com/"}, "caliper.inline-context", "/@context"),
     ],
 )
-def test_soft_constraints_warn_by_default_and_fail_under_strict(path: str, value: Any, rule: str, pointer: str) -> None:
+def test_soft_constraints_warn_by_default_and_fail_under_strict(
+    path: str, value: Any, rule: str, pointer: str
+) -> None:
     event = _broken(_activity(), path, value)
     report = validate(event)
     assert report.status == "success"
@@ -269,8 +287,10 @@ def test_time_spent_metric_snake_case_fields_get_a_camel_case_hint() -> None:
     event = _broken(_time_spent(), "generated/items/2/sub_type", "eating")
     [issue] = validate(event).warnings
     assert (issue.rule, issue.pointer, issue.hint) == (
-        "timeback.unknown-property", "/generated/items/2/sub_type", "did you mean `subType`?",
-    )  # fmt: skip
+        "timeback.unknown-property",
+        "/generated/items/2/sub_type",
+        "did you mean `subType`?",
+    )
 
 
 def test_sensor_that_is_not_an_iri_is_a_warning() -> None:
