@@ -1,9 +1,9 @@
 """Step 4, checking: each unit against its schema, every error explained.
 
-jsonschema (Draft 2020-12, format checking on) is the authority. jsonschema-rs, compiled once per schema
-over the same files, is asked first: a unit it accepts needs nothing more, so valid payloads never pay for
-the slow path. Each jsonschema error becomes an :class:`~caliper_schema.reporting.Issue` through one
-small function per keyword, dispatched from ``EXPLAIN`` in the manner of jsonschema's own keyword table.
+jsonschema-rs (:mod:`~caliper_schema.fastpath`) is asked first: a unit it accepts needs nothing more,
+so valid payloads never pay for the slow path. jsonschema (:mod:`~caliper_schema.authority`) is the
+authority for the units it rejects. Each jsonschema error becomes an :class:`~caliper_schema.reporting.Issue`
+through one small function per keyword, dispatched from ``EXPLAIN`` as in jsonschema's own keyword table.
 
 Two schema annotations of this project shape the issue: ``x-rule`` names the rule an error breaks
 (``caliper.event-id`` rather than ``schema.pattern``) and ``x-hint`` says how to fix it.
@@ -16,29 +16,21 @@ Two schema annotations of this project shape the issue: ``x-rule`` names the rul
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
-
-import jsonschema_rs
-from jsonschema import Draft202012Validator, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from caliper_schema import hints
 from caliper_schema.dispatching import Unit, json_type
+from caliper_schema.fastpath import fast_engine
 from caliper_schema.locating import escape
 from caliper_schema.locating import pointer as join
-from caliper_schema.registry import Catalogue, load
+from caliper_schema.registry import load
 from caliper_schema.reporting import Issue
 
-FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
-_NEEDED_FORMATS = {"date-time", "iri", "email"}
-if not set(FORMAT_CHECKER.checkers) >= _NEEDED_FORMATS:  # pragma: no cover - an install problem
-    raise ImportError(
-        f"jsonschema cannot check the formats {sorted(_NEEDED_FORMATS - set(FORMAT_CHECKER.checkers))}:"
-        " install jsonschema with its 'format-nongpl' extra"
-    )
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 _FORMAT_NAMES = {"date-time": "RFC 3339 date-time", "iri": "absolute IRI", "email": "email address"}
 _ARTICLE = {
@@ -52,40 +44,30 @@ _ARTICLE = {
 }
 
 
-def authority(schema: str, catalogue: Catalogue) -> Draft202012Validator:
-    """The jsonschema validator for one schema of the catalogue."""
-    return Draft202012Validator({"$ref": schema}, registry=catalogue.registry, format_checker=FORMAT_CHECKER)
-
-
-def fast(schema: str, catalogue: Catalogue) -> jsonschema_rs.Validator:
-    """The jsonschema-rs validator for the same schema, over the same files."""
-    wrapper = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": schema}
-    return jsonschema_rs.validator_for(wrapper, registry=catalogue.fast_registry, validate_formats=True)
-
-
-@functools.cache
-def _authority(schema: str) -> Draft202012Validator:
-    return authority(schema, load())
-
-
-@functools.cache
-def _fast(schema: str) -> jsonschema_rs.Validator:
-    return fast(schema, load())
-
-
 def check(unit: Unit) -> list[Issue]:
     """Every schema issue of one unit (none when it is valid)."""
-    if _fast(unit.schema).is_valid(unit.value):
+    if fast_engine().is_valid(unit.schema, unit.value):
         return []
+    from caliper_schema.authority import authority_for  # the slow path only: jsonschema is slow to import
+
+    errors = list(authority_for(unit.schema).iter_errors(unit.value))
+    mistyped = {tuple(error.absolute_path) for error in errors if error.validator == "type"}
     issues: list[Issue] = []
-    for error in _authority(unit.schema).iter_errors(unit.value):
+    for error in errors:
+        if error.validator in _VALUE_KEYWORDS and tuple(error.absolute_path) in mistyped:
+            continue  # a value of the wrong JSON type gets one issue, its type, not one per keyword it fails
         issues.extend(explain(error, unit.pointer))
     return list(dict.fromkeys(issues))  # several errors can explain to the same issue (required, cascades)
 
 
+_VALUE_KEYWORDS = frozenset(
+    {"enum", "const", "format", "pattern", "minLength", "maxLength", "minimum", "maximum"}
+)
+
+
 # --- explaining errors -------------------------------------------------------------------------------
 
-Explainer = Callable[[ValidationError, str], Iterator[Issue]]
+Explainer = Callable[["ValidationError", str], Iterator[Issue]]
 
 
 def _where(error: ValidationError, base: str) -> str:
@@ -212,6 +194,15 @@ def _branches(error: ValidationError, base: str) -> Iterator[Issue]:
     yield _issue(error, base, error.message)
 
 
+def _discriminator(error: ValidationError, base: str) -> Iterator[Issue]:
+    """An entity whose ``type`` is not one this slot admits."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    allowed = _value(error)
+    expected = schema.get("description") or "one of the types listed"
+    hint = hints.nearest(error.instance, allowed) or hints.listing(allowed)
+    yield _issue(error, base, f"{error.instance!r} is not allowed here: expected {expected}", hint=hint)
+
+
 def _generic(error: ValidationError, base: str) -> Iterator[Issue]:
     yield _issue(error, base, error.message)
 
@@ -229,6 +220,7 @@ EXPLAIN: dict[str, Explainer] = {
     "minLength": _min_length,
     "anyOf": _branches,
     "oneOf": _branches,
+    "discriminator": _discriminator,
 }
 
 

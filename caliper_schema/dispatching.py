@@ -23,7 +23,8 @@ from caliper_schema.reporting import Issue
 
 ENVELOPE_KEYS = frozenset({"sensor", "sendTime", "dataVersion", "data"})
 
-Kind = Literal["envelope", "event", "entity"]
+Kind = Literal["envelope", "event", "entity", "node"]
+"""``node``: an id-less Caliper node such as a SystemIdentifier, which is neither event nor entity."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,7 @@ def _item(value: Any, where: str, catalogue: Catalogue) -> Iterator[Unit | Issue
             join(where, "type"), "document.unknown-type", "error", f"unknown type {type_!r}", hint=hint
         )
         return
-    yield Unit(where, value, schema, "event" if catalogue.is_event(schema) else "entity")
+    yield Unit(where, value, schema, catalogue.kind(schema))
 
 
 def _units(value: Any, catalogue: Catalogue) -> Iterator[Unit | Issue]:

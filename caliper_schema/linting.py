@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
-from jsonschema import Draft202012Validator
-
 from caliper_schema import hints
 from caliper_schema.dispatching import Unit, json_type
+from caliper_schema.fastpath import conforms
 from caliper_schema.locating import pointer as join
 from caliper_schema.registry import Catalogue, Schema, load
 from caliper_schema.reporting import Issue
@@ -155,7 +154,7 @@ def _pattern(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue
 
 
 def _format(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
-    if isinstance(value, str) and not Draft202012Validator.FORMAT_CHECKER.conforms(value, entry["format"]):
+    if isinstance(value, str) and not conforms(value, entry["format"]):
         yield _warning(entry, where, f"{value!r} {entry['message']}", hints.placeholder(value))
 
 

@@ -17,10 +17,9 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urldefrag, urljoin
 
-import jsonschema_rs
 import referencing
 from referencing.jsonschema import DRAFT202012
 
@@ -58,9 +57,11 @@ class Catalogue:
             raise SchemaError(f"{uri} is not a schema object")
         return contents
 
-    def is_event(self, uri: str) -> bool:
-        """True when the schema at ``uri`` describes an event (it has an ``action``)."""
-        return "action" in self.properties(uri)
+    def kind(self, uri: str) -> Literal["event", "entity", "node"]:
+        """What the schema at ``uri`` describes: an event (it has an ``action``), an entity (an ``id``), or
+        an id-less node such as a SystemIdentifier."""
+        properties = self.properties(uri)
+        return "event" if "action" in properties else "entity" if "id" in properties else "node"
 
     def properties(self, uri: str) -> dict[str, Schema]:
         """Every property the schema at ``uri`` declares, its ``allOf`` and ``$ref`` bases included."""
@@ -76,27 +77,15 @@ class Catalogue:
         return self.types.get(name)
 
     def known_properties(self, schema: Schema) -> frozenset[str]:
-        """The property names a closed (sub)schema of this catalogue declares, its bases included.
+        """The property names a closed (sub)schema declares: its own, and its bases' when it has an ``$id``.
 
-        ``schema`` is the very object a validator reports an ``unevaluatedProperties`` or
-        ``additionalProperties`` failure in; the answer tells a real unknown key from a known one
-        that only went unevaluated because a sibling failed.
+        ``schema`` is the object a validator reports an ``unevaluatedProperties`` or
+        ``additionalProperties`` failure in; the answer tells a real unknown key from a known one that only
+        went unevaluated because a sibling failed.
         """
-        return self._closed.get(id(schema), frozenset())
-
-    @functools.cached_property
-    def _closed(self) -> dict[int, frozenset[str]]:
-        closed: dict[int, frozenset[str]] = {}
-        for uri, schema in self.schemas.items():
-            for where, node in _subschemas(schema):
-                if node.get("unevaluatedProperties") is False or node.get("additionalProperties") is False:
-                    closed[id(node)] = frozenset(self.properties(f"{uri}#{where}"))
-        return closed
-
-    @functools.cached_property
-    def fast_registry(self) -> jsonschema_rs.Registry:
-        """The same files for jsonschema-rs."""
-        return jsonschema_rs.Registry(list(self.schemas.items()))
+        if "$id" in schema:
+            return frozenset(self.properties(schema["$id"]))
+        return frozenset(schema.get("properties", {}))
 
 
 def _collect_properties(catalogue: Catalogue, uri: str) -> Iterator[tuple[str, Schema]]:
@@ -108,18 +97,6 @@ def _collect_properties(catalogue: Catalogue, uri: str) -> Iterator[tuple[str, S
     if "$ref" in schema:
         yield from _collect_properties(catalogue, urljoin(base, schema["$ref"]))
     yield from schema.get("properties", {}).items()
-
-
-def _subschemas(schema: Schema) -> Iterator[tuple[str, Schema]]:
-    """Every object inside a schema document with its JSON Pointer (keys are not escaped: ours need none)."""
-    stack: list[tuple[str, Any]] = [("", schema)]
-    while stack:
-        where, node = stack.pop()
-        if isinstance(node, dict):
-            yield where, node
-            stack.extend((f"{where}/{key}", value) for key, value in node.items())
-        elif isinstance(node, list):
-            stack.extend((f"{where}/{index}", value) for index, value in enumerate(node))
 
 
 def _schema_files() -> Iterator[tuple[str, Schema]]:
@@ -183,8 +160,11 @@ def build() -> Catalogue:
         if schema.get("$id") != expected:
             raise SchemaError(f"schemas/{path}: $id must be {expected!r}, found {schema.get('$id')!r}")
         schemas[expected] = schema
+    # Registered without "$schema": every file is 2020-12, and jsonschema picks a validator class by
+    # "$schema" each time it enters a resource, which would drop this project's discriminator-aware oneOf.
     registry: referencing.Registry[Any] = referencing.Registry().with_resources(
-        (uri, DRAFT202012.create_resource(schema)) for uri, schema in schemas.items()
+        (uri, DRAFT202012.create_resource({k: v for k, v in schema.items() if k != "$schema"}))
+        for uri, schema in schemas.items()
     )
     registry = registry.crawl()
     _check_closed(schemas, registry)

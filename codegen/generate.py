@@ -44,6 +44,8 @@ FLAGS = [
     "--formatters", "ruff-check", "ruff-format",
     "--no-allow-remote-refs", "--strict-refs",
     "--type-mappings", "date-time=string", "iri=string", "email=string",
+    "--use-generic-container-types",
+    "--base-class", "caliper_schema.modelbase.CaliperModel",
     "--custom-file-header", HEADER, "--custom-file-header-mode", "prepend",
 ]  # fmt: skip
 

@@ -5,12 +5,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, RootModel
 
 
-class JsonLdContext1(RootModel[list[str | dict[str, Any]]]):
+class JsonLdContext1(RootModel[Sequence[str | Mapping[str, Any]]]):
     root: Annotated[
-        list[str | dict[str, Any]], Field(min_length=1, title="JSON-LD context")
+        Sequence[str | Mapping[str, Any]], Field(min_length=1, title="JSON-LD context")
+    ]
+
+
+class JsonLdContext(
+    RootModel[
+        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
+        | JsonLdContext1
+        | Mapping[str, Any]
+    ]
+):
+    root: Annotated[
+        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
+        | JsonLdContext1
+        | Mapping[str, Any],
+        Field(title="JSON-LD context"),
     ]

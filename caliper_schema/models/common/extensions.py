@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from caliper_schema.modelbase import CaliperModel
+from pydantic import ConfigDict
 
 
-class Extensions(BaseModel):
+class Extensions(CaliperModel):
     model_config = ConfigDict(
         extra="allow",
     )

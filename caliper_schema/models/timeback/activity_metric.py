@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from caliper_schema.modelbase import CaliperModel
+from pydantic import ConfigDict
 
 from ..common import extensions as extensions_1
 
 
-class TimebackActivityMetric(BaseModel):
+class TimebackActivityMetric(CaliperModel):
     model_config = ConfigDict(
         extra="allow",
     )

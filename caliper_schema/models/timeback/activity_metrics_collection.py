@@ -5,20 +5,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from caliper_schema.modelbase import CaliperModel
+from pydantic import ConfigDict, Field
 
 from ..common import extensions as extensions_1
 from . import activity_metric
 
 
-class TimebackActivityMetricsCollection(BaseModel):
+class TimebackActivityMetricsCollection(CaliperModel):
     model_config = ConfigDict(
         extra="allow",
     )
     id: Annotated[str, Field(title="IRI")]
     type: Literal["TimebackActivityMetricsCollection"]
-    items: list[activity_metric.TimebackActivityMetric]
+    items: Sequence[activity_metric.TimebackActivityMetric]
     attempt: Annotated[int | None, Field(ge=1)] = None
     extensions: extensions_1.Extensions | None = None

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from caliper_schema.modelbase import CaliperModel
+from pydantic import ConfigDict, Field
 
 from ..common import extensions as extensions_1
 
 
-class TimebackTimeSpentMetric(BaseModel):
+class TimebackTimeSpentMetric(CaliperModel):
     model_config = ConfigDict(
         extra="allow",
     )

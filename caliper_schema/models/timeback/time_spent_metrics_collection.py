@@ -5,19 +5,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from caliper_schema.modelbase import CaliperModel
+from pydantic import ConfigDict, Field
 
 from ..common import extensions as extensions_1
 from . import time_spent_metric
 
 
-class TimebackTimeSpentMetricsCollection(BaseModel):
+class TimebackTimeSpentMetricsCollection(CaliperModel):
     model_config = ConfigDict(
         extra="allow",
     )
     id: Annotated[str, Field(title="IRI")]
     type: Literal["TimebackTimeSpentMetricsCollection"]
-    items: list[time_spent_metric.TimebackTimeSpentMetric]
+    items: Sequence[time_spent_metric.TimebackTimeSpentMetric]
     extensions: extensions_1.Extensions | None = None

@@ -5,20 +5,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from caliper_schema.modelbase import CaliperModel
+from pydantic import ConfigDict, Field
 
-from ...common import context, iri
+from ...common import context
 from ...common import extensions as extensions_1
-from ..entities import entity
+from ..entities import _internal as field_internal
 
 
-class EventProperties(BaseModel):
+class EventProperties(CaliperModel):
     field_context: Annotated[
         Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
         | context.JsonLdContext1
-        | dict[str, Any]
+        | Mapping[str, Any]
         | None,
         Field(alias="@context", title="JSON-LD context"),
     ] = None
@@ -54,26 +56,199 @@ class EventProperties(BaseModel):
         | None,
         Field(title="Profile"),
     ] = None
-    edApp: Annotated[iri.IRI | entity.EntityObject | None, Field(title="EntityRef")] = (
-        None
-    )
+    edApp: Annotated[
+        str | field_internal.SoftwareApplication | None,
+        Field(
+            description="a SoftwareApplication, as an object or an IRI",
+            title="SoftwareApplicationRef",
+        ),
+    ] = None
     target: Annotated[
-        iri.IRI | entity.EntityObject | None, Field(title="EntityRef")
+        str
+        | field_internal.Agent
+        | field_internal.AggregateMeasure
+        | field_internal.AggregateMeasureCollection
+        | field_internal.Annotation
+        | field_internal.Assessment
+        | field_internal.AssessmentItem
+        | field_internal.AssignableDigitalResource
+        | field_internal.Attempt
+        | field_internal.AudioObject
+        | field_internal.BookmarkAnnotation
+        | field_internal.Chapter
+        | field_internal.Collection
+        | field_internal.Comment
+        | field_internal.CourseOffering
+        | field_internal.CourseSection
+        | field_internal.DateTimeQuestion
+        | field_internal.DateTimeResponse
+        | field_internal.DigitalResource
+        | field_internal.DigitalResourceCollection
+        | field_internal.Document
+        | field_internal.Entity
+        | field_internal.FillinBlankResponse
+        | field_internal.Forum
+        | field_internal.Frame
+        | field_internal.Group
+        | field_internal.HighlightAnnotation
+        | field_internal.ImageObject
+        | field_internal.LearningObjective
+        | field_internal.LikertScale
+        | field_internal.Link
+        | field_internal.LtiLink
+        | field_internal.LtiSession
+        | field_internal.MediaLocation
+        | field_internal.MediaObject
+        | field_internal.Membership
+        | field_internal.Message
+        | field_internal.MultipleChoiceResponse
+        | field_internal.MultipleResponseResponse
+        | field_internal.MultiselectQuestion
+        | field_internal.MultiselectResponse
+        | field_internal.MultiselectScale
+        | field_internal.NumericScale
+        | field_internal.OpenEndedQuestion
+        | field_internal.OpenEndedResponse
+        | field_internal.Organization
+        | field_internal.Page
+        | field_internal.Person
+        | field_internal.Query
+        | field_internal.Question
+        | field_internal.Questionnaire
+        | field_internal.QuestionnaireItem
+        | field_internal.Rating
+        | field_internal.RatingScaleQuestion
+        | field_internal.RatingScaleResponse
+        | field_internal.Response
+        | field_internal.Result
+        | field_internal.Scale
+        | field_internal.Score
+        | field_internal.SearchResponse
+        | field_internal.SelectTextResponse
+        | field_internal.Session
+        | field_internal.SharedAnnotation
+        | field_internal.SoftwareApplication
+        | field_internal.Survey
+        | field_internal.SurveyInvitation
+        | field_internal.TagAnnotation
+        | field_internal.Thread
+        | field_internal.TrueFalseResponse
+        | field_internal.VideoObject
+        | field_internal.WebPage
+        | None,
+        Field(
+            description="a Entity or one of its subtypes, as an object or an IRI",
+            title="EntityRef",
+        ),
     ] = None
     referrer: Annotated[
-        iri.IRI | entity.EntityObject | None, Field(title="EntityRef")
+        str
+        | field_internal.Agent
+        | field_internal.AggregateMeasure
+        | field_internal.AggregateMeasureCollection
+        | field_internal.Annotation
+        | field_internal.Assessment
+        | field_internal.AssessmentItem
+        | field_internal.AssignableDigitalResource
+        | field_internal.Attempt
+        | field_internal.AudioObject
+        | field_internal.BookmarkAnnotation
+        | field_internal.Chapter
+        | field_internal.Collection
+        | field_internal.Comment
+        | field_internal.CourseOffering
+        | field_internal.CourseSection
+        | field_internal.DateTimeQuestion
+        | field_internal.DateTimeResponse
+        | field_internal.DigitalResource
+        | field_internal.DigitalResourceCollection
+        | field_internal.Document
+        | field_internal.Entity
+        | field_internal.FillinBlankResponse
+        | field_internal.Forum
+        | field_internal.Frame
+        | field_internal.Group
+        | field_internal.HighlightAnnotation
+        | field_internal.ImageObject
+        | field_internal.LearningObjective
+        | field_internal.LikertScale
+        | field_internal.Link
+        | field_internal.LtiLink
+        | field_internal.LtiSession
+        | field_internal.MediaLocation
+        | field_internal.MediaObject
+        | field_internal.Membership
+        | field_internal.Message
+        | field_internal.MultipleChoiceResponse
+        | field_internal.MultipleResponseResponse
+        | field_internal.MultiselectQuestion
+        | field_internal.MultiselectResponse
+        | field_internal.MultiselectScale
+        | field_internal.NumericScale
+        | field_internal.OpenEndedQuestion
+        | field_internal.OpenEndedResponse
+        | field_internal.Organization
+        | field_internal.Page
+        | field_internal.Person
+        | field_internal.Query
+        | field_internal.Question
+        | field_internal.Questionnaire
+        | field_internal.QuestionnaireItem
+        | field_internal.Rating
+        | field_internal.RatingScaleQuestion
+        | field_internal.RatingScaleResponse
+        | field_internal.Response
+        | field_internal.Result
+        | field_internal.Scale
+        | field_internal.Score
+        | field_internal.SearchResponse
+        | field_internal.SelectTextResponse
+        | field_internal.Session
+        | field_internal.SharedAnnotation
+        | field_internal.SoftwareApplication
+        | field_internal.Survey
+        | field_internal.SurveyInvitation
+        | field_internal.TagAnnotation
+        | field_internal.Thread
+        | field_internal.TrueFalseResponse
+        | field_internal.VideoObject
+        | field_internal.WebPage
+        | None,
+        Field(
+            description="a Entity or one of its subtypes, as an object or an IRI",
+            title="EntityRef",
+        ),
     ] = None
-    group: Annotated[iri.IRI | entity.EntityObject | None, Field(title="EntityRef")] = (
-        None
-    )
+    group: Annotated[
+        str
+        | field_internal.CourseOffering
+        | field_internal.CourseSection
+        | field_internal.Group
+        | field_internal.Organization
+        | None,
+        Field(
+            description="a Organization or one of its subtypes, as an object or an IRI",
+            title="OrganizationRef",
+        ),
+    ] = None
     membership: Annotated[
-        iri.IRI | entity.EntityObject | None, Field(title="EntityRef")
+        str | field_internal.Membership | None,
+        Field(
+            description="a Membership, as an object or an IRI", title="MembershipRef"
+        ),
     ] = None
     session: Annotated[
-        iri.IRI | entity.EntityObject | None, Field(title="EntityRef")
+        str | field_internal.LtiSession | field_internal.Session | None,
+        Field(
+            description="a Session or one of its subtypes, as an object or an IRI",
+            title="SessionRef",
+        ),
     ] = None
     federatedSession: Annotated[
-        iri.IRI | entity.EntityObject | None, Field(title="EntityRef")
+        str | field_internal.LtiSession | None,
+        Field(
+            description="a LtiSession, as an object or an IRI", title="LtiSessionRef"
+        ),
     ] = None
     extensions: extensions_1.Extensions | None = None
 
@@ -83,7 +258,20 @@ class Event(EventProperties):
         extra="forbid",
     )
     type: Literal["Event"]
-    actor: Annotated[iri.IRI | entity.EntityObject, Field(title="EntityRef")]
+    actor: Annotated[
+        str
+        | field_internal.Agent
+        | field_internal.CourseOffering
+        | field_internal.CourseSection
+        | field_internal.Group
+        | field_internal.Organization
+        | field_internal.Person
+        | field_internal.SoftwareApplication,
+        Field(
+            description="a Agent or one of its subtypes, as an object or an IRI",
+            title="AgentRef",
+        ),
+    ]
     action: Annotated[
         Literal[
             "Abandoned",
@@ -172,7 +360,158 @@ class Event(EventProperties):
         ],
         Field(title="Action"),
     ]
-    object: Annotated[iri.IRI | entity.EntityObject, Field(title="EntityRef")]
+    object: Annotated[
+        str
+        | field_internal.Agent
+        | field_internal.AggregateMeasure
+        | field_internal.AggregateMeasureCollection
+        | field_internal.Annotation
+        | field_internal.Assessment
+        | field_internal.AssessmentItem
+        | field_internal.AssignableDigitalResource
+        | field_internal.Attempt
+        | field_internal.AudioObject
+        | field_internal.BookmarkAnnotation
+        | field_internal.Chapter
+        | field_internal.Collection
+        | field_internal.Comment
+        | field_internal.CourseOffering
+        | field_internal.CourseSection
+        | field_internal.DateTimeQuestion
+        | field_internal.DateTimeResponse
+        | field_internal.DigitalResource
+        | field_internal.DigitalResourceCollection
+        | field_internal.Document
+        | field_internal.Entity
+        | field_internal.FillinBlankResponse
+        | field_internal.Forum
+        | field_internal.Frame
+        | field_internal.Group
+        | field_internal.HighlightAnnotation
+        | field_internal.ImageObject
+        | field_internal.LearningObjective
+        | field_internal.LikertScale
+        | field_internal.Link
+        | field_internal.LtiLink
+        | field_internal.LtiSession
+        | field_internal.MediaLocation
+        | field_internal.MediaObject
+        | field_internal.Membership
+        | field_internal.Message
+        | field_internal.MultipleChoiceResponse
+        | field_internal.MultipleResponseResponse
+        | field_internal.MultiselectQuestion
+        | field_internal.MultiselectResponse
+        | field_internal.MultiselectScale
+        | field_internal.NumericScale
+        | field_internal.OpenEndedQuestion
+        | field_internal.OpenEndedResponse
+        | field_internal.Organization
+        | field_internal.Page
+        | field_internal.Person
+        | field_internal.Query
+        | field_internal.Question
+        | field_internal.Questionnaire
+        | field_internal.QuestionnaireItem
+        | field_internal.Rating
+        | field_internal.RatingScaleQuestion
+        | field_internal.RatingScaleResponse
+        | field_internal.Response
+        | field_internal.Result
+        | field_internal.Scale
+        | field_internal.Score
+        | field_internal.SearchResponse
+        | field_internal.SelectTextResponse
+        | field_internal.Session
+        | field_internal.SharedAnnotation
+        | field_internal.SoftwareApplication
+        | field_internal.Survey
+        | field_internal.SurveyInvitation
+        | field_internal.TagAnnotation
+        | field_internal.Thread
+        | field_internal.TrueFalseResponse
+        | field_internal.VideoObject
+        | field_internal.WebPage,
+        Field(
+            description="a Entity or one of its subtypes, as an object or an IRI",
+            title="EntityRef",
+        ),
+    ]
     generated: Annotated[
-        iri.IRI | entity.EntityObject | None, Field(title="EntityRef")
+        str
+        | field_internal.Agent
+        | field_internal.AggregateMeasure
+        | field_internal.AggregateMeasureCollection
+        | field_internal.Annotation
+        | field_internal.Assessment
+        | field_internal.AssessmentItem
+        | field_internal.AssignableDigitalResource
+        | field_internal.Attempt
+        | field_internal.AudioObject
+        | field_internal.BookmarkAnnotation
+        | field_internal.Chapter
+        | field_internal.Collection
+        | field_internal.Comment
+        | field_internal.CourseOffering
+        | field_internal.CourseSection
+        | field_internal.DateTimeQuestion
+        | field_internal.DateTimeResponse
+        | field_internal.DigitalResource
+        | field_internal.DigitalResourceCollection
+        | field_internal.Document
+        | field_internal.Entity
+        | field_internal.FillinBlankResponse
+        | field_internal.Forum
+        | field_internal.Frame
+        | field_internal.Group
+        | field_internal.HighlightAnnotation
+        | field_internal.ImageObject
+        | field_internal.LearningObjective
+        | field_internal.LikertScale
+        | field_internal.Link
+        | field_internal.LtiLink
+        | field_internal.LtiSession
+        | field_internal.MediaLocation
+        | field_internal.MediaObject
+        | field_internal.Membership
+        | field_internal.Message
+        | field_internal.MultipleChoiceResponse
+        | field_internal.MultipleResponseResponse
+        | field_internal.MultiselectQuestion
+        | field_internal.MultiselectResponse
+        | field_internal.MultiselectScale
+        | field_internal.NumericScale
+        | field_internal.OpenEndedQuestion
+        | field_internal.OpenEndedResponse
+        | field_internal.Organization
+        | field_internal.Page
+        | field_internal.Person
+        | field_internal.Query
+        | field_internal.Question
+        | field_internal.Questionnaire
+        | field_internal.QuestionnaireItem
+        | field_internal.Rating
+        | field_internal.RatingScaleQuestion
+        | field_internal.RatingScaleResponse
+        | field_internal.Response
+        | field_internal.Result
+        | field_internal.Scale
+        | field_internal.Score
+        | field_internal.SearchResponse
+        | field_internal.SelectTextResponse
+        | field_internal.Session
+        | field_internal.SharedAnnotation
+        | field_internal.SoftwareApplication
+        | field_internal.Survey
+        | field_internal.SurveyInvitation
+        | field_internal.TagAnnotation
+        | field_internal.Thread
+        | field_internal.TrueFalseResponse
+        | field_internal.VideoObject
+        | field_internal.WebPage
+        | None,
+        Field(
+            description="a Entity or one of its subtypes, as an object or an IRI",
+            title="EntityRef",
+        ),
     ] = None

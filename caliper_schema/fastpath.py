@@ -1,0 +1,100 @@
+"""The fast path: jsonschema-rs over the same schema files, compiled lazily, one validator per schema.
+
+A unit the fast path accepts is valid; only a unit it rejects goes to the authority
+(:mod:`~caliper_schema.authority`) for well-explained issues. Each ``oneOf`` with a sibling
+``discriminator`` (the OpenAPI keyword the schemas use for "an entity of one of these types") is lowered to
+an ``x-dispatch`` keyword that checks the entity with its own type's validator. Branch ``X`` of such a
+``oneOf`` accepts nothing but ``"type": "X"`` (``tests/test_schemas.py`` checks it), so the verdict is
+the standard one; but jsonschema-rs compiles every ``$ref`` site on its own, and without the lowering it
+does not finish compiling ~70 entity types that refer to each other. Lowered, each type's schema is
+compiled once, when first needed.
+
+>>> fast_engine().is_valid(load().types["Person"], {"id": "https://example.edu/users/1", "type": "Person"})
+True
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+from urllib.parse import urljoin
+
+import jsonschema_rs
+
+from caliper_schema.registry import Catalogue, Schema, load
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+
+@functools.cache
+def _format_validator(name: str) -> jsonschema_rs.Validator:
+    return jsonschema_rs.validator_for({"format": name}, validate_formats=True)
+
+
+def conforms(value: object, format_name: str) -> bool:
+    """True when a string conforms to a JSON Schema format, as jsonschema-rs checks it (``iri``, ...)."""
+    return not isinstance(value, str) or bool(_format_validator(format_name).is_valid(value))
+
+
+def _lower(node: Any, base: str) -> Any:
+    """A copy of a schema document with each discriminated ``oneOf`` turned into ``x-dispatch``."""
+    if isinstance(node, list):
+        return [_lower(item, base) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "discriminator" in node and "oneOf" in node:
+        lowered = {
+            key: _lower(value, base) for key, value in node.items() if key not in ("oneOf", "discriminator")
+        }
+        mapping = node["discriminator"]["mapping"]
+        lowered["x-dispatch"] = {name: urljoin(base, ref) for name, ref in mapping.items()}
+        return lowered
+    return {key: _lower(value, base) for key, value in node.items()}
+
+
+class FastEngine:
+    """jsonschema-rs validators over the lowered catalogue, compiled lazily, one per schema."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        lowered = [(uri, _lower(copy.deepcopy(schema), uri)) for uri, schema in catalogue.schemas.items()]
+        self.registry = jsonschema_rs.Registry(lowered)
+        self.validators: dict[str, jsonschema_rs.Validator] = {}
+        engine = self
+
+        class Dispatch:
+            """The ``x-dispatch`` keyword: check an entity with the validator of its own type."""
+
+            def __init__(
+                self, parent_schema: Schema, value: dict[str, str], schema_path: list[str | int]
+            ) -> None:
+                self.mapping = value
+
+            def validate(self, instance: Any) -> None:
+                if not isinstance(instance, dict):
+                    return  # the sibling "type": "object" reports it
+                target = self.mapping.get(instance.get("type"))  # type: ignore[arg-type]
+                if target is None or not engine.is_valid(target, instance):
+                    raise ValueError(f"not a valid {instance.get('type')!r} here")
+
+        self.keywords = {"x-dispatch": Dispatch}
+
+    def validator(self, schema: str) -> jsonschema_rs.Validator:
+        """The compiled validator for one schema (``$id`` with an optional fragment)."""
+        found = self.validators.get(schema)
+        if found is None:
+            found = self.validators[schema] = jsonschema_rs.validator_for(
+                {"$schema": DRAFT, "$ref": schema}, registry=self.registry, validate_formats=True,
+                keywords=self.keywords,  # type: ignore[arg-type]
+            )  # fmt: skip
+        return found
+
+    def is_valid(self, schema: str, instance: Any) -> bool:
+        """True when ``instance`` is valid against the schema."""
+        return bool(self.validator(schema).is_valid(instance))
+
+
+@functools.cache
+def fast_engine() -> FastEngine:
+    """The fast path over the bundled catalogue."""
+    return FastEngine(load())
