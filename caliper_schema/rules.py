@@ -104,3 +104,16 @@ def _context_order(unit: Unit) -> Iterator[tuple[str, str, str | None]]:
             "the Caliper context must be the last element of an @context array",
             f'move "{CALIPER_CONTEXT}" to the end of the array',
         )
+
+
+# --- Caliper 1.2 event rules the event tables and profiles disagree on ----------------------------------
+
+
+@rule("caliper.copied-without-generated", "warning", ["event"],
+      "a Copied ResourceManagementEvent names no copy (event table: required; profile: SHOULD)")  # fmt: skip
+def _copied_without_generated(unit: Unit) -> Iterator[tuple[str, str, str | None]]:
+    copied = _field(unit, "type") == "ResourceManagementEvent" and _field(unit, "action") == "Copied"
+    if copied and "generated" not in unit.value:
+        yield (join(unit.pointer, "generated"),
+               "a Copied ResourceManagementEvent should name the copy it generated",
+               "add the copy as generated: a DigitalResource object or its IRI")  # fmt: skip

@@ -92,3 +92,67 @@ def test_an_unknown_reference_never_reaches_the_network() -> None:
     resolver = registry.load().registry.resolver()
     with pytest.raises(Unresolvable):
         resolver.lookup("https://example.com/not-bundled.json")
+
+
+def _bases(catalogue: registry.Catalogue, uri: str) -> set[str]:
+    """The ``$id`` of every entity schema whose ``$defs/properties`` the schema at ``uri`` builds on."""
+    found: set[str] = set()
+    stack = [uri]
+    while stack:
+        current = stack.pop()
+        properties = catalogue.schemas[current].get("$defs", {}).get("properties", {})
+        for part in properties.get("allOf", []):
+            base = urljoin(current, part["$ref"]).split("#")[0]
+            if base not in found:
+                found.add(base)
+                stack.append(base)
+    return found
+
+
+def test_the_model_has_22_event_types_70_entity_types_and_2_id_less_nodes() -> None:
+    catalogue = registry.load()
+    kinds: dict[str, set[str]] = {"event": set(), "entity": set(), "node": set()}
+    for name, uri in catalogue.types.items():
+        if "/caliper/" in uri:
+            kinds[catalogue.kind(uri)].add(name)
+    assert len(kinds["event"]) == 22 and "Event" in kinds["event"]
+    assert len(kinds["entity"]) == 70 and "Entity" in kinds["entity"]
+    assert kinds["node"] == {"SystemIdentifier", "TextPositionSelector"}
+
+
+def test_a_subtype_is_accepted_wherever_its_supertype_is() -> None:
+    """Each entity's ``$defs/ref`` admits exactly the types that build on it: the hierarchy, said once."""
+    catalogue = registry.load()
+    entities = {uri for uri in catalogue.schemas if "/caliper/entities/" in uri}
+    for uri in entities:
+        union = catalogue.schemas[uri]["$defs"]["ref"]["anyOf"][1]
+        admitted = {urljoin(uri, ref) for ref in union["discriminator"]["mapping"].values()}
+        descendants = {other for other in entities if uri in _bases(catalogue, other)}
+        assert admitted == {uri} | descendants, uri
+    digital = catalogue.schemas[catalogue.types["DigitalResource"]]
+    assert "Assessment" in digital["$defs"]["ref"]["anyOf"][1]["discriminator"]["mapping"]
+
+
+def test_closed_objects_are_schema_roots() -> None:
+    """The validator reads evaluated properties statically (authority.py); that needs a root to start from."""
+    closed_roots = 0
+    for uri, schema in registry.load().schemas.items():
+        inner = {key: value for key, value in schema.items() if key != "unevaluatedProperties"}
+        assert "unevaluatedProperties" not in json.dumps(inner), uri
+        closed_roots += schema.get("unevaluatedProperties") is False
+    assert closed_roots >= 90
+
+
+def test_each_event_type_allows_only_caliper_actions() -> None:
+    catalogue = registry.load()
+    vocabulary = set(catalogue.resolve(BASE_URI + "caliper/vocab/action.json")["enum"])
+    for name, uri in catalogue.types.items():
+        if "/caliper/events/" in uri and name != "Event":
+            actions = set(catalogue.schemas[uri]["properties"]["action"]["enum"])
+            assert actions and actions <= vocabulary, name
+
+
+def test_the_document_union_covers_every_document_type() -> None:
+    catalogue = registry.load()
+    mapping = catalogue.schemas[BASE_URI + "document.json"]["discriminator"]["mapping"]
+    assert {name: BASE_URI + ref for name, ref in mapping.items()} == dict(catalogue.types)

@@ -316,3 +316,17 @@ def test_response_body_matches_the_validate_endpoint() -> None:
     assert bad["status"] == "error" and bad["errors"][0]["pointer"] == "/object/subject"
     good = validate(_activity()).to_response()
     assert good == {"status": "success", "message": "The payload is valid.", "errors": None}
+
+
+def test_copied_without_generated_is_a_warning() -> None:
+    event = {
+        "@context": CONTEXT, "id": "urn:uuid:d0c2b0f4-8e39-4f3a-9c5e-3b2a1f0e9d8c",
+        "type": "ResourceManagementEvent",
+        "actor": "https://example.edu/users/554433", "action": "Copied",
+        "object": "https://example.edu/terms/201601/courses/7/sections/1/resources/123",
+        "eventTime": "2018-11-15T10:05:00.000Z",
+    }  # fmt: skip
+    assert findings(validate(event)) == {("warning", "caliper.copied-without-generated", "/generated")}
+    copied = dict(event, generated="https://example.edu/terms/201601/courses/7/sections/1/resources/124")
+    assert validate(copied).issues == ()
+    assert validate(dict(event, action="Created")).issues == ()
