@@ -93,10 +93,13 @@ def _issue(
     where: str | None = None,
     hint: str | None = None,
     rule: str | None = None,
+    fallback: str | None = None,
 ) -> Issue:
+    """An issue for ``error``; the hint is the first of: a placeholder warning, ``hint``, the schema's
+    ``x-hint``, ``fallback``."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     rule = rule or rule_of(error)
-    hint = hints.placeholder(error.instance) or hint or schema.get("x-hint")
+    hint = hints.placeholder(error.instance) or hint or schema.get("x-hint") or fallback
     return Issue(_where(error, base) if where is None else where, rule, "error", message, hint=hint)
 
 
@@ -133,8 +136,8 @@ def _const(error: ValidationError, base: str) -> Iterator[Issue]:
 
 def _enum(error: ValidationError, base: str) -> Iterator[Issue]:
     allowed = list(_value(error))
-    hint = hints.nearest(error.instance, allowed) or hints.listing(allowed)
-    yield _issue(error, base, f"{error.instance!r} is not an allowed value", hint=hint)
+    hint, fallback = hints.nearest(error.instance, allowed), hints.listing(allowed)
+    yield _issue(error, base, f"{error.instance!r} is not an allowed value", hint=hint, fallback=fallback)
 
 
 def _format(error: ValidationError, base: str) -> Iterator[Issue]:

@@ -30,6 +30,7 @@ from caliper_schema import hints
 from caliper_schema.dispatching import Unit, json_type
 from caliper_schema.fastpath import conforms
 from caliper_schema.locating import pointer as join
+from caliper_schema.policy import DEFAULT, Policy
 from caliper_schema.registry import Catalogue, Schema, load
 from caliper_schema.reporting import Issue
 
@@ -115,81 +116,93 @@ def _accepts(types: frozenset[str] | None, value: Any) -> bool:
     return types is None or kind in types or (kind == "integer" and "number" in types)
 
 
-def _walk(value: Any, node: _Node, where: str) -> Iterator[Issue]:
+def _walk(value: Any, node: _Node, where: str, policy: Policy) -> Iterator[Issue]:
     for entry in node.lints:
-        yield from CHECKS[entry["check"]](entry, value, where, node)
+        yield from CHECKS[entry["check"]](entry, value, where, node, policy)
     for part in node.parts:
-        yield from _walk(value, part, where)
+        yield from _walk(value, part, where, policy)
     if isinstance(value, dict):
         for name, child in node.properties.items():
             if name in value:
-                yield from _walk(value[name], child, join(where, name))
+                yield from _walk(value[name], child, join(where, name), policy)
         if node.by_type and isinstance(value.get("type"), str) and value["type"] in node.by_type:
-            yield from _walk(value, node.by_type[value["type"]], where)
+            yield from _walk(value, node.by_type[value["type"]], where, policy)
     if isinstance(value, list) and node.items is not None:
         for index, item in enumerate(value):
-            yield from _walk(item, node.items, join(where, index))
+            yield from _walk(item, node.items, join(where, index), policy)
     for types, branch in node.branches:
         if _accepts(types, value):
-            yield from _walk(value, branch, where)
+            yield from _walk(value, branch, where, policy)
 
 
-def lint(unit: Unit) -> list[Issue]:
+def lint(unit: Unit, policy: Policy = DEFAULT) -> list[Issue]:
     """The ``x-lint`` findings for one unit, as warnings."""
-    return list(dict.fromkeys(_walk(unit.value, _plan(unit.schema), unit.pointer)))
+    return list(dict.fromkeys(_walk(unit.value, _plan(unit.schema), unit.pointer, policy)))
 
 
 # --- the checks an x-lint entry can name ---------------------------------------------------------------
 
-Check = Callable[[Lint, Any, str, _Node], Iterator[Issue]]
+Check = Callable[[Lint, Any, str, _Node, Policy], Iterator[Issue]]
 
 
 def _warning(entry: Lint, where: str, message: str, hint: str | None = None) -> Issue:
     return Issue(where, entry["rule"], "warning", message, hint=hint or entry.get("hint"))
 
 
-def _pattern(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
+def _pattern(entry: Lint, value: Any, where: str, node: _Node, policy: Policy) -> Iterator[Issue]:
     if isinstance(value, str) and not re.search(entry["pattern"], value):
         yield _warning(entry, where, f"{value!r} {entry['message']}")
 
 
-def _format(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
+def _format(entry: Lint, value: Any, where: str, node: _Node, policy: Policy) -> Iterator[Issue]:
     if isinstance(value, str) and not conforms(value, entry["format"]):
         yield _warning(entry, where, f"{value!r} {entry['message']}", hints.placeholder(value))
 
 
-def _discouraged(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
+def _discouraged(entry: Lint, value: Any, where: str, node: _Node, policy: Policy) -> Iterator[Issue]:
     if isinstance(value, str) and value in entry["values"]:
         better = entry["values"][value]
         yield _warning(entry, where, f"{value!r} {entry['message']}", f"use `{better}`" if better else None)
 
 
-def _present(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
+def _present(entry: Lint, value: Any, where: str, node: _Node, policy: Policy) -> Iterator[Issue]:
     yield _warning(entry, where, entry["message"])
 
 
-def _required(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
+def _required(entry: Lint, value: Any, where: str, node: _Node, policy: Policy) -> Iterator[Issue]:
     if isinstance(value, dict):
         for name in entry["properties"]:
             if name not in value:
                 yield _warning(entry, join(where, name), entry["message"])
 
 
-def _closed(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
+def _closed(entry: Lint, value: Any, where: str, node: _Node, policy: Policy) -> Iterator[Issue]:
     if isinstance(value, dict):
         known = node.known()
+        renames = entry.get("renames", {})
         for name in value:
             if name not in known:
-                hint = hints.nearest(name, sorted(known))
+                hint = f"use `{renames[name]}`: {entry['renamed']}" if name in renames else None
+                hint = hint or hints.nearest(name, sorted(known))
                 yield _warning(entry, join(where, name), f"{name!r} {entry['message']}", hint)
 
 
-def _decimal(entry: Lint, value: Any, where: str, node: _Node) -> Iterator[Issue]:
+def _decimal(entry: Lint, value: Any, where: str, node: _Node, policy: Policy) -> Iterator[Issue]:
     if type(value) is int:  # a bool is an int too, but the schema's "number" type already rejects it
         yield _warning(entry, where, f"{value!r} {entry['message']}", f"write it as {value}.0")
 
 
+def _listed(entry: Lint, value: Any, where: str, node: _Node, policy: Policy) -> Iterator[Issue]:
+    """A value outside the list the policy picks (e.g. the Timeback subject list in force)."""
+    chosen = policy.subjects if entry["rule"] == "timeback.subject" else entry["default"]
+    allowed = entry["lists"][chosen]
+    if isinstance(value, str) and value not in allowed:
+        hint = hints.nearest(value, allowed) or hints.listing(allowed)
+        yield _warning(entry, where, f"{value!r} {entry['message']} ({chosen})", hint)
+
+
 CHECKS: dict[str, Check] = {
+    "listed": _listed,
     "pattern": _pattern,
     "format": _format,
     "discouraged": _discouraged,

@@ -71,13 +71,11 @@ class Report:
     documents: int = 1
 
     @classmethod
-    def from_issues(cls, issues: Iterable[Issue], *, strict: bool = False, documents: int = 1) -> Report:
-        """Sort issues into errors and warnings; under ``strict`` every warning is an error."""
+    def from_issues(cls, issues: Iterable[Issue], *, documents: int = 1) -> Report:
+        """Sort issues, as a :class:`~caliper_schema.policy.Policy` weighed them, into errors and warnings."""
         errors: list[Issue] = []
         warnings: list[Issue] = []
         for issue in issues:
-            if strict:
-                issue = issue.escalated()
             (errors if issue.severity == "error" else warnings).append(issue)
         return cls(tuple(errors), tuple(warnings), documents)
 

@@ -22,6 +22,7 @@ from typing import Any
 from caliper_schema import checking, linting, rules
 from caliper_schema.dispatching import dispatch
 from caliper_schema.parsing import Document, parse, parse_lines
+from caliper_schema.policy import DEFAULT, Policy
 from caliper_schema.reporting import Issue, Report
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
@@ -38,53 +39,64 @@ def _locate(issues: list[Issue], document: Document) -> list[Issue]:
     return located
 
 
-def check_document(document: Document) -> list[Issue]:
+def check_document(document: Document, policy: Policy = DEFAULT) -> list[Issue]:
     """Every issue of one parsed document (its parse issues when it could not be parsed)."""
     if not document.parsed:
         return list(document.issues)
     units, issues = dispatch(document.value)
     issues = list(document.issues) + issues
     for unit in units:
-        errors = checking.check(unit)
-        failed = {issue.pointer for issue in errors}
-        issues += errors
-        issues += [issue for issue in linting.lint(unit) if issue.pointer not in failed]
+        issues += checking.check(unit)
+        issues += linting.lint(unit, policy)
     issues += rules.run(units)
+    failed = {issue.pointer for issue in issues if issue.severity == "error"}
+    # A warning about a value that is already wrong is noise: the error says it, with the same hint.
+    issues = [issue for issue in issues if issue.severity == "error" or issue.pointer not in failed]
     located = _locate(issues, document)
     return sorted(located, key=lambda issue: (issue.line or 0, issue.column or 0))
 
 
-def _report(documents: Iterable[Document], strict: bool) -> Report:
+def _report(documents: Iterable[Document], policy: Policy) -> Report:
     issues: list[Issue] = []
     count = 0
     for document in documents:
         count += 1
-        issues += check_document(document)
-    return Report.from_issues(issues, strict=strict, documents=count)
+        issues += check_document(document, policy)
+    return Report.from_issues(policy.judge(issues), documents=count)
 
 
 def validate(
-    payload: bytes | str | Mapping[str, Any], *, strict: bool = False, lines: bool = False
+    payload: bytes | str | Mapping[str, Any],
+    *,
+    strict: bool = False,
+    lines: bool = False,
+    policy: Policy | None = None,
 ) -> Report:
     """Validate one payload: an Envelope, a bare Event or a bare Entity.
 
     ``payload`` is raw bytes or text (parsed strictly), or an already parsed mapping. ``lines=True``
     reads bytes or text as JSON Lines, one document per line. ``strict=True`` is certification grade:
-    every warning becomes an error.
+    every warning becomes an error. ``policy`` re-grades or turns off rules and picks the Timeback subject
+    list (see :class:`~caliper_schema.policy.Policy`).
 
     >>> validate({"type": "Event"}).errors[0].message
     "missing required property 'id'"
     >>> validate('{"type": "Event"}', strict=True).status
     'error'
     """
+    policy = policy or DEFAULT
+    if strict and not policy.strict:
+        policy = replace(policy, strict=True)
     if isinstance(payload, Mapping):
-        return _report([Document(dict(payload))], strict)
+        return _report([Document(dict(payload))], policy)
     if lines:
-        return _report(parse_lines(payload), strict)
-    return _report([parse(payload)], strict)
+        return _report(parse_lines(payload), policy)
+    return _report([parse(payload)], policy)
 
 
-def validate_file(path: str | os.PathLike[str], *, strict: bool = False) -> Report:
+def validate_file(
+    path: str | os.PathLike[str], *, strict: bool = False, policy: Policy | None = None
+) -> Report:
     """Validate a ``.json`` file, or a ``.jsonl``/``.ndjson`` file one line at a time.
 
     Raises :class:`OSError` when the file cannot be read; the file is never written.
@@ -94,4 +106,4 @@ def validate_file(path: str | os.PathLike[str], *, strict: bool = False) -> Repo
     """
     file = Path(path)
     data = file.read_bytes()
-    return validate(data, strict=strict, lines=file.suffix.lower() in JSON_LINES_SUFFIXES)
+    return validate(data, strict=strict, lines=file.suffix.lower() in JSON_LINES_SUFFIXES, policy=policy)

@@ -1,0 +1,62 @@
+"""The policy a report is judged by: strictness, rules turned off or re-graded, the subject list.
+
+A :class:`Policy` is plain data a project can commit (``[tool.caliper-schema]`` in ``pyproject.toml``, read
+by :mod:`~caliper_schema.configuration`). The validator finds issues at their default severity; the policy
+decides what each one weighs.
+
+>>> from caliper_schema.reporting import Issue
+>>> issue = Issue("/object/subject", "timeback.subject", "warning", "is not in the subject list")
+>>> Policy(strict=True).judge([issue])[0].severity
+'error'
+>>> Policy(severities={"timeback.subject": "off"}).judge([issue])
+[]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from caliper_schema.reporting import Issue
+
+Grade = Literal["error", "warning", "off"]
+SUBJECT_LISTS = ("v6", "v9", "v10")
+"""The Timeback subject lists in circulation: the OpenAPI copy's 6, the 2025-09 spec's 9, the SDKs' 10."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How issues are weighed.
+
+    ``strict`` makes every warning an error (certification grade); ``severities`` re-grades rules by id
+    (``"off"`` drops them) and wins over ``strict``; ``subjects`` picks the Timeback subject list.
+    """
+
+    strict: bool = False
+    severities: Mapping[str, Grade] = field(default_factory=dict)
+    subjects: str = "v9"
+
+    def __post_init__(self) -> None:
+        if self.subjects not in SUBJECT_LISTS:
+            raise ValueError(f"subjects must be one of {', '.join(SUBJECT_LISTS)}, not {self.subjects!r}")
+        for rule, grade in self.severities.items():
+            if grade not in ("error", "warning", "off"):
+                raise ValueError(f"severity of {rule} must be error, warning or off, not {grade!r}")
+
+    def judge(self, issues: Iterable[Issue]) -> list[Issue]:
+        """The issues as this policy weighs them (re-graded, escalated, or dropped)."""
+        judged = []
+        for issue in issues:
+            grade = self.severities.get(issue.rule)
+            if grade == "off":
+                continue
+            if grade is not None:
+                issue = replace(issue, severity=grade)
+            elif self.strict:
+                issue = issue.escalated()
+            judged.append(issue)
+        return judged
+
+
+DEFAULT = Policy()
