@@ -2,7 +2,7 @@
 
 Exit status: 0 when every document is valid, 1 when any is invalid, 2 on a usage or I/O error.
 
-    caliper-schema validate [--strict] [--format text|json|github] PATH... | -
+    caliper-schema validate [--strict] [--format text|json|github] [--config FILE] PATH... | -
     caliper-schema schema NAME | --list
 """
 
@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from caliper_schema import hints
+from caliper_schema.configuration import ConfigError, load_policy, policy_from
 from caliper_schema.output import REPORTERS
+from caliper_schema.policy import SUBJECT_LISTS, Policy
 from caliper_schema.registry import BASE_URI, load
 from caliper_schema.reporting import Issue, Report
 from caliper_schema.validation import JSON_LINES_SUFFIXES, validate
@@ -49,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
         help="files, directories (searched for *.json, *.jsonl), globs, or - for stdin",
     )
     check.add_argument("--strict", action="store_true", help="certification grade: warnings are errors")
+    check.add_argument("--config", type=Path, metavar="FILE",
+                       help="settings: a pyproject.toml or TOML file (default: the nearest pyproject.toml"
+                       " with a [tool.caliper-schema] table)")  # fmt: skip
+    check.add_argument("--subjects", choices=SUBJECT_LISTS, help="the Timeback subject list in force")
+    check.add_argument("--disable", action="append", default=[], metavar="RULE", help="turn a rule off")
+    check.add_argument("--severity", action="append", default=[], metavar="RULE=LEVEL",
+                       help="re-grade a rule: error, warning or off")  # fmt: skip
     check.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format")
     check.add_argument("--jsonl", action="store_true", help="read standard input as JSON Lines")
 
@@ -78,12 +87,31 @@ def _io_report(reason: str) -> Report:
     return Report.from_issues([Issue("", "io.unreadable", "error", reason)])
 
 
+def _policy(args: argparse.Namespace) -> Policy:
+    """The configuration file's policy, with the command line's overrides on top."""
+    policy = load_policy(args.config, start=Path.cwd())
+    overrides: dict[str, object] = {"disable": args.disable}
+    if args.strict:
+        overrides["strict"] = True
+    if args.subjects:
+        overrides["subjects"] = args.subjects
+    grades = dict(item.partition("=")[::2] for item in args.severity)
+    if grades:
+        overrides["severity"] = grades
+    return policy_from(overrides, "the command line", base=policy)
+
+
 def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        policy = _policy(args)
+    except ConfigError as error:
+        stderr.write(f"caliper-schema: {error}\n")
+        return USAGE
     reporter = REPORTERS[args.format](stdout)
     status = OK
     for argument in args.paths:
         if argument == "-":
-            report = validate(sys.stdin.buffer.read(), strict=args.strict, lines=args.jsonl)
+            report = validate(sys.stdin.buffer.read(), lines=args.jsonl, policy=policy)
             reporter.file("<stdin>", report)
             status = max(status, OK if report.ok else INVALID)
             continue
@@ -103,7 +131,7 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                 reporter.file(str(path), _io_report(reason))
                 status = USAGE
                 continue
-            report = validate(data, strict=args.strict, lines=path.suffix.lower() in JSON_LINES_SUFFIXES)
+            report = validate(data, lines=path.suffix.lower() in JSON_LINES_SUFFIXES, policy=policy)
             reporter.file(str(path), report)
             if status != USAGE and not report.ok:
                 status = INVALID

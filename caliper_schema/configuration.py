@@ -83,7 +83,7 @@ def policy_from(table: dict[str, Any], where: str, base: Policy | None = None) -
     severities.update({_check_rule(rule, where): "off" for rule in disable})
     grades = table.get("severity", {})
     if not isinstance(grades, dict):
-        raise ConfigError(f"{where}: severity is a table of rule id = \"error\" | \"warning\" | \"off\"")
+        raise ConfigError(f'{where}: severity is a table of rule id = "error" | "warning" | "off"')
     for rule, grade in grades.items():
         if grade not in ("error", "warning", "off"):
             raise ConfigError(f"{where}: severity of {rule} is error, warning or off, not {grade!r}")
@@ -116,7 +116,7 @@ def discover(start: Path) -> Path | None:
 
 
 def load_policy(path: Path | None = None, *, start: Path | None = None) -> Policy:
-    """The Policy of ``path``, or of the configuration discovered from ``start`` (default: no configuration)."""
+    """The Policy of ``path``, or of the configuration found from ``start`` (default: no configuration)."""
     if path is None and start is not None:
         path = discover(start)
     if path is None:

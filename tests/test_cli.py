@@ -174,3 +174,15 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).with_name("caliper-schema")
     result = subprocess.run([str(script), "validate", str(VALID)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_misspelled_subject_prints_the_nearest_subject(tmp_path: Path) -> None:
+    event = json.loads(VALID.read_text())
+    event["data"][0]["object"]["subject"] = "Maths"
+    target = tmp_path / "maths.json"
+    target.write_text(json.dumps(event, indent=2))
+    status, out, _ = run("validate", str(target))
+    assert status == 1
+    lines = out.splitlines()
+    assert lines[0].endswith("error schema.enum /data/0/object/subject 'Maths' is not an allowed value")
+    assert lines[1] == "    hint: did you mean `Math` or `FastMath`?"
