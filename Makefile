@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint codegen bench clean
+.PHONY: install run test lint codegen bench fuzz clean
 
 install: $(STAMP)
 
@@ -33,6 +33,14 @@ codegen: install
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+## fuzz: coverage-guided fuzzing with atheris for FUZZ_SECONDS (not part of make test)
+FUZZ_SECONDS ?= 600
+fuzz: install
+	$(BIN)/python -m pip install --quiet atheris==3.0.0
+	mkdir -p .fuzz-corpus
+	cp examples/valid/*.json .fuzz-corpus/
+	$(BIN)/python fuzz/fuzz_validate.py -max_total_time=$(FUZZ_SECONDS) .fuzz-corpus
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

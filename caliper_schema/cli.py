@@ -22,7 +22,7 @@ from caliper_schema.output import REPORTERS
 from caliper_schema.policy import SUBJECT_LISTS, Policy
 from caliper_schema.registry import BASE_URI, load
 from caliper_schema.reporting import Issue, Report
-from caliper_schema.validation import JSON_LINES_SUFFIXES, validate
+from caliper_schema.validation import JSON_LINES_SUFFIXES, validate, validate_file
 
 SUFFIXES = (".json", *JSON_LINES_SUFFIXES)
 OK, INVALID, USAGE = 0, 1, 2
@@ -124,14 +124,13 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             continue
         for path in paths:
             try:
-                data = path.read_bytes()
+                report = validate_file(path, policy=policy)
             except OSError as error:
                 reason = f"cannot read {str(path)!r}: {error.strerror or error}"
                 stderr.write(f"caliper-schema: {reason}\n")
                 reporter.file(str(path), _io_report(reason))
                 status = USAGE
                 continue
-            report = validate(data, lines=path.suffix.lower() in JSON_LINES_SUFFIXES, policy=policy)
             reporter.file(str(path), report)
             if status != USAGE and not report.ok:
                 status = INVALID

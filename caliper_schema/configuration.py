@@ -6,6 +6,13 @@ strict = false                                  # certification grade: every war
 subjects = "v10"                                # the Timeback subject list in force: v6, v9 (default), v10
 disable = ["caliper.context-missing"]           # rules to turn off
 severity = {"timeback.xp-earned-missing" = "error", "caliper.placeholder" = "off"}
+
+[tool.caliper-schema.limits]                   # what one document may make the validator do
+max-bytes = 16777216                            # a .json file, or one line of a .jsonl file
+max-depth = 64                                  # nesting of objects and arrays
+max-string = 1048576                            # characters in one string
+max-items = 10000                               # events and entities in one envelope
+max-issues = 200                                # issues reported per document (the rest are counted)
 ```
 
 The command line and the pre-commit hook look for the nearest ``pyproject.toml`` upwards from the working
@@ -21,13 +28,16 @@ from __future__ import annotations
 import difflib
 import functools
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-from caliper_schema.policy import SUBJECT_LISTS, Grade, Policy
+from caliper_schema.policy import SUBJECT_LISTS, Grade, Limits, Policy
 
 TABLE = "caliper-schema"
-KEYS = ("strict", "subjects", "disable", "severity")
+KEYS = ("strict", "subjects", "disable", "severity", "limits")
+LIMITS = {"max-bytes": "max_bytes", "max-depth": "max_depth", "max-string": "max_string",
+          "max-items": "max_items", "max-issues": "max_issues"}  # fmt: skip
 _RULE_FAMILIES = ("json.", "document.", "schema.", "io.")  # parse, dispatch, schema keyword and I/O issues
 
 
@@ -88,7 +98,20 @@ def policy_from(table: dict[str, Any], where: str, base: Policy | None = None) -
         if grade not in ("error", "warning", "off"):
             raise ConfigError(f"{where}: severity of {rule} is error, warning or off, not {grade!r}")
         severities[_check_rule(rule, where)] = cast(Grade, grade)
-    return Policy(strict=strict, severities=severities, subjects=subjects)
+    return Policy(strict=strict, severities=severities, subjects=subjects, limits=_limits(table, where, base))
+
+
+def _limits(table: dict[str, Any], where: str, base: Policy) -> Limits:
+    given = table.get("limits", {})
+    if not isinstance(given, dict):
+        raise ConfigError(f"{where}: limits is a table")
+    unknown = sorted(set(given) - set(LIMITS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown limit {unknown[0]!r}; the limits are {', '.join(LIMITS)}")
+    try:
+        return replace(base.limits, **{LIMITS[name]: value for name, value in given.items()})
+    except ValueError as error:
+        raise ConfigError(f"{where}: limits: {error}") from None
 
 
 def _table(path: Path, *, explicit: bool) -> dict[str, Any] | None:

@@ -90,22 +90,27 @@ def _item(value: Any, where: str, catalogue: Catalogue) -> Iterator[Unit | Issue
     yield Unit(where, value, schema, catalogue.kind(schema))
 
 
-def _units(value: Any, catalogue: Catalogue) -> Iterator[Unit | Issue]:
+def _units(value: Any, catalogue: Catalogue, max_items: int) -> Iterator[Unit | Issue]:
     if not is_envelope(value):
         yield from _item(value, "", catalogue)
         return
     yield Unit("", value, ENVELOPE_SHELL, "envelope")
     data = value.get("data")
     if isinstance(data, list):
-        for index, item in enumerate(data):
+        if len(data) > max_items:
+            yield Issue("/data", "limit.items", "error", f"{len(data):,} items; the limit is {max_items:,}"
+                        f" (the first {max_items:,} are checked)")  # fmt: skip
+        for index, item in enumerate(data[:max_items]):
             yield from _item(item, join("/data", index), catalogue)
 
 
-def dispatch(value: Any, catalogue: Catalogue | None = None) -> tuple[list[Unit], list[Issue]]:
+def dispatch(
+    value: Any, catalogue: Catalogue | None = None, *, max_items: int = 10_000
+) -> tuple[list[Unit], list[Issue]]:
     """Split a parsed document into units to check, and issues for what cannot be dispatched."""
     units: list[Unit] = []
     issues: list[Issue] = []
-    for entry in _units(value, catalogue or load()):
+    for entry in _units(value, catalogue or load(), max_items):
         if isinstance(entry, Unit):
             units.append(entry)
         else:

@@ -36,6 +36,15 @@ def parent_of(pointer_: str) -> str:
     return pointer_.rsplit("/", 1)[0] if pointer_ else ""
 
 
+def _decoded(string: str) -> str:
+    """A JSON string literal's value; for a malformed literal, its raw text between the quotes."""
+    try:
+        value = json.loads(string)
+    except ValueError:
+        return string[1:-1]
+    return value if isinstance(value, str) else string[1:-1]
+
+
 def _non_finite(literal: str) -> bool:
     if literal in ("NaN", "Infinity", "-Infinity"):
         return True
@@ -114,10 +123,11 @@ class Locator(Lines):
                     frame.index += 1
                 continue
             if punct in ("}", "]"):
-                stack.pop()
+                if stack:  # tolerate text that is not JSON: the scanner never raises
+                    stack.pop()
                 continue
             if frame and frame.is_object and expect_key and string is not None:
-                key = json.loads(string)
+                key = _decoded(string)
                 here = pointer(frame.pointer, key)
                 assert frame.keys is not None
                 if key in frame.keys:

@@ -1,10 +1,12 @@
-"""Step 2, parsing: bytes to JSON documents, strictly.
+"""Step 2, parsing: bytes to JSON documents, strictly, within limits.
 
 Stricter than ``json.loads`` where Caliper and RFC 8259 are: UTF-8 only, no repeated key in an object
-(Caliper: "Each property MUST be referenced only once"), no ``NaN``/``Infinity``, no number too large for a
-double, nothing after the document. Each problem becomes an :class:`~caliper_schema.reporting.Issue` with
-its line and column; nothing raises. JSON Lines input yields one :class:`Document` a line, so one broken
-line does not hide the others.
+(Caliper: "Each property MUST be referenced only once"), no ``NaN``/``Infinity``, no number beyond the
+range of a double, no lone surrogate, nothing after the document. A document beyond the
+:class:`~caliper_schema.policy.Limits` (size, depth, string length) is reported as such and not read
+further. Each problem becomes an :class:`~caliper_schema.reporting.Issue` with its line and column; nothing
+raises. JSON Lines input yields one :class:`Document` a line, so one broken line does not hide the others,
+and a file of them is read a line at a time.
 
 >>> doc = parse(b'{"a": 1, "a": 2}')
 >>> doc.parsed, doc.issues[0].rule, (doc.issues[0].line, doc.issues[0].column)
@@ -16,14 +18,19 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from caliper_schema.locating import Lines, Locator
+from caliper_schema.locating import pointer as join
+from caliper_schema.policy import Limits
 from caliper_schema.reporting import Issue
 
 BOM = "\ufeff"
+_DEFAULT_LIMITS = Limits()
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class _Missing:
@@ -49,7 +56,7 @@ class Document:
 
     @property
     def parsed(self) -> bool:
-        """False when the text was not a JSON document."""
+        """False when the text was not a JSON document (or one within the limits)."""
         return self.value is not MISSING
 
     @functools.cached_property
@@ -84,6 +91,14 @@ def _float(text: str) -> float:
     return value
 
 
+def _int(text: str) -> int:
+    # An integer beyond a double's range is refused like 1e400 (and before int() meets Python's limit
+    # of 4300 digits, which raises a ValueError of its own).
+    if len(text) > 308 and math.isinf(float(text)):
+        raise _Rejected("overflow")
+    return int(text)
+
+
 def _issue(
     rule: str, message: str, lines: Lines, offset: int, *, pointer: str = "", hint: str | None = None
 ) -> Issue:
@@ -107,6 +122,14 @@ def _syntax_issue(error: json.JSONDecodeError, text: str, first_line: int) -> Is
 
 
 def _rejected_issues(text: str, first_line: int) -> list[Issue]:
+    """What the strict hooks refused, and any syntax error after it (the hooks stopped the parser early)."""
+    syntax: list[Issue] = []
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        syntax.append(_syntax_issue(error, text, first_line))
+    except (ValueError, RecursionError):
+        pass  # a number beyond Python's digit limit, or deep nesting: the rejection already says enough
     locator = Locator(text, first_line=first_line)
     issues = [
         _issue(
@@ -129,29 +152,76 @@ def _rejected_issues(text: str, first_line: int) -> list[Issue]:
         )
         for where, offset in locator.non_finite
     ]
-    return issues
+    return issues + syntax
 
 
-def _decode(data: bytes, first_line: int) -> tuple[str | None, list[Issue]]:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = first_line + data.count(b"\n", 0, error.start)
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        issue = Issue(
-            "",
-            "json.encoding",
-            "error",
-            f"not UTF-8: byte 0x{data[error.start]:02x} cannot start or continue a character",
-            hint="save the file as UTF-8",
-            line=line,
-            column=column,
-        )
-        return None, [issue]
-    return text, []
+def _limit(rule: str, message: str, first_line: int, pointer: str = "") -> Issue:
+    return Issue(
+        pointer,
+        rule,
+        "error",
+        message,
+        hint="raise the limit in [tool.caliper-schema.limits] if this document is genuine",
+        line=first_line,
+        column=1,
+    )
 
 
-def _parse_text(text: str, first_line: int) -> Document:
+def _walk(value: Any) -> Iterator[tuple[str, Any, int]]:
+    """(pointer, value, depth) for every value and every key (as a value), without recursion."""
+    stack: list[tuple[str, Any, int]] = [("", value, 0)]
+    while stack:
+        where, node, depth = stack.pop()
+        yield where, node, depth
+        if isinstance(node, dict):
+            for key, item in node.items():
+                yield join(where, key), key, depth + 1  # keys are strings too: limits and surrogates
+                stack.append((join(where, key), item, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((join(where, index), item, depth + 1) for index, item in enumerate(node))
+
+
+def _foreign(node: Any) -> str | None:
+    """What keeps a Python value from being JSON, or None when it is a JSON value."""
+    if node is None or isinstance(node, str | bool | int | list):
+        return None
+    if isinstance(node, dict):
+        return next((f"the key {key!r} is not a string" for key in node if not isinstance(key, str)), None)
+    if isinstance(node, float):
+        return None if math.isfinite(node) else f"{node!r} is not a JSON number"
+    return f"a {type(node).__name__} is not a JSON value"
+
+
+def _first_problem(value: Any, limits: Limits, first_line: int, *, parsed_by_us: bool) -> Issue | None:
+    """The first value beyond the limits, holding a lone surrogate, or (given by a caller) not JSON."""
+    for where, node, depth in _walk(value):
+        if depth > limits.max_depth:
+            return _limit("limit.depth", f"nested deeper than {limits.max_depth} levels", first_line, where)
+        problem = None if parsed_by_us else _foreign(node)
+        if problem is not None:
+            return Issue(where, "json.not-json", "error", problem)
+        if isinstance(node, str) and len(node) > limits.max_string:
+            message = f"a string of {len(node):,} characters; the limit is {limits.max_string:,}"
+            return _limit("limit.string", message, first_line, where)
+        if isinstance(node, str) and not node.isascii():
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                message = "holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not a Unicode character"
+                return Issue(where, "json.surrogate", "error", message, line=first_line, column=1)
+    return None
+
+
+def _content_issues(value: Any, text: str, limits: Limits, first_line: int) -> list[Issue]:
+    """Depth, long strings and lone surrogates, looked for only when the text could hold them."""
+    brackets = text.count("{") + text.count("[")
+    if brackets <= limits.max_depth and len(text) <= limits.max_string and not _SURROGATE_ESCAPE.search(text):
+        return []
+    problem = _first_problem(value, limits, first_line, parsed_by_us=True)
+    return [problem] if problem else []
+
+
+def _parse_text(text: str, first_line: int, limits: Limits) -> Document:
     issues: list[Issue] = []
     if text.startswith(BOM):
         issues.append(
@@ -170,28 +240,45 @@ def _parse_text(text: str, first_line: int) -> Document:
         issues.append(Issue("", "json.empty", "error", "the input is empty", line=first_line, column=1))
         return Document(MISSING, text, first_line, tuple(issues))
     try:
-        value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_float)
+        value = json.loads(
+            text, object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_float, parse_int=_int
+        )
     except json.JSONDecodeError as error:
         issues.append(_syntax_issue(error, text, first_line))
     except _Rejected:
         issues += _rejected_issues(text, first_line)
     except RecursionError:
-        issues.append(
-            Issue(
-                "",
-                "json.nesting",
-                "error",
-                "the document is nested too deeply to parse",
-                line=first_line,
-                column=1,
-            )
-        )
+        issues.append(_limit("limit.depth", f"nested deeper than {limits.max_depth} levels", first_line))
     else:
-        return Document(value, text, first_line, tuple(issues))
+        issues += _content_issues(value, text, limits, first_line)
+        failed = any(issue.severity == "error" for issue in issues)
+        return Document(MISSING if failed else value, text, first_line, tuple(issues))
     return Document(MISSING, text, first_line, tuple(issues))
 
 
-def parse(data: bytes | str) -> Document:
+def oversized(size: int, limits: Limits, first_line: int = 1) -> Document | None:
+    """A document refused for its size (without reading it), or None when the size is within the limit."""
+    if size <= limits.max_bytes:
+        return None
+    issue = _limit("limit.size", f"{size:,} bytes; the limit is {limits.max_bytes:,}", first_line)
+    return Document(MISSING, None, first_line, (issue,))
+
+
+def _decode(data: bytes, first_line: int) -> tuple[str | None, list[Issue]]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = first_line + data.count(b"\n", 0, error.start)
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        message = f"not UTF-8: byte 0x{data[error.start]:02x} cannot start or continue a character"
+        issue = Issue(
+            "", "json.encoding", "error", message, hint="save the file as UTF-8", line=line, column=column
+        )
+        return None, [issue]
+    return text, []
+
+
+def parse(data: bytes | str, limits: Limits = _DEFAULT_LIMITS) -> Document:
     """Parse one JSON document.
 
     >>> parse('{"type": "Event"}').value
@@ -199,24 +286,50 @@ def parse(data: bytes | str) -> Document:
     >>> parse(b'[1, 2] 3').issues[0].rule
     'json.trailing-data'
     """
+    too_big = oversized(len(data), limits, 1)
+    if too_big is not None:
+        return too_big
     if isinstance(data, str):
-        return _parse_text(data, 1)
+        return _parse_text(data, 1, limits)
     text, issues = _decode(data, 1)
     if text is None:
         return Document(MISSING, None, 1, tuple(issues))
-    return _parse_text(text, 1)
+    return _parse_text(text, 1, limits)
 
 
-def parse_lines(data: bytes | str) -> Iterator[Document]:
+def parse_value(value: Any, limits: Limits = _DEFAULT_LIMITS) -> Document:
+    """An already parsed value as a document, once checked to be JSON (string keys, finite numbers, no
+    tuple or datetime) and within the limits. The value is neither copied nor changed.
+
+    >>> parse_value({"when": float("nan")}).issues[0].rule
+    'json.not-json'
+    """
+    problem = _first_problem(value, limits, 1, parsed_by_us=False)
+    return Document(value) if problem is None else Document(MISSING, None, 1, (problem,))
+
+
+def parse_lines(data: bytes | str | Iterable[bytes], limits: Limits = _DEFAULT_LIMITS) -> Iterator[Document]:
     """Parse JSON Lines: one document a line (``\\n`` or ``\\r\\n``); blank lines are skipped.
+
+    ``data`` may be an iterable of lines (an open binary file), read one line at a time.
 
     >>> [doc.first_line for doc in parse_lines(b'{"a": 1}\\n\\n{"b": 2}\\n')]
     [1, 3]
     """
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    for number, line in enumerate(raw.split(b"\n"), start=1):
-        line = line.removesuffix(b"\r")
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    lines = data.split(b"\n") if isinstance(data, bytes) else data
+    for number, raw in enumerate(lines, start=1):
+        line = raw.removesuffix(b"\n").removesuffix(b"\r")
         if not line.strip():
             continue
+        too_big = oversized(len(line), limits, number)
+        if too_big is not None:
+            yield too_big
+            continue
         text, issues = _decode(line, number)
-        yield Document(MISSING, None, number, tuple(issues)) if text is None else _parse_text(text, number)
+        yield (
+            Document(MISSING, None, number, tuple(issues))
+            if text is None
+            else _parse_text(text, number, limits)
+        )

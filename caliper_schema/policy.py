@@ -26,16 +26,43 @@ SUBJECT_LISTS = ("v6", "v9", "v10")
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Bounds on what one document may make the validator do; beyond them it says so and stops.
+
+    The defaults are far above any real Caliper payload (a Timeback event is about 1 KB, 6 levels deep)
+    and low enough that a hostile file is answered in seconds and bounded memory.
+    """
+
+    max_bytes: int = 16 * 1024 * 1024
+    """The size of one document (a whole .json file, or one line of a .jsonl file)."""
+    max_depth: int = 64
+    """How deeply objects and arrays may nest."""
+    max_string: int = 1024 * 1024
+    """The length of one string, in characters."""
+    max_items: int = 10_000
+    """The number of events and entities in one envelope's data."""
+    max_issues: int = 200
+    """Issues reported per document; the rest are counted in one closing issue."""
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} is a whole number >= 1, not {value!r}")
+
+
+@dataclass(frozen=True)
 class Policy:
     """How issues are weighed.
 
     ``strict`` makes every warning an error (certification grade); ``severities`` re-grades rules by id
-    (``"off"`` drops them) and wins over ``strict``; ``subjects`` picks the Timeback subject list.
+    (``"off"`` drops them) and wins over ``strict``; ``subjects`` picks the Timeback subject list;
+    ``limits`` bounds the work one document can cause.
     """
 
     strict: bool = False
     severities: Mapping[str, Grade] = field(default_factory=dict)
     subjects: str = "v9"
+    limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         if self.subjects not in SUBJECT_LISTS:

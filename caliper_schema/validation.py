@@ -21,9 +21,9 @@ from typing import Any
 
 from caliper_schema import checking, linting, rules
 from caliper_schema.dispatching import dispatch
-from caliper_schema.parsing import Document, parse, parse_lines
+from caliper_schema.parsing import Document, oversized, parse, parse_lines, parse_value
 from caliper_schema.policy import DEFAULT, Policy
-from caliper_schema.reporting import Issue, Report
+from caliper_schema.reporting import Issue, Report, Severity
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 
@@ -43,7 +43,7 @@ def check_document(document: Document, policy: Policy = DEFAULT) -> list[Issue]:
     """Every issue of one parsed document (its parse issues when it could not be parsed)."""
     if not document.parsed:
         return list(document.issues)
-    units, issues = dispatch(document.value)
+    units, issues = dispatch(document.value, max_items=policy.limits.max_items)
     issues = list(document.issues) + issues
     for unit in units:
         issues += checking.check(unit)
@@ -52,8 +52,19 @@ def check_document(document: Document, policy: Policy = DEFAULT) -> list[Issue]:
     failed = {issue.pointer for issue in issues if issue.severity == "error"}
     # A warning about a value that is already wrong is noise: the error says it, with the same hint.
     issues = [issue for issue in issues if issue.severity == "error" or issue.pointer not in failed]
-    located = _locate(issues, document)
-    return sorted(located, key=lambda issue: (issue.line or 0, issue.column or 0))
+    return _capped(_locate(issues, document), policy.limits.max_issues)
+
+
+def _capped(issues: list[Issue], cap: int) -> list[Issue]:
+    """At most ``cap`` issues in reading order, errors kept before warnings, and one that counts the rest."""
+    ranked = sorted(issues, key=lambda issue: issue.severity != "error")
+    kept, dropped = ranked[:cap], ranked[cap:]
+    kept.sort(key=lambda issue: (issue.line or 0, issue.column or 0))
+    if dropped:
+        severity: Severity = "error" if any(issue.severity == "error" for issue in dropped) else "warning"
+        count = f"{len(dropped)} more issue{'s' if len(dropped) > 1 else ''}"
+        kept.append(Issue("", "limit.issues", severity, f"{count} not shown", hint="fix these first"))
+    return kept
 
 
 def _report(documents: Iterable[Document], policy: Policy) -> Report:
@@ -66,7 +77,7 @@ def _report(documents: Iterable[Document], policy: Policy) -> Report:
 
 
 def validate(
-    payload: bytes | str | Mapping[str, Any],
+    payload: bytes | bytearray | str | Mapping[str, Any] | list[Any] | None,
     *,
     strict: bool = False,
     lines: bool = False,
@@ -74,7 +85,8 @@ def validate(
 ) -> Report:
     """Validate one payload: an Envelope, a bare Event or a bare Entity.
 
-    ``payload`` is raw bytes or text (parsed strictly), or an already parsed mapping. ``lines=True``
+    ``payload`` is raw bytes or text (parsed strictly), or an already parsed value (checked to be JSON:
+    a ``datetime`` or a ``NaN`` in it is an issue, not a crash). ``lines=True``
     reads bytes or text as JSON Lines, one document per line. ``strict=True`` is certification grade:
     every warning becomes an error. ``policy`` re-grades or turns off rules and picks the Timeback subject
     list (see :class:`~caliper_schema.policy.Policy`).
@@ -87,11 +99,14 @@ def validate(
     policy = policy or DEFAULT
     if strict and not policy.strict:
         policy = replace(policy, strict=True)
-    if isinstance(payload, Mapping):
-        return _report([Document(dict(payload))], policy)
+    if isinstance(payload, bytearray):
+        payload = bytes(payload)
+    if not isinstance(payload, bytes | str):
+        value = dict(payload) if isinstance(payload, Mapping) else payload
+        return _report([parse_value(value, policy.limits)], policy)
     if lines:
-        return _report(parse_lines(payload), policy)
-    return _report([parse(payload)], policy)
+        return _report(parse_lines(payload, policy.limits), policy)
+    return _report([parse(payload, policy.limits)], policy)
 
 
 def validate_file(
@@ -104,6 +119,14 @@ def validate_file(
     >>> validate_file("examples/valid/timeback-activity-event.json").status
     'success'
     """
+    policy = policy or DEFAULT
+    if strict and not policy.strict:
+        policy = replace(policy, strict=True)
     file = Path(path)
-    data = file.read_bytes()
-    return validate(data, strict=strict, lines=file.suffix.lower() in JSON_LINES_SUFFIXES, policy=policy)
+    if file.suffix.lower() in JSON_LINES_SUFFIXES:
+        with file.open("rb") as stream:  # a line at a time: memory bounded by the longest line
+            return _report(parse_lines(stream, policy.limits), policy)
+    refused = oversized(file.stat().st_size, policy.limits)  # a file beyond the limit is not read at all
+    if refused is not None:
+        return _report([refused], policy)
+    return validate(file.read_bytes(), policy=policy)

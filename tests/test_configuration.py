@@ -111,3 +111,16 @@ def test_the_readme_documents_every_rule() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = sorted(rule for rule in known_rules() if f"`{rule}`" not in readme)
     assert missing == []
+
+
+def test_limits_are_configurable(project: Path, tmp_path: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.caliper-schema.limits]\nmax-depth = 2\n")
+    status, out, _ = run("validate", "--format", "json", str(GENERIC))  # envelope/data/0/id is 3 deep
+    [entry] = json.loads(out)["files"]
+    assert status == 1 and entry["errors"][0]["rule"] == "limit.depth"
+    (project / "pyproject.toml").write_text("[tool.caliper-schema.limits]\nmax-depht = 3\n")
+    status, _, err = run("validate", str(GENERIC))
+    assert status == 2 and "unknown limit 'max-depht'" in err
+    (project / "pyproject.toml").write_text("[tool.caliper-schema.limits]\nmax-depth = 0\n")
+    status, _, err = run("validate", str(GENERIC))
+    assert status == 2 and "max_depth is a whole number >= 1" in err

@@ -9,7 +9,7 @@ import pytest
 
 from caliper_schema import authority, fastpath, registry, validate_file
 from caliper_schema.registry import ENVELOPE_SHELL
-from tests.conftest import EXAMPLES
+from tests.conftest import CORPUS, EXAMPLES
 
 
 @pytest.fixture
@@ -32,6 +32,17 @@ def test_every_schema_compiles_and_every_example_validates_offline() -> None:
         fast.is_valid(schema, {})
     statuses = {path.name: validate_file(path).status for path in sorted(EXAMPLES.rglob("*.json*"))}
     assert statuses and set(statuses.values()) == {"success", "error"}
+
+
+@pytest.mark.usefixtures("no_network")
+def test_the_whole_conformance_corpus_validates_offline() -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"the IMS corpus is absent at {CORPUS}")
+    paths = sorted(CORPUS.rglob("*.json"))
+    statuses = [validate_file(path).status for path in paths]
+    assert (
+        len(paths) == 424 and statuses.count("success") == 144 + 4
+    )  # the valid ones, and 4 decimal warnings
 
 
 @pytest.mark.usefixtures("no_network")
