@@ -12,6 +12,8 @@ import difflib
 import re
 from collections.abc import Iterable
 
+PLACEHOLDER_MARKERS = ("<", "{{", "${", "your-app-url", "YOUR", "\\u")
+"""Substrings, one of which is in the JSON text of any value :func:`placeholder` flags."""
 _PLACEHOLDER = re.compile(
     r"<[^<>\s]{1,80}>|\{\{[^{}]{0,80}\}\}|\$\{[^{}]{1,80}\}|your-app-url|YOUR[_-][A-Z_-]+"
 )

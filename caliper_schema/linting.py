@@ -50,8 +50,18 @@ class _Node:
     """A discriminated ``oneOf``: the branch for each ``type`` value."""
     branches: list[tuple[frozenset[str] | None, _Node]] = field(default_factory=list)
     """Other ``anyOf``/``oneOf`` branches, with the JSON types each accepts (``None``: any)."""
+    known: frozenset[str] = frozenset()
+    """Every property name this node and its parts declare (for the ``closed`` check)."""
 
-    def known(self) -> set[str]:
+    def children(self) -> Iterator[_Node]:
+        """Every node this one leads to."""
+        yield from self.parts
+        yield from self.properties.values()
+        yield from ([self.items] if self.items is not None else [])
+        yield from self.by_type.values()
+        yield from (branch for _, branch in self.branches)
+
+    def declared(self) -> frozenset[str]:
         """Every property name this node and its parts declare."""
         names: set[str] = set()
         seen: set[int] = set()
@@ -62,7 +72,28 @@ class _Node:
                 seen.add(id(node))
                 names.update(node.properties)
                 stack.extend(node.parts)
-        return names
+        return frozenset(names)
+
+
+def _prune(nodes: list[_Node]) -> None:
+    """Keep only the paths that lead to a lint: most of a schema has none, and the walk runs per payload."""
+    active = {id(node) for node in nodes if node.lints}
+    changed = True
+    while changed:  # a fixed point: the schema graph has cycles (an Entity's isPartOf is an Entity)
+        changed = False
+        for node in nodes:
+            if id(node) not in active and any(id(child) in active for child in node.children()):
+                active.add(id(node))
+                changed = True
+    for node in nodes:
+        node.known = (
+            node.declared() if any(entry["check"] == "closed" for entry in node.lints) else frozenset()
+        )
+        node.parts = [part for part in node.parts if id(part) in active]
+        node.properties = {name: child for name, child in node.properties.items() if id(child) in active}
+        node.items = node.items if node.items is not None and id(node.items) in active else None
+        node.by_type = {name: child for name, child in node.by_type.items() if id(child) in active}
+        node.branches = [(types, branch) for types, branch in node.branches if id(branch) in active]
 
 
 class _Compiler:
@@ -108,7 +139,10 @@ class _Compiler:
 
 @functools.cache
 def _plan(schema: str) -> _Node:
-    return _Compiler(load()).at(schema)
+    compiler = _Compiler(load())
+    root = compiler.at(schema)
+    _prune(list(compiler.memo.values()))
+    return root
 
 
 def _accepts(types: frozenset[str] | None, value: Any) -> bool:
@@ -116,28 +150,31 @@ def _accepts(types: frozenset[str] | None, value: Any) -> bool:
     return types is None or kind in types or (kind == "integer" and "number" in types)
 
 
-def _walk(value: Any, node: _Node, where: str, policy: Policy) -> Iterator[Issue]:
+def _walk(value: Any, node: _Node, where: str, policy: Policy, out: list[Issue]) -> None:
+    # Appends rather than yields: a generator per visited node cost more than the checks themselves.
     for entry in node.lints:
-        yield from CHECKS[entry["check"]](entry, value, where, node, policy)
+        out.extend(CHECKS[entry["check"]](entry, value, where, node, policy))
     for part in node.parts:
-        yield from _walk(value, part, where, policy)
+        _walk(value, part, where, policy, out)
     if isinstance(value, dict):
         for name, child in node.properties.items():
             if name in value:
-                yield from _walk(value[name], child, join(where, name), policy)
+                _walk(value[name], child, join(where, name), policy, out)
         if node.by_type and isinstance(value.get("type"), str) and value["type"] in node.by_type:
-            yield from _walk(value, node.by_type[value["type"]], where, policy)
-    if isinstance(value, list) and node.items is not None:
+            _walk(value, node.by_type[value["type"]], where, policy, out)
+    elif isinstance(value, list) and node.items is not None:
         for index, item in enumerate(value):
-            yield from _walk(item, node.items, join(where, index), policy)
+            _walk(item, node.items, join(where, index), policy, out)
     for types, branch in node.branches:
         if _accepts(types, value):
-            yield from _walk(value, branch, where, policy)
+            _walk(value, branch, where, policy, out)
 
 
 def lint(unit: Unit, policy: Policy = DEFAULT) -> list[Issue]:
     """The ``x-lint`` findings for one unit, as warnings."""
-    return list(dict.fromkeys(_walk(unit.value, _plan(unit.schema), unit.pointer, policy)))
+    found: list[Issue] = []
+    _walk(unit.value, _plan(unit.schema), unit.pointer, policy, found)
+    return list(dict.fromkeys(found))
 
 
 # --- the checks an x-lint entry can name ---------------------------------------------------------------
@@ -178,7 +215,7 @@ def _required(entry: Lint, value: Any, where: str, node: _Node, policy: Policy) 
 
 def _closed(entry: Lint, value: Any, where: str, node: _Node, policy: Policy) -> Iterator[Issue]:
     if isinstance(value, dict):
-        known = node.known()
+        known = node.known
         renames = entry.get("renames", {})
         for name in value:
             if name not in known:

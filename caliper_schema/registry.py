@@ -60,8 +60,11 @@ class Catalogue:
     def kind(self, uri: str) -> Literal["event", "entity", "node"]:
         """What the schema at ``uri`` describes: an event (it has an ``action``), an entity (an ``id``), or
         an id-less node such as a SystemIdentifier."""
-        properties = self.properties(uri)
-        return "event" if "action" in properties else "entity" if "id" in properties else "node"
+        return self._kinds.get(uri) or _kind(self.properties(uri))
+
+    @functools.cached_property
+    def _kinds(self) -> dict[str, Literal["event", "entity", "node"]]:
+        return {uri: _kind(self.properties(uri)) for uri in self.types.values()}
 
     def properties(self, uri: str) -> dict[str, Schema]:
         """Every property the schema at ``uri`` declares, its ``allOf`` and ``$ref`` bases included."""
@@ -86,6 +89,10 @@ class Catalogue:
         if "$id" in schema:
             return frozenset(self.properties(schema["$id"]))
         return frozenset(schema.get("properties", {}))
+
+
+def _kind(properties: Mapping[str, Any]) -> Literal["event", "entity", "node"]:
+    return "event" if "action" in properties else "entity" if "id" in properties else "node"
 
 
 def _collect_properties(catalogue: Catalogue, uri: str) -> Iterator[tuple[str, Schema]]:

@@ -23,6 +23,7 @@ from typing import Any
 from caliper_schema import hints
 from caliper_schema.dispatching import Kind, Unit
 from caliper_schema.fastpath import conforms
+from caliper_schema.locating import escape
 from caliper_schema.locating import pointer as join
 from caliper_schema.registry import CALIPER_CONTEXT
 from caliper_schema.reporting import Issue, Severity
@@ -41,9 +42,14 @@ class Rule:
     severity: Severity
     summary: str
     check: DocumentCheck
+    needs: tuple[str, ...] = ()
+    """Substrings one of which the document's text must hold for the rule to find anything (a cheap
+    screen that spares a walk of the whole document); empty: no screen."""
 
-    def apply(self, units: list[Unit]) -> Iterator[Issue]:
-        """The issues this rule finds in one document's units."""
+    def apply(self, units: list[Unit], text: str | None = None) -> Iterator[Issue]:
+        """The issues this rule finds in one document's units (``text``: the document's source, if known)."""
+        if self.needs and text is not None and not any(marker in text for marker in self.needs):
+            return
         for where, message, hint in self.check(units):
             yield Issue(where, self.id, self.severity, message, hint=hint)
 
@@ -51,13 +57,15 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def document_rule(id_: str, severity: Severity, summary: str) -> Callable[[DocumentCheck], DocumentCheck]:
+def document_rule(
+    id_: str, severity: Severity, summary: str, *, needs: tuple[str, ...] = ()
+) -> Callable[[DocumentCheck], DocumentCheck]:
     """Register a check that sees every unit of a document."""
 
     def register(check: DocumentCheck) -> DocumentCheck:
         if id_ in RULES:
             raise ValueError(f"rule {id_} is defined twice")
-        RULES[id_] = Rule(id_, severity, summary, check)
+        RULES[id_] = Rule(id_, severity, summary, check, needs)
         return check
 
     return register
@@ -86,9 +94,9 @@ def rule(
     return register
 
 
-def run(units: list[Unit]) -> list[Issue]:
-    """Every rule over one document's units."""
-    return [issue for each in RULES.values() for issue in each.apply(units)]
+def run(units: list[Unit], text: str | None = None) -> list[Issue]:
+    """Every rule over one document's units (``text``: the document's source, when it is known)."""
+    return [issue for each in RULES.values() for issue in each.apply(units, text)]
 
 
 # --- small readers that tolerate whatever a broken document holds -----------------------------------
@@ -117,9 +125,10 @@ def _metrics(unit: Unit) -> Iterator[tuple[str, dict[str, Any]]]:
     """(pointer, item) for each metric object in ``generated.items``."""
     items = _field(_field(unit.value, "generated"), "items")
     if isinstance(items, list):
+        base = f"{unit.pointer}/generated/items/"
         for index, item in enumerate(items):
             if isinstance(item, dict) and isinstance(item.get("type"), str):
-                yield join(join(join(unit.pointer, "generated"), "items"), index), item
+                yield f"{base}{index}", item
 
 
 # --- Caliper 1.2 ---------------------------------------------------------------------------------------
@@ -199,19 +208,19 @@ _IDENTIFYING = frozenset({"id", "email", "sendTime", "sensor", "eventTime", "act
                           "federatedSession", "isPartOf"})  # fmt: skip
 
 
-def _strings(value: Any, where: str) -> Iterator[tuple[str, str, str]]:
-    """(pointer, key, string) for each string held by a key, at any depth."""
-    stack = [(value, where)]
+def _strings(value: Any) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
+    """(path, key, string) for each string held by a key, at any depth (paths, not pointers: cheaper)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
     while stack:
-        node, here = stack.pop()
+        node, path = stack.pop()
         if isinstance(node, dict):
             for key, item in node.items():
                 if isinstance(item, str):
-                    yield join(here, key), key, item
+                    yield (*path, key), key, item
                 else:
-                    stack.append((item, join(here, key)))
+                    stack.append((item, (*path, key)))
         elif isinstance(node, list):
-            stack.extend((item, join(here, index)) for index, item in enumerate(node))
+            stack.extend((item, (*path, index)) for index, item in enumerate(node))
 
 
 def _well_formed(key: str, text: str) -> bool:
@@ -219,7 +228,8 @@ def _well_formed(key: str, text: str) -> bool:
     return conforms(text, form)
 
 
-@document_rule("caliper.placeholder", "warning", "ids, emails and times hold no unfilled placeholder")
+@document_rule("caliper.placeholder", "warning", "ids, emails and times hold no unfilled placeholder",
+               needs=hints.PLACEHOLDER_MARKERS)  # fmt: skip
 def _placeholder(units: list[Unit]) -> Iterator[Finding]:
     """Placeholders in otherwise well-formed values (``https://your-app-url.com/...``): a malformed one
     (``<user-id>``) is already an error of the schema or a lint, whose hint names the placeholder."""
@@ -227,9 +237,10 @@ def _placeholder(units: list[Unit]) -> Iterator[Finding]:
         value = (
             unit.value if unit.kind != "envelope" else {k: v for k, v in unit.value.items() if k != "data"}
         )
-        for where, key, text in _strings(value, unit.pointer):
+        for path, key, text in _strings(value):
             hint = hints.placeholder(text) if key in _IDENTIFYING else None
             if hint and _well_formed(key, text):
+                where = unit.pointer + "".join(f"/{escape(str(token))}" for token in path)
                 yield where, "looks like a template placeholder that was never filled in", hint
 
 

@@ -48,7 +48,7 @@ def check_document(document: Document, policy: Policy = DEFAULT) -> list[Issue]:
     for unit in units:
         issues += checking.check(unit)
         issues += linting.lint(unit, policy)
-    issues += rules.run(units)
+    issues += rules.run(units, document.text)
     failed = {issue.pointer for issue in issues if issue.severity == "error"}
     # A warning about a value that is already wrong is noise: the error says it, with the same hint.
     issues = [issue for issue in issues if issue.severity == "error" or issue.pointer not in failed]
