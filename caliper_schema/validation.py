@@ -45,25 +45,32 @@ def check_document(document: Document, policy: Policy = DEFAULT) -> list[Issue]:
         return list(document.issues)
     units, issues = dispatch(document.value, max_items=policy.limits.max_items)
     issues = list(document.issues) + issues
-    for unit in units:
+    unchecked = 0
+    for checked, unit in enumerate(units, start=1):
         issues += checking.check(unit)
         issues += linting.lint(unit, policy)
+        if len(issues) > policy.limits.max_issues:
+            # Enough to report: an envelope of bad items must not run the slow path for every one.
+            unchecked = len(units) - checked
+            break
     issues += rules.run(units, document.text)
     failed = {issue.pointer for issue in issues if issue.severity == "error"}
     # A warning about a value that is already wrong is noise: the error says it, with the same hint.
     issues = [issue for issue in issues if issue.severity == "error" or issue.pointer not in failed]
-    return _capped(_locate(issues, document), policy.limits.max_issues)
+    return _capped(_locate(issues, document), policy.limits.max_issues, unchecked)
 
 
-def _capped(issues: list[Issue], cap: int) -> list[Issue]:
-    """At most ``cap`` issues in reading order, errors kept before warnings, and one that counts the rest."""
+def _capped(issues: list[Issue], cap: int, unchecked: int) -> list[Issue]:
+    """At most ``cap`` issues in reading order, errors kept before warnings, and one that counts the rest
+    (and the items of an envelope left unchecked once there was that much to report)."""
     ranked = sorted(issues, key=lambda issue: issue.severity != "error")
     kept, dropped = ranked[:cap], ranked[cap:]
     kept.sort(key=lambda issue: (issue.line or 0, issue.column or 0))
     if dropped:
         severity: Severity = "error" if any(issue.severity == "error" for issue in dropped) else "warning"
-        count = f"{len(dropped)} more issue{'s' if len(dropped) > 1 else ''}"
-        kept.append(Issue("", "limit.issues", severity, f"{count} not shown", hint="fix these first"))
+        message = f"{len(dropped)} more issue{'s' if len(dropped) > 1 else ''} not shown"
+        message += f"; {unchecked} more item{'s' if unchecked > 1 else ''} not checked" if unchecked else ""
+        kept.append(Issue("", "limit.issues", severity, message, hint="fix these first"))
     return kept
 
 
