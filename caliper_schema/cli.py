@@ -4,6 +4,8 @@ Exit status: 0 when every document is valid, 1 when any is invalid, 2 on a usage
 
     caliper-schema validate [--strict] [--format text|json|github] [--config FILE] PATH... | -
     caliper-schema schema NAME | --list
+    caliper-schema generate [--type T]... [--profile P] [--count N] [--seed S] [--invalid] [--envelope]
+                            [-o DIR]
 """
 
 from __future__ import annotations
@@ -64,7 +66,29 @@ def _parser() -> argparse.ArgumentParser:
     show = commands.add_parser("schema", help="print a bundled JSON Schema")
     show.add_argument("name", nargs="?", help="a path (timeback/activity-event), title or document type")
     show.add_argument("--list", action="store_true", help="list the bundled schemas")
+    _generate_parser(commands.add_parser("generate", help="write realistic fixture documents, seeded"))
     return parser
+
+
+def _generate_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--type", action="append", dest="types", metavar="T",
+                        help="a document type, repeatable (default: every event type)")  # fmt: skip
+    parser.add_argument("--profile", metavar="P", help="the profile of every event (e.g. GradingProfile)")
+    parser.add_argument("--count", type=_count, default=10, metavar="N", help="how many documents (10)")
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="same seed, same bytes (0)")
+    parser.add_argument("--invalid", action="store_true", help="mutate each document once, labelled")
+    parser.add_argument("--strict", action="store_true",
+                        help="with --invalid: also mutations only --strict validation rejects")  # fmt: skip
+    parser.add_argument("--envelope", action="store_true", help="wrap each in an Envelope of 1-3 events")
+    parser.add_argument("-o", "--output", type=Path, metavar="DIR",
+                        help="a .json file per document (and mutations.tsv), not JSON Lines")  # fmt: skip
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
 
 
 def _expand(argument: str) -> Iterator[Path]:
@@ -153,6 +177,34 @@ def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return OK
 
 
+def _generate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from caliper_schema import generating  # the validator's commands need none of the generator
+
+    try:
+        generating.types_for(args.types, args.profile)
+    except ValueError as error:
+        stderr.write(f"caliper-schema: {error}\n")
+        return USAGE
+    fixtures = generating.generate(
+        args.types, profile=args.profile, count=args.count, seed=args.seed,
+        invalid=args.invalid, strict=args.strict, envelope=args.envelope,
+    )  # fmt: skip
+    try:
+        if args.output is not None:
+            generating.write_folder(fixtures, args.output)
+        else:
+            generating.write_lines(fixtures, stdout)
+    except OSError as error:
+        if isinstance(error, BrokenPipeError):
+            raise
+        stderr.write(f"caliper-schema: cannot write {str(args.output)!r}: {error.strerror or error}\n")
+        return USAGE
+    return OK
+
+
+COMMANDS = {"validate": _validate, "schema": _schema, "generate": _generate}
+
+
 def main(
     argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
@@ -160,7 +212,7 @@ def main(
     out, err = stdout or sys.stdout, stderr or sys.stderr
     args = _parser().parse_args(argv)
     try:
-        return _validate(args, out, err) if args.command == "validate" else _schema(args, out, err)
+        return COMMANDS[args.command](args, out, err)
     except KeyboardInterrupt:
         err.write("caliper-schema: interrupted\n")
         return 130

@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Literal
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
 
 from caliper_schema.modelbase import CaliperModel
 from pydantic import ConfigDict, Field
 
+from ..common import context
 from ..common import extensions as extensions_1
 from . import activity_metric
 
@@ -19,6 +20,13 @@ class TimebackActivityMetricsCollection(CaliperModel):
     model_config = ConfigDict(
         extra="allow",
     )
+    field_context: Annotated[
+        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
+        | context.JsonLdContext1
+        | Mapping[str, Any]
+        | None,
+        Field(alias="@context", title="JSON-LD context"),
+    ] = None
     id: Annotated[str, Field(title="IRI")]
     type: Literal["TimebackActivityMetricsCollection"]
     items: Sequence[activity_metric.TimebackActivityMetric]

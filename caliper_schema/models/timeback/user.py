@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from caliper_schema.modelbase import CaliperModel
 from pydantic import ConfigDict, Field
 
+from ..common import context
 from ..common import extensions as extensions_1
 
 
@@ -17,6 +19,13 @@ class TimebackUser(CaliperModel):
     model_config = ConfigDict(
         extra="forbid",
     )
+    field_context: Annotated[
+        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
+        | context.JsonLdContext1
+        | Mapping[str, Any]
+        | None,
+        Field(alias="@context", title="JSON-LD context"),
+    ] = None
     id: Annotated[
         str,
         Field(

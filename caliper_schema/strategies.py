@@ -1,0 +1,387 @@
+"""Hypothesis strategies for Caliper 1.2 and Timeback documents, valid and invalid, read from the schemas.
+
+Every strategy here walks ``schemas/`` (:mod:`~caliper_schema.planning`), so a new or changed schema gets
+strategies with no new code. Values are realistic (UUID v4 event ids, IRIs where such entities live,
+Caliper DateTimes, coherent Timeback metrics) and shrink well: a failing test reports a small event, with
+IRIs for its entities and few optional properties.
+
+    from hypothesis import given
+    from caliper_schema import strategies as cs
+
+    @given(cs.activity_events(actor={"id": "https://example.edu/users/1", "type": "TimebackUser",
+                                     "email": "ada@example.edu"}))
+    def test_my_pipeline_keeps_the_xp(event):
+        ...
+
+Each strategy takes *overrides*: a property of the document, given a fixed value or a strategy for it
+(``events("ViewEvent", actor=st.sampled_from(my_users))``); :data:`ABSENT` leaves an optional one out.
+Overrides are used as given, before the schema's conditionals are decided, so ``action="Ranked"`` on a
+FeedbackEvent gets a Rating as ``generated``.
+
+:func:`invalid_events` and :func:`invalid_envelopes` draw a :class:`Mutant`: a valid document with exactly
+one labelled mutation, the JSON Pointer where the validator should report it, and the rule id.
+
+Importing this module registers a strategy for each generated model (``st.from_type(Person)``), so it
+imports the models.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from hypothesis import reject
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from caliper_schema.building import (
+    ABSENT,
+    Builder,
+    entity_types,
+    event_types,
+    resolve_types,
+    with_profile,
+)
+from caliper_schema.drawing import HypothesisDraw
+from caliper_schema.mutating import Mutant, mutate, mutations
+from caliper_schema.planning import Record, planner
+from caliper_schema.registry import ENVELOPE, ENVELOPE_SHELL
+
+__all__ = [
+    "ABSENT",
+    "Mutant",
+    "activity_events",
+    "entities",
+    "envelopes",
+    "events",
+    "invalid_envelopes",
+    "invalid_events",
+    "register_models",
+    "time_spent_events",
+]
+
+Types = str | Sequence[str] | None
+Document = dict[str, Any]
+
+
+def events(type: Types = None, *, profile: str | None = None, **overrides: Any) -> SearchStrategy[Document]:
+    """Valid bare events of ``type`` (a name, names, or ``None`` for all 24 event types).
+
+    ``profile`` fixes the profile (and keeps only the event types that admit it); ``overrides`` fix
+    top-level properties, each a value or a strategy.
+
+    >>> from hypothesis import given, settings
+    >>> @given(events("FeedbackEvent", action="Ranked", generated=st.just("https://example.edu/ratings/1")))
+    ... @settings(max_examples=10)
+    ... def test_rating(event):
+    ...     assert event["action"] == "Ranked" and event["generated"].endswith("/ratings/1")
+    >>> test_rating()
+    """
+    names = _event_types(type, profile)
+    return _documents(names, _fixed(names, overrides, profile))
+
+
+def entities(type: Types = None, **overrides: Any) -> SearchStrategy[Document]:
+    """Valid bare entities of ``type`` (``None``: every Caliper entity type, and SystemIdentifier...).
+
+    A bare Timeback entity (``TimebackUser``...) must be asked for by name: it cannot carry ``@context``,
+    so it always draws the ``caliper.context-missing`` warning.
+
+    >>> from hypothesis import given, settings
+    >>> @given(entities("Person"))
+    ... @settings(max_examples=10)
+    ... def test_person(person):
+    ...     assert person["type"] == "Person" and person["id"].startswith("https://")
+    >>> test_person()
+    """
+    names = resolve_types(type, "entity")
+    return _documents(names, _fixed(names, overrides, None))
+
+
+def activity_events(**overrides: Any) -> SearchStrategy[Document]:
+    """Valid Timeback ActivityEvents, with coherent metrics.
+
+    ``xpEarned`` always; ``totalQuestions`` and ``correctQuestions`` both or neither, correct <= total;
+    ``masteredUnits`` a whole number >= 0; ``generated.extensions.pctCompleteApp`` 0-100 when present.
+
+    >>> from hypothesis import given, settings
+    >>> @given(activity_events(object=st.fixed_dictionaries({
+    ...     "id": st.just("https://example.edu/activities/1"), "type": st.just("TimebackActivityContext"),
+    ...     "subject": st.sampled_from(["Math", "Reading"]), "app": st.just({"name": "Math Raiders"})})))
+    ... @settings(max_examples=10)
+    ... def test_xp(event):
+    ...     assert event["generated"]["items"][0]["type"] == "xpEarned"
+    >>> test_xp()
+    """
+    return events("ActivityEvent", **overrides)
+
+
+def time_spent_events(**overrides: Any) -> SearchStrategy[Document]:
+    """Valid Timeback TimeSpentEvents: seconds per category (0-86400), ``active`` always, and when dated,
+    ``startDate <= endDate <= eventTime``.
+
+    >>> from hypothesis import given, settings
+    >>> @given(time_spent_events())
+    ... @settings(max_examples=10)
+    ... def test_seconds(event):
+    ...     assert all(0 <= item["value"] <= 86400 for item in event["generated"]["items"])
+    >>> test_seconds()
+    """
+    return events("TimeSpentEvent", **overrides)
+
+
+def envelopes(
+    type: Types = None,
+    *,
+    profile: str | None = None,
+    min_size: int = 1,
+    max_size: int = 3,
+    **overrides: Any,
+) -> SearchStrategy[Document]:
+    """Valid Envelopes of ``min_size`` to ``max_size`` events of ``type``; ids unique, each event sent
+    after it happened. ``overrides`` fix envelope properties (``sensor``...).
+
+    >>> from hypothesis import given, settings
+    >>> @given(envelopes(["ActivityEvent", "TimeSpentEvent"], max_size=2, sensor="https://app.example.com"))
+    ... @settings(max_examples=10)
+    ... def test_envelope(envelope):
+    ...     assert 1 <= len(envelope["data"]) <= 2 and envelope["sensor"] == "https://app.example.com"
+    >>> test_envelope()
+    """
+    names = _event_types(type, profile)
+    if not 1 <= min_size <= max_size:
+        raise ValueError(f"need 1 <= min_size <= max_size, got {min_size} and {max_size}")
+    fixed = _fixed_shell(overrides)
+    item_overrides = {"profile": profile} if profile else {}
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Document:
+        source = HypothesisDraw(draw)
+        first = source.choice(names)  # the builder puts its first type first (the generator's turn)
+        return Builder(source).envelope(
+            [first, *names], (min_size, max_size), _drawn(draw, fixed), item_overrides
+        )
+
+    return build()
+
+
+def invalid_events(
+    type: Types = None,
+    *,
+    profile: str | None = None,
+    strict: bool = False,
+    mutations: Iterable[str] | None = None,
+) -> SearchStrategy[Mutant]:
+    """Invalid bare events: a valid one of ``type`` with exactly one mutation (:class:`Mutant`).
+
+    ``mutations`` keeps the labels matching any of its shell-style patterns (``"remove-required"``,
+    ``"rule:timeback.*"``); ``strict`` adds the mutations only ``strict=True`` rejects (lints, warning
+    rules). Each mutant says where the validator reports it (``pointer``, or its parent) and the rule.
+
+    >>> from hypothesis import given, settings
+    >>> from caliper_schema import validate
+    >>> @given(invalid_events("ViewEvent", mutations=["bad-format"]))
+    ... @settings(max_examples=10, deadline=None)  # the first invalid document loads jsonschema: seconds
+    ... def test_rejected(mutant):
+    ...     assert any(issue.pointer == mutant.pointer for issue in validate(mutant.document).errors)
+    >>> test_rejected()
+    """
+    names = _event_types(type, profile)
+    labels = _labels(mutations, strict)
+    item_overrides = {"profile": profile} if profile else {}
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Mutant:
+        source = HypothesisDraw(draw)
+        builder = Builder(source, record_sites=True)
+        document = builder.document(source.choice(names), item_overrides)
+        return _mutated(document, builder, source, strict, labels)
+
+    return build()
+
+
+def invalid_envelopes(
+    type: Types = None,
+    *,
+    profile: str | None = None,
+    strict: bool = False,
+    mutations: Iterable[str] | None = None,
+    max_size: int = 3,
+) -> SearchStrategy[Mutant]:
+    """Invalid Envelopes: a valid one with exactly one mutation, in the shell or in an event.
+
+    >>> from hypothesis import given, settings
+    >>> @given(invalid_envelopes(mutations=["rule:caliper.duplicate-event-id"]))
+    ... @settings(max_examples=10)
+    ... def test_duplicates(mutant):
+    ...     assert mutant.pointer.startswith("/data/") and mutant.pointer.endswith("/id")
+    >>> test_duplicates()
+    """
+    names = _event_types(type, profile)
+    labels = _labels(mutations, strict)
+    item_overrides = {"profile": profile} if profile else {}
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Mutant:
+        source = HypothesisDraw(draw)
+        builder = Builder(source, record_sites=True)
+        document = builder.envelope([source.choice(names), *names], (1, max_size), None, item_overrides)
+        return _mutated(document, builder, source, strict, labels)
+
+    return build()
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _event_types(type: Types, profile: str | None) -> tuple[str, ...]:
+    names = resolve_types(type, "event")
+    return with_profile(names, profile) if profile else names
+
+
+def _labels(patterns: Iterable[str] | None, strict: bool) -> list[str] | None:
+    if patterns is None:
+        return None
+    chosen = list(patterns)
+    if not mutations(strict=strict, labels=chosen):
+        known = [label for label, _ in mutations(strict=True)]
+        raise ValueError(f"no mutation matches {chosen}; the labels are {', '.join(known)}")
+    return chosen
+
+
+def _mutated(document: Document, builder: Builder, source: HypothesisDraw, strict: bool,
+             labels: list[str] | None) -> Mutant:  # fmt: skip
+    mutant = mutate(document, builder, source, strict=strict, labels=labels)
+    if mutant is None:
+        reject()  # this document offers nothing the chosen mutations can change (rare: pick types for them)
+    return mutant
+
+
+def _check_names(records: Iterable[Record], overrides: Mapping[str, Any]) -> None:
+    for record in records:
+        unknown = [name for name in overrides if name not in record.properties]
+        if unknown:
+            raise ValueError(f"{record.title} has no propert{'y' if len(unknown) == 1 else 'ies'} "
+                             f"{', '.join(map(repr, unknown))}")  # fmt: skip
+
+
+def _fixed(names: Sequence[str], overrides: Mapping[str, Any], profile: str | None) -> dict[str, Any]:
+    _check_names([planner().document(name) for name in names], overrides)
+    return {**overrides, **({"profile": profile} if profile else {})}
+
+
+def _fixed_shell(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    shell = planner().at(ENVELOPE)
+    assert isinstance(shell, Record)
+    _check_names([shell], overrides)
+    return dict(overrides)
+
+
+def _drawn(draw: st.DrawFn, fixed: Mapping[str, Any]) -> dict[str, Any]:
+    """The overrides for one example: strategies drawn, values copied (tests may change what they get)."""
+    return {
+        name: draw(value)
+        if isinstance(value, SearchStrategy)
+        else value
+        if value is ABSENT
+        else copy.deepcopy(value)
+        for name, value in fixed.items()
+    }
+
+
+def _documents(names: Sequence[str], fixed: Mapping[str, Any]) -> SearchStrategy[Document]:
+    @st.composite
+    def build(draw: st.DrawFn) -> Document:
+        source = HypothesisDraw(draw)
+        return Builder(source).document(source.choice(names), _drawn(draw, fixed))
+
+    return build()
+
+
+# --- st.from_type for the generated models ----------------------------------------------------------------
+
+
+def _model_types() -> dict[str, type[Any]]:
+    """Each document type's generated model class, read off the union of ``CaliperDocument``."""
+    from caliper_schema.models.document import CaliperDocument
+
+    classes: dict[str, type[Any]] = {}
+    for model in typing.get_args(CaliperDocument.model_fields["root"].annotation):
+        field = model.model_fields.get("type")
+        literal = typing.get_args(field.annotation) if field is not None else ()
+        if literal:
+            classes[literal[0]] = model
+    return classes
+
+
+def register_models() -> None:
+    """Register a strategy for each generated model, so that ``st.from_type(Model)`` gives valid instances
+    (built from a generated document with ``Model.model_validate``). Done when this module is imported.
+
+    Document types get their documents; a model named after another object schema of the catalogue
+    (``TimebackActivityMetric``, ``TimebackReference``, ``EnvelopeShell``) gets that object.
+
+    >>> from hypothesis import given, settings
+    >>> from caliper_schema.models.timeback.activity_metric import TimebackActivityMetric
+    >>> @given(st.from_type(TimebackActivityMetric))
+    ... @settings(max_examples=10)
+    ... def test_metrics(metric):
+    ...     assert metric.type in ("xpEarned", "totalQuestions", "correctQuestions", "masteredUnits")
+    >>> test_metrics()
+    """
+    from caliper_schema.models.document import CaliperDocument
+    from caliper_schema.models.envelope import Envelope
+
+    documents = _model_types()
+    for name, model in documents.items():
+        st.register_type_strategy(model, _documents((name,), {}).map(_validator(model)))
+    every = (*event_types(), *entity_types())
+    st.register_type_strategy(CaliperDocument, _documents(every, {}).map(_validator(CaliperDocument)))
+    st.register_type_strategy(Envelope, envelopes().map(_validator(Envelope)))
+    for model, record in _record_models(set(documents)):
+        st.register_type_strategy(model, _objects(record).map(_validator(model)))
+
+
+def _record_models(documents: set[str]) -> list[tuple[type[Any], Record]]:
+    """Models of the other object schemas, matched by title: the models are named after the titles."""
+    plans = planner()
+    for name in (*event_types(), *entity_types(bare=False)):
+        plans.document(name)  # compiles every record a document can hold
+    shell = plans.at(ENVELOPE_SHELL)
+    titled = {
+        record.title: record for record in [*plans.records.values(), shell] if isinstance(record, Record)
+    }
+    found: dict[str, tuple[type[Any], Record]] = {}
+    for module in [module for name, module in sorted(sys.modules.items()) if name.startswith(_MODELS)]:
+        for name, model in vars(module).items():
+            record = titled.get(name)
+            wanted = record is not None and record.type_name not in documents and name not in _REGISTERED
+            if wanted and isinstance(model, type) and model.__module__ == module.__name__ and record:
+                found[name] = (model, record)
+    return list(found.values())
+
+
+_MODELS = "caliper_schema.models."
+_REGISTERED = frozenset({"Envelope"})
+"""Models with a strategy of their own above (an Envelope of events, not of any document)."""
+
+
+def _objects(record: Record) -> SearchStrategy[Document]:
+    @st.composite
+    def build(draw: st.DrawFn) -> Document:
+        return Builder(HypothesisDraw(draw)).record(record, "", 1)
+
+    return build()
+
+
+def _validator(model: Any) -> Callable[[Document], Any]:
+    def build(document: Document) -> Any:
+        return model.model_validate(document)
+
+    return build
+
+
+register_models()
