@@ -37,27 +37,75 @@ def conforms(value: object, format_name: str) -> bool:
     return not isinstance(value, str) or bool(_format_validator(format_name).is_valid(value))
 
 
-def _lower(node: Any, base: str) -> Any:
-    """A copy of a schema document with each discriminated ``oneOf`` turned into ``x-dispatch``."""
+def _hardened(entry: dict[str, Any], subjects: str) -> Schema:
+    """An ``x-lint`` entry as the hard constraint it is a soft version of (see :func:`clean_engine`)."""
+    check = entry["check"]
+    if check == "pattern":
+        return {"pattern": entry["pattern"]}
+    if check == "format":
+        return {"format": entry["format"]}
+    if check == "discouraged":
+        return {"not": {"enum": list(entry["values"])}}
+    if check == "listed":
+        return {"enum": entry["lists"][subjects if entry["rule"] == "timeback.subject" else entry["default"]]}
+    if check == "required":
+        return {"required": entry["properties"]}
+    if check == "decimal":
+        return {"x-integer-literal": False}
+    if check == "present":
+        return {"not": {}}
+    raise ValueError(f"no hard form for the lint check {check!r}")  # "closed" is handled by _lower
+
+
+def _lower(node: Any, base: str, subjects: str | None = None) -> Any:
+    """A copy of a schema document with each discriminated ``oneOf`` turned into ``x-dispatch``; given
+    ``subjects``, also with each ``x-lint`` entry turned into the hard constraint it softens."""
     if isinstance(node, list):
-        return [_lower(item, base) for item in node]
+        return [_lower(item, base, subjects) for item in node]
     if not isinstance(node, dict):
         return node
-    if "discriminator" in node and "oneOf" in node:
-        lowered = {
-            key: _lower(value, base) for key, value in node.items() if key not in ("oneOf", "discriminator")
+    skip = ("oneOf", "discriminator") if "discriminator" in node and "oneOf" in node else ()
+    lowered = {key: _lower(value, base, subjects) for key, value in node.items() if key not in skip}
+    if skip:
+        lowered["x-dispatch"] = {
+            name: urljoin(base, ref) for name, ref in node["discriminator"]["mapping"].items()
         }
-        mapping = node["discriminator"]["mapping"]
-        lowered["x-dispatch"] = {name: urljoin(base, ref) for name, ref in mapping.items()}
-        return lowered
-    return {key: _lower(value, base) for key, value in node.items()}
+    if subjects is not None and "x-lint" in node:
+        entries = node["x-lint"]
+        hard = [_hardened(entry, subjects) for entry in entries if entry["check"] != "closed"]
+        lowered["allOf"] = [*lowered.get("allOf", []), *hard]
+        if any(entry["check"] == "closed" for entry in entries):
+            if lowered.get("additionalProperties") is True:  # it says "open" for the models' sake only
+                del lowered["additionalProperties"]
+            lowered["unevaluatedProperties"] = False
+    return lowered
+
+
+class IntegerLiteral:
+    """``"x-integer-literal": false``: no integer literal where a decimal belongs (``25`` for ``25.0``).
+
+    JSON Schema cannot tell the two apart; jsonschema-rs hands a keyword the parsed Python value, which can.
+    """
+
+    def __init__(self, parent_schema: Schema, value: bool, schema_path: list[str | int]) -> None:
+        self.allowed = value
+
+    def validate(self, instance: Any) -> None:
+        if not self.allowed and type(instance) is int:
+            raise ValueError(f"{instance} is written as an integer")
 
 
 class FastEngine:
-    """jsonschema-rs validators over the lowered catalogue, compiled lazily, one per schema."""
+    """jsonschema-rs validators over the lowered catalogue, compiled lazily, one per schema.
 
-    def __init__(self, catalogue: Catalogue) -> None:
-        lowered = [(uri, _lower(copy.deepcopy(schema), uri)) for uri, schema in catalogue.schemas.items()]
+    With ``subjects`` (a subject list), the soft constraints (``x-lint``) are hard too: such an engine
+    accepts exactly the documents with no schema error and no lint finding (see :func:`clean_engine`).
+    """
+
+    def __init__(self, catalogue: Catalogue, subjects: str | None = None) -> None:
+        lowered = [
+            (uri, _lower(copy.deepcopy(schema), uri, subjects)) for uri, schema in catalogue.schemas.items()
+        ]
         self.registry = jsonschema_rs.Registry(lowered)
         self.validators: dict[str, jsonschema_rs.Validator] = {}
         engine = self
@@ -77,7 +125,7 @@ class FastEngine:
                 if target is None or not engine.is_valid(target, instance):
                     raise ValueError(f"not a valid {instance.get('type')!r} here")
 
-        self.keywords = {"x-dispatch": Dispatch}
+        self.keywords = {"x-dispatch": Dispatch, "x-integer-literal": IntegerLiteral}
 
     def validator(self, schema: str) -> jsonschema_rs.Validator:
         """The compiled validator for one schema (``$id`` with an optional fragment)."""
@@ -85,7 +133,7 @@ class FastEngine:
         if found is None:
             found = self.validators[schema] = jsonschema_rs.validator_for(
                 {"$schema": DRAFT, "$ref": schema}, registry=self.registry, validate_formats=True,
-                keywords=self.keywords,  # type: ignore[arg-type]
+                keywords=self.keywords,
             )  # fmt: skip
         return found
 
@@ -98,3 +146,14 @@ class FastEngine:
 def fast_engine() -> FastEngine:
     """The fast path over the bundled catalogue."""
     return FastEngine(load())
+
+
+@functools.cache
+def clean_engine(subjects: str) -> FastEngine:
+    """An engine that accepts only documents no ``x-lint`` check would flag (under this subject list).
+
+    The linter walks the document in Python; most documents are clean, and one more jsonschema-rs pass
+    tells so in microseconds, so the walk runs only where there is something to find.
+    ``tests/test_linting.py`` checks that this engine never accepts what the linter flags.
+    """
+    return FastEngine(load(), subjects)

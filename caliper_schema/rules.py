@@ -30,8 +30,33 @@ from caliper_schema.reporting import Issue, Severity
 
 Finding = tuple[str, str, str | None]
 """(pointer, message, hint)."""
-DocumentCheck = Callable[[list[Unit]], Iterator[Finding]]
-UnitCheck = Callable[[Unit], Iterator[Finding]]
+
+
+class Subject:
+    """One dispatched unit as the rules see it, with what several rules derive from it computed once."""
+
+    __slots__ = ("_metrics", "kind", "pointer", "type", "value")
+
+    def __init__(self, unit: Unit) -> None:
+        self.value, self.pointer, self.kind = unit.value, unit.pointer, unit.kind
+        self.type = _field(unit.value, "type")
+        self._metrics: list[tuple[str, dict[str, Any]]] | None = None
+
+    def metrics(self) -> list[tuple[str, dict[str, Any]]]:
+        """(pointer, item) for each metric object in ``generated.items`` (every Timeback rule reads them)."""
+        if self._metrics is None:
+            items = _field(_field(self.value, "generated"), "items")
+            base = f"{self.pointer}/generated/items/"
+            self._metrics = [
+                (f"{base}{index}", item)
+                for index, item in enumerate(items if isinstance(items, list) else ())
+                if isinstance(item, dict) and isinstance(item.get("type"), str)
+            ]
+        return self._metrics
+
+
+DocumentCheck = Callable[[list[Subject]], Iterator[Finding]]
+UnitCheck = Callable[[Subject], Iterator[Finding]]
 
 
 @dataclass(frozen=True)
@@ -46,7 +71,7 @@ class Rule:
     """Substrings one of which the document's text must hold for the rule to find anything (a cheap
     screen that spares a walk of the whole document); empty: no screen."""
 
-    def apply(self, units: list[Unit], text: str | None = None) -> Iterator[Issue]:
+    def apply(self, units: list[Subject], text: str | None = None) -> Iterator[Issue]:
         """The issues this rule finds in one document's units (``text``: the document's source, if known)."""
         if self.needs and text is not None and not any(marker in text for marker in self.needs):
             return
@@ -83,9 +108,9 @@ def rule(
     kinds, types = frozenset(kinds), frozenset(types)
 
     def register(check: UnitCheck) -> UnitCheck:
-        def each(units: list[Unit]) -> Iterator[Finding]:
+        def each(units: list[Subject]) -> Iterator[Finding]:
             for unit in units:
-                if unit.kind in kinds and (not types or _field(unit.value, "type") in types):
+                if unit.kind in kinds and (not types or unit.type in types):
                     yield from check(unit)
 
         document_rule(id_, severity, summary)(each)
@@ -96,7 +121,8 @@ def rule(
 
 def run(units: list[Unit], text: str | None = None) -> list[Issue]:
     """Every rule over one document's units (``text``: the document's source, when it is known)."""
-    return [issue for each in RULES.values() for issue in each.apply(units, text)]
+    subjects = [Subject(unit) for unit in units]
+    return [issue for each in RULES.values() for issue in each.apply(subjects, text)]
 
 
 # --- small readers that tolerate whatever a broken document holds -----------------------------------
@@ -121,22 +147,12 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _metrics(unit: Unit) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(pointer, item) for each metric object in ``generated.items``."""
-    items = _field(_field(unit.value, "generated"), "items")
-    if isinstance(items, list):
-        base = f"{unit.pointer}/generated/items/"
-        for index, item in enumerate(items):
-            if isinstance(item, dict) and isinstance(item.get("type"), str):
-                yield f"{base}{index}", item
-
-
 # --- Caliper 1.2 ---------------------------------------------------------------------------------------
 
 
 @rule("caliper.context-missing", "warning", "an event or entity document has no @context",
       kinds=("event", "entity"))  # fmt: skip
-def _context_missing(unit: Unit) -> Iterator[Finding]:
+def _context_missing(unit: Subject) -> Iterator[Finding]:
     if isinstance(unit.value, dict) and "@context" not in unit.value:
         yield (join(unit.pointer, "@context"),
                "has no @context; Caliper 1.2 requires it on every event and entity document",
@@ -145,7 +161,7 @@ def _context_missing(unit: Unit) -> Iterator[Finding]:
 
 @rule("caliper.context-order", "error", "an @context array must list the Caliper context last",
       kinds=("event", "entity"))  # fmt: skip
-def _context_order(unit: Unit) -> Iterator[Finding]:
+def _context_order(unit: Subject) -> Iterator[Finding]:
     context = _field(unit.value, "@context")
     if isinstance(context, list) and CALIPER_CONTEXT in context and context[-1] != CALIPER_CONTEXT:
         yield (join(join(unit.pointer, "@context"), len(context) - 1),
@@ -159,7 +175,7 @@ _UUID_URN = re.compile(
 
 
 @rule("caliper.uuid", "error", "an event id is an RFC 4122 UUID: version 1-8, variant 10xx")
-def _uuid(unit: Unit) -> Iterator[Finding]:
+def _uuid(unit: Subject) -> Iterator[Finding]:
     event_id = _field(unit.value, "id")
     if isinstance(event_id, str) and _UUID_URN.match(event_id):  # other forms are the schema's to report
         uuid = event_id[9:]
@@ -172,7 +188,7 @@ def _uuid(unit: Unit) -> Iterator[Finding]:
 @rule("caliper.copied-without-generated", "warning",
       "a Copied ResourceManagementEvent names no copy (event table: required; profile: SHOULD)",
       types=("ResourceManagementEvent",))  # fmt: skip
-def _copied_without_generated(unit: Unit) -> Iterator[Finding]:
+def _copied_without_generated(unit: Subject) -> Iterator[Finding]:
     if _field(unit.value, "action") == "Copied" and "generated" not in unit.value:
         yield (join(unit.pointer, "generated"),
                "a Copied ResourceManagementEvent should name the copy it generated",
@@ -180,7 +196,7 @@ def _copied_without_generated(unit: Unit) -> Iterator[Finding]:
 
 
 @document_rule("caliper.duplicate-event-id", "error", "event ids are unique within one envelope")
-def _duplicate_event_id(units: list[Unit]) -> Iterator[Finding]:
+def _duplicate_event_id(units: list[Subject]) -> Iterator[Finding]:
     seen: dict[str, str] = {}
     for unit in units:
         event_id = _field(unit.value, "id") if unit.kind == "event" else None
@@ -193,7 +209,7 @@ def _duplicate_event_id(units: list[Unit]) -> Iterator[Finding]:
 
 
 @document_rule("caliper.event-after-send", "warning", "no event happens after its envelope was sent")
-def _event_after_send(units: list[Unit]) -> Iterator[Finding]:
+def _event_after_send(units: list[Subject]) -> Iterator[Finding]:
     envelope = next((unit for unit in units if unit.kind == "envelope"), None)
     sent = _instant(_field(envelope.value, "sendTime")) if envelope else None
     for unit in units if sent else ():
@@ -230,7 +246,7 @@ def _well_formed(key: str, text: str) -> bool:
 
 @document_rule("caliper.placeholder", "warning", "ids, emails and times hold no unfilled placeholder",
                needs=hints.PLACEHOLDER_MARKERS)  # fmt: skip
-def _placeholder(units: list[Unit]) -> Iterator[Finding]:
+def _placeholder(units: list[Subject]) -> Iterator[Finding]:
     """Placeholders in otherwise well-formed values (``https://your-app-url.com/...``): a malformed one
     (``<user-id>``) is already an error of the schema or a lint, whose hint names the placeholder."""
     for unit in units:
@@ -251,9 +267,9 @@ _COUNTS = ("totalQuestions", "correctQuestions", "masteredUnits")
 
 @rule("timeback.xp-earned-missing", "warning", "an ActivityEvent reports xpEarned",
       types=("ActivityEvent",))  # fmt: skip
-def _xp_earned_missing(unit: Unit) -> Iterator[Finding]:
+def _xp_earned_missing(unit: Subject) -> Iterator[Finding]:
     items = _field(_field(unit.value, "generated"), "items")
-    if isinstance(items, list) and not any(item.get("type") == "xpEarned" for _, item in _metrics(unit)):
+    if isinstance(items, list) and not any(item.get("type") == "xpEarned" for _, item in unit.metrics()):
         yield (join(join(unit.pointer, "generated"), "items"),
                "has no xpEarned metric; Timeback credits XP only from it (1 XP = 1 focused minute)",
                'add {"type": "xpEarned", "value": <minutes>}; send 0 when none was earned')  # fmt: skip
@@ -261,8 +277,8 @@ def _xp_earned_missing(unit: Unit) -> Iterator[Finding]:
 
 @rule("timeback.question-pairing", "error", "totalQuestions and correctQuestions come together",
       types=("ActivityEvent",))  # fmt: skip
-def _question_pairing(unit: Unit) -> Iterator[Finding]:
-    present = {item["type"]: where for where, item in _metrics(unit)}
+def _question_pairing(unit: Subject) -> Iterator[Finding]:
+    present = {item["type"]: where for where, item in unit.metrics()}
     for have, need in (("totalQuestions", "correctQuestions"), ("correctQuestions", "totalQuestions")):
         if have in present and need not in present:
             yield (present[have], f"{have} without {need}: Timeback needs both to score the activity",
@@ -271,8 +287,8 @@ def _question_pairing(unit: Unit) -> Iterator[Finding]:
 
 @rule("timeback.correct-exceeds-total", "error", "correctQuestions is at most totalQuestions",
       types=("ActivityEvent",))  # fmt: skip
-def _correct_exceeds_total(unit: Unit) -> Iterator[Finding]:
-    values = {item["type"]: (where, _number(item.get("value"))) for where, item in _metrics(unit)}
+def _correct_exceeds_total(unit: Subject) -> Iterator[Finding]:
+    values = {item["type"]: (where, _number(item.get("value"))) for where, item in unit.metrics()}
     total, correct = values.get("totalQuestions"), values.get("correctQuestions")
     if total and correct and total[1] is not None and correct[1] is not None and correct[1] > total[1]:
         yield (join(correct[0], "value"), f"{correct[1]:g} correct answers out of {total[1]:g} questions",
@@ -281,8 +297,8 @@ def _correct_exceeds_total(unit: Unit) -> Iterator[Finding]:
 
 @rule("timeback.count-not-whole", "error", "question counts and masteredUnits are whole numbers >= 0",
       types=("ActivityEvent",))  # fmt: skip
-def _count_not_whole(unit: Unit) -> Iterator[Finding]:
-    for where, item in _metrics(unit):
+def _count_not_whole(unit: Subject) -> Iterator[Finding]:
+    for where, item in unit.metrics():
         value = _number(item.get("value"))
         if item["type"] in _COUNTS and value is not None and (value < 0 or not value.is_integer()):
             yield (join(where, "value"), f"{item['type']} is {item['value']!r}, not a whole number >= 0",
@@ -291,7 +307,7 @@ def _count_not_whole(unit: Unit) -> Iterator[Finding]:
 
 @rule("timeback.pct-complete-range", "error", "generated.extensions.pctCompleteApp is a number in 0-100",
       types=("ActivityEvent",))  # fmt: skip
-def _pct_complete_range(unit: Unit) -> Iterator[Finding]:
+def _pct_complete_range(unit: Subject) -> Iterator[Finding]:
     extensions = _field(_field(unit.value, "generated"), "extensions")
     if isinstance(extensions, dict) and "pctCompleteApp" in extensions:
         value = _number(extensions["pctCompleteApp"])
@@ -303,9 +319,9 @@ def _pct_complete_range(unit: Unit) -> Iterator[Finding]:
 
 @rule("timeback.duplicate-metric", "warning", "each metric type appears once in a collection",
       types=("ActivityEvent", "TimeSpentEvent"))  # fmt: skip
-def _duplicate_metric(unit: Unit) -> Iterator[Finding]:
+def _duplicate_metric(unit: Subject) -> Iterator[Finding]:
     seen: set[str] = set()
-    for where, item in _metrics(unit):
+    for where, item in unit.metrics():
         if item["type"] in seen:
             yield (join(where, "type"), f"a second {item['type']} metric in the same collection",
                    "send one item per metric type: the service's handling of repeats is unknown")  # fmt: skip
@@ -317,8 +333,8 @@ def _duplicate_metric(unit: Unit) -> Iterator[Finding]:
 
 @rule("timeback.time-range", "error", "a time-spent value is 0 to 86400 seconds",
       types=("TimeSpentEvent",))  # fmt: skip
-def _time_range(unit: Unit) -> Iterator[Finding]:
-    for where, item in _metrics(unit):
+def _time_range(unit: Subject) -> Iterator[Finding]:
+    for where, item in unit.metrics():
         value = _number(item.get("value"))
         if value is not None and not 0 <= value <= 86400:
             yield (join(where, "value"), f"{item['value']!r} seconds is outside 0-86400 (one day)",
@@ -328,8 +344,8 @@ def _time_range(unit: Unit) -> Iterator[Finding]:
 @rule(
     "timeback.window-order", "error", "a time-spent window starts before it ends", types=("TimeSpentEvent",)
 )
-def _window_order(unit: Unit) -> Iterator[Finding]:
-    for where, item in _metrics(unit):
+def _window_order(unit: Subject) -> Iterator[Finding]:
+    for where, item in unit.metrics():
         start, end = _instant(item.get("startDate")), _instant(item.get("endDate"))
         if start is not None and end is not None and start > end:
             yield join(where, "endDate"), "is before startDate", "swap startDate and endDate"
@@ -337,9 +353,9 @@ def _window_order(unit: Unit) -> Iterator[Finding]:
 
 @rule("timeback.window-after-event", "warning", "a time-spent window ends by the event's eventTime",
       types=("TimeSpentEvent",))  # fmt: skip
-def _window_after_event(unit: Unit) -> Iterator[Finding]:
+def _window_after_event(unit: Subject) -> Iterator[Finding]:
     happened = _instant(_field(unit.value, "eventTime"))
-    for where, item in _metrics(unit):
+    for where, item in unit.metrics():
         end = _instant(item.get("endDate"))
         if happened is not None and end is not None and end > happened:
             yield (join(where, "endDate"), "is later than the event's eventTime",

@@ -21,6 +21,7 @@ from typing import Any
 
 from caliper_schema import checking, linting, rules
 from caliper_schema.dispatching import dispatch
+from caliper_schema.fastpath import clean_engine
 from caliper_schema.parsing import Document, oversized, parse, parse_lines, parse_value
 from caliper_schema.policy import DEFAULT, Policy
 from caliper_schema.reporting import Issue, Report, Severity
@@ -47,8 +48,10 @@ def check_document(document: Document, policy: Policy = DEFAULT) -> list[Issue]:
     issues = list(document.issues) + issues
     unchecked = 0
     for checked, unit in enumerate(units, start=1):
-        issues += checking.check(unit)
-        issues += linting.lint(unit, policy)
+        errors = checking.check(unit)
+        issues += errors
+        if errors or not clean_engine(policy.subjects).is_valid(unit.schema, unit.value):
+            issues += linting.lint(unit, policy)
         if len(issues) > policy.limits.max_issues:
             # Enough to report: an envelope of bad items must not run the slow path for every one.
             unchecked = len(units) - checked
