@@ -210,6 +210,11 @@ def main(
 ) -> int:
     """Run the command line; returns the exit status."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
+    # jsonschema imports rfc3987-syntax, which compiles 38 lark grammars (1.3 s) for an "iri" checker this
+    # project replaces with jsonschema-rs's. This process is ours, so it can decline that import; a library
+    # must not, since it would change jsonschema's format checking for the rest of the application.
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args, out, err)

@@ -47,11 +47,12 @@ def check_document(document: Document, policy: Policy = DEFAULT) -> list[Issue]:
     units, issues = dispatch(document.value, max_items=policy.limits.max_items)
     issues = list(document.issues) + issues
     unchecked = 0
+    clean = clean_engine(policy.subjects)
     for checked, unit in enumerate(units, start=1):
-        errors = checking.check(unit)
-        issues += errors
-        if errors or not clean_engine(policy.subjects).is_valid(unit.schema, unit.value):
-            issues += linting.lint(unit, policy)
+        if clean.is_valid(unit.schema, unit.value):
+            continue  # no schema error and nothing a lint would flag: the common case, one native pass
+        issues += checking.check(unit)
+        issues += linting.lint(unit, policy)
         if len(issues) > policy.limits.max_issues:
             # Enough to report: an envelope of bad items must not run the slow path for every one.
             unchecked = len(units) - checked

@@ -1,0 +1,106 @@
+"""This toolkit as a library: ``validate()`` on bytes and on parsed documents, and the parse-only floor."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from benchmarks.data import Dataset
+from benchmarks.timing import Rate, loop_rate
+
+
+@dataclass(frozen=True)
+class LibraryRates:
+    valid_bytes: Rate
+    valid_parsed: Rate
+    invalid_bytes: Rate
+    invalid_parsed: Rate
+    parse_floor: Rate
+    schema_floor: Rate | None
+    """orjson plus the jsonschema-rs calls of the fast path alone: what any design on them pays."""
+
+
+def measure(dataset: Dataset, passes: int) -> LibraryRates:
+    """Warm throughput of ``validate()``; the first calls (lazy schema compilation) are the warm-up pass."""
+    from caliper_schema import validate
+
+    valid_raw = [sample.raw for sample in dataset.valid]
+    invalid_raw = [sample.raw for sample in dataset.invalid]
+    return LibraryRates(
+        valid_bytes=loop_rate(validate, valid_raw, passes),
+        valid_parsed=loop_rate(validate, [sample.document for sample in dataset.valid], passes),
+        invalid_bytes=loop_rate(validate, invalid_raw, passes),
+        invalid_parsed=loop_rate(validate, [sample.document for sample in dataset.invalid], passes),
+        parse_floor=loop_rate(orjson.loads, valid_raw, passes),
+        schema_floor=schema_floor(valid_raw, passes),
+    )
+
+
+def schema_floor(raws: list[bytes], passes: int) -> Rate | None:
+    """orjson.loads, then jsonschema-rs on the envelope shell and on each item's own schema, nothing else.
+
+    The irreducible cost of checking with jsonschema-rs on Python objects (no lints, rules, locating or
+    report). It reaches into the fast path's internals, so it is skipped (``None``) if they change.
+    """
+    try:
+        from caliper_schema.fastpath import fast_engine
+        from caliper_schema.registry import ENVELOPE_SHELL, load
+
+        engine, types = fast_engine(), load().types
+    except (ImportError, AttributeError):
+        return None
+
+    def check(raw: bytes) -> bool:
+        value = orjson.loads(raw)
+        valid = engine.is_valid(ENVELOPE_SHELL, value)
+        for item in value["data"]:
+            valid = engine.is_valid(types[item["type"]], item) and valid
+        return valid
+
+    try:
+        if not all(check(raw) for raw in raws):
+            return None  # not the same verdict as validate(): not a floor of it
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return loop_rate(check, raws, passes)
+
+
+# Run in a fresh interpreter: in this process the schemas are compiled already.
+_FIRST_CALL = """
+import sys, time
+start = time.perf_counter()
+from caliper_schema import validate
+imported = time.perf_counter()
+report = validate(open(sys.argv[1], "rb").read())
+first = time.perf_counter()
+validate(open(sys.argv[1], "rb").read())
+second = time.perf_counter()
+print(f'{{"import": {imported - start}, "first": {first - imported}, "second": {second - first},'
+      f' "status": "{report.status}"}}')
+"""
+
+
+@dataclass(frozen=True)
+class FirstCall:
+    """Seconds to import the package, for the first ``validate()`` of a process and for the second."""
+
+    import_seconds: float
+    first_seconds: float
+    second_seconds: float
+
+
+def first_call(path: Path, repeat: int) -> FirstCall:
+    """The lazy compilation cost a process pays once: best of ``repeat`` fresh interpreters."""
+    runs = []
+    for _ in range(repeat):
+        output = subprocess.run(
+            [sys.executable, "-c", _FIRST_CALL, str(path)], check=True, capture_output=True, text=True
+        ).stdout
+        runs.append(json.loads(output))
+    best = min(runs, key=lambda run: run["import"] + run["first"])
+    return FirstCall(best["import"], best["first"], best["second"])

@@ -1,0 +1,243 @@
+"""The machine, the tables and the targets, printed as Markdown so the README can quote them as they are."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from collections import Counter
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from benchmarks.baseline import Baseline
+from benchmarks.commands import CheckJsonschema, ColdStart
+from benchmarks.data import MIX
+from benchmarks.library import FirstCall, LibraryRates
+from benchmarks.timing import Rate, Run
+
+PACKAGES = ("caliper-schema", "jsonschema", "jsonschema-rs", "orjson", "referencing", "rfc3987-syntax",
+            "check-jsonschema")  # fmt: skip
+
+
+# --- the machine ---------------------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return done.stdout.strip()
+
+
+def load_average() -> str:
+    """Other work on the machine shows here: the figures of a loaded machine are lower and noisier."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def machine(root: Path) -> list[str]:
+    """Lines describing what the figures were measured on, and on which state of the code."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    commit = _git(root, "rev-parse", "--short", "HEAD") or "unknown"
+    if _git(root, "status", "--porcelain", "--", "caliper_schema", "schemas"):
+        commit += " plus uncommitted changes in caliper_schema/ or schemas/"
+    return [
+        f"- CPU: {cpu_model()}, {cores} cores available; {platform.system()} {platform.release()}",
+        f"- Python {platform.python_version()} ({platform.python_implementation()})",
+        "- " + ", ".join(f"{name} {_version(name)}" for name in PACKAGES),
+        f"- code: commit {commit}",
+        f"- load average (1, 5, 15 min) at the start: {load_average()}",
+    ]
+
+
+# --- formatting ----------------------------------------------------------------------------------------
+
+
+def table(header: list[str], rows: list[list[str]], align: str = "") -> list[str]:
+    """A Markdown table; ``align``: ``l`` or ``r`` per column (default: the first left, the rest right)."""
+    align = align or "l" + "r" * (len(header) - 1)
+    rule = ["---:" if side == "r" else "---" for side in align]
+    return ["| " + " | ".join(cells) + " |" for cells in [header, rule, *rows]]
+
+
+def times(value: float, *, at_least: bool = False) -> str:
+    """A ratio such as ``92x``; ``>= 92x`` when it is a lower bound."""
+    text = f"{value:,.0f}x" if value >= 100 else f"{value:,.1f}x"
+    return f">= {text}" if at_least else text
+
+
+def seconds(value: Run | float, *, at_least: bool = False) -> str:
+    number = value.seconds if isinstance(value, Run) else value
+    text = f"{number:,.0f}" if number >= 100 else f"{number:.3f}" if number >= 0.01 else f"{number:.4f}"
+    return f">= {text}" if at_least else text
+
+
+# --- the results ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Results:
+    count: int
+    files: int
+    mean_bytes: float
+    shares: Counter[str]
+    library: LibraryRates
+    first: FirstCall
+    cli_valid: Run
+    cli_invalid: Run
+    cold: ColdStart
+    baseline: Baseline
+    check_jsonschema: CheckJsonschema
+    cap: float
+    passes: int
+
+    def files_rate(self, run: Run) -> Rate:
+        return Rate(self.files / run.seconds, note="1 process, wall clock")
+
+    @property
+    def check_jsonschema_rate(self) -> Rate:
+        estimate = self.check_jsonschema
+        return Rate(self.files / estimate.estimate_seconds, estimate.bound, "estimated, see the tables below")
+
+
+def throughput(results: Results) -> list[str]:
+    lib, base = results.library, results.baseline
+    floor = lib.parse_floor.per_second
+    files = f"{results.files:,}"
+
+    def row(name: str, rate: Rate, against: Rate | None, vs_floor: bool = True) -> list[str]:
+        versus = times(rate.per_second / against.per_second, at_least=against.bound) if against else ""
+        slower = times(floor / rate.per_second) if vs_floor else ""
+        return [name, rate.show(), versus, slower, rate.note]
+
+    rows = [row("orjson.loads, same bytes (parse-only floor)", lib.parse_floor, None, vs_floor=False)]
+    if lib.schema_floor is not None:
+        name = "orjson.loads + jsonschema-rs `is_valid` of the dispatched schemas (schema-check floor)"
+        rows.append(row(name, lib.schema_floor, base.valid))
+    rows += [
+        row("`validate(bytes)`, valid", lib.valid_bytes, base.valid),
+        row("`validate(parsed dict)`, valid", lib.valid_parsed, base.valid),
+        row("`validate(bytes)`, invalid, all issues", lib.invalid_bytes, base.invalid_all),
+        row("`validate(parsed dict)`, invalid, all issues", lib.invalid_parsed, base.invalid_all),
+        row("jsonschema `is_valid`, valid (baseline)", base.valid, None, vs_floor=False),
+        row("jsonschema `list(iter_errors())`, invalid (baseline)", base.invalid_all, None, vs_floor=False),
+        row(
+            f"`caliper-schema validate DIR`, {files} valid files",
+            results.files_rate(results.cli_valid),
+            base.valid,
+        ),
+        row(
+            f"`caliper-schema validate DIR`, {files} invalid files",
+            results.files_rate(results.cli_invalid),
+            base.invalid_all,
+        ),
+        row(f"check-jsonschema, {files} valid files", results.check_jsonschema_rate, None, vs_floor=False),
+    ]
+    header = ["measurement", "events/s", "x jsonschema", "x slower than the floor", "how"]
+    return table(header, rows, "lrrrl")
+
+
+def latencies(results: Results) -> list[str]:
+    cold, cj, first = results.cold, results.check_jsonschema, results.first
+    files = f"{results.files:,}"
+    rows = [
+        ["`import caliper_schema`, fresh interpreter (in-process clock)", seconds(first.import_seconds)],
+        ["first `validate()` of a process (compiles the schemas it needs)", seconds(first.first_seconds)],
+        ["second `validate()` of the same document", seconds(first.second_seconds)],
+        ["`caliper-schema validate one.json`, valid file (bytecode cached)", seconds(cold.validate_one)],
+        ["same, no bytecode cache for the project (as this environment runs)", seconds(cold.uncached)],
+        ["`caliper-schema validate one.json`, invalid file (loads jsonschema)", seconds(cold.invalid_one)],
+        ['`python -c "import caliper_schema"`', seconds(cold.import_package)],
+        ['`python -c "pass"` (interpreter floor)', seconds(cold.interpreter)],
+        [f"`caliper-schema validate DIR`, {files} valid files", seconds(results.cli_valid)],
+        [f"`caliper-schema validate DIR`, {files} invalid files", seconds(results.cli_invalid)],
+        ["check-jsonschema start-up (one trivially invalid file)", seconds(cj.startup)],
+        [
+            f"check-jsonschema, {files} valid files (estimated)",
+            seconds(cj.estimate_seconds, at_least=cj.bound),
+        ],
+    ]
+    return table(["measurement (wall clock, fresh processes: best of runs)", "seconds"], rows)
+
+
+def per_kind(results: Results) -> list[str]:
+    base, cj = results.baseline, results.check_jsonschema
+    valid = {cost.kind: cost for cost in base.valid_costs}
+    invalid = {cost.kind: cost for cost in base.invalid_costs}
+    total = sum(results.shares.values())
+    rows = []
+    for kind in (kind for kind in MIX if kind in valid):
+        per_file = f"{'>= ' if kind in cj.censored else ''}{cj.per_kind.get(kind, 0.0):.1f}"
+        share = f"{results.shares[kind] / total:.0%}"
+        rows.append([kind, share, valid[kind].show(), invalid[kind].show(), per_file])
+    header = ["event type", "share", "jsonschema `is_valid`", "jsonschema `iter_errors`, invalid",
+              "check-jsonschema, per file"]  # fmt: skip
+    return table(header, rows)
+
+
+# --- the targets ---------------------------------------------------------------------------------------
+
+
+def _verdict(passed: bool, decided: bool = True) -> str:
+    return "PASS" if passed else "MISS" if decided else "UNDECIDED (raise --cap)"
+
+
+def targets(results: Results) -> list[str]:
+    lib, base, cj = results.library, results.baseline, results.check_jsonschema
+    floor_x = lib.parse_floor.per_second / lib.valid_bytes.per_second
+    valid_x = lib.valid_bytes.per_second / base.valid.per_second
+    invalid_x = lib.invalid_bytes.per_second / base.invalid_all.per_second
+    cli_x = cj.estimate_seconds / results.cli_valid.seconds
+    cold = results.cold.validate_one.seconds
+    # (target, measured ratio or time, passed, decided: False when a bound is too weak to tell)
+    checks = [
+        ("valid, bytes in: at most 3x the parse-only floor", times(floor_x), floor_x <= 3, True),
+        ("valid, bytes in: at least 500x the jsonschema baseline",
+         times(valid_x, at_least=base.valid.bound), valid_x >= 500, not base.valid.bound),
+        ("invalid, all issues: at least 20x the jsonschema baseline",
+         times(invalid_x, at_least=base.invalid_all.bound), invalid_x >= 20, not base.invalid_all.bound),
+        (f"{results.files:,} files through the CLI: at least 5x faster than check-jsonschema",
+         times(cli_x, at_least=cj.bound), cli_x >= 5, not cj.bound),
+        ("cold start, `caliper-schema validate one.json`: under 0.3 s", f"{cold:.3f} s", cold < 0.3, True),
+    ]  # fmt: skip
+    rows = [[name, measured, _verdict(passed, decided)] for name, measured, passed, decided in checks]
+    if lib.schema_floor is not None:  # not a target of the issue: how far from what jsonschema-rs allows
+        schema_x = lib.schema_floor.per_second / lib.valid_bytes.per_second
+        rows.append(["(for reference) valid, bytes in, against the schema-check floor", times(schema_x), ""])
+    return table(["target", "measured", "verdict"], rows, "lrl")
+
+
+def render(results: Results, machine_lines: list[str]) -> str:
+    data = (
+        f"Data: {results.count:,} envelopes of one event each (mean {results.mean_bytes:,.0f} bytes), "
+        f"and the same {results.count:,} with one or two mistakes each. Library rows: best of "
+        f"{results.passes} passes after a warm-up pass. CLI rows: the first {results.files:,} documents "
+        f"of each set, one file each. Baselines: cut off at {results.cap:g} s per event type "
+        "('>=' marks a cut-off: a bound)."
+    )
+    sections = [
+        ("Machine", [*machine_lines, "", data]),
+        ("Throughput", throughput(results)),
+        ("Latency", latencies(results)),
+        ("Baselines by event type, seconds per document (stratified sample)", per_kind(results)),
+        ("Targets", targets(results)),
+    ]
+    return "\n".join(line for title, body in sections for line in (f"## {title}", "", *body, ""))

@@ -1,0 +1,71 @@
+"""One benchmark run: generate and verify the data, time every row on it, print the tables."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks import baseline, commands, data, library, report
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "schemas"
+
+
+@dataclass(frozen=True)
+class Options:
+    count: int = 2000
+    files: int = 1000
+    passes: int = 3
+    cap: float = 5.0
+    per_kind: int = 3
+    repeat: int = 5
+    seed: int = data.SEED
+
+
+class Progress:
+    """Says on stderr what is being timed, so a run of a few minutes is not silent."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        print(f"[{time.perf_counter() - self.start:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def run(options: Options) -> str:
+    say = Progress()
+    machine = report.machine(ROOT)
+    say(f"generating {options.count} envelopes (seed {options.seed}) and checking them")
+    dataset = data.generate(options.count, options.seed)
+    data.verify(dataset)
+    say("library: validate() on bytes and on parsed documents, and the orjson floor")
+    rates = library.measure(dataset, options.passes)
+    valid_files, invalid_files = dataset.valid[: options.files], dataset.invalid[: options.files]
+    with tempfile.TemporaryDirectory(prefix="caliper-bench-") as scratch, commands.bytecode_cache():
+        folder = Path(scratch)
+        valid_paths = commands.write_files(valid_files, folder / "valid")
+        invalid_paths = commands.write_files(invalid_files, folder / "invalid")
+        say("cold starts, and the first validate() of a fresh process")
+        cold = commands.cold_start(valid_paths[0], invalid_paths[0], options.repeat)
+        first = library.first_call(valid_paths[0], options.repeat)
+        say(f"caliper-schema validate over {len(valid_paths)} valid files, then {len(invalid_paths)} invalid")
+        cli_valid = commands.cli_over(folder / "valid", options.passes, commands.VALID)
+        # Informative only, and seconds a run: once is enough.
+        cli_invalid = commands.cli_over(folder / "invalid", 1, commands.INVALID)
+        say(f"jsonschema baseline, stratified, cap {options.cap:g} s per event type")
+        base = baseline.measure(dataset, SCHEMAS, options.cap, options.per_kind)
+        say(f"check-jsonschema, one file per event type, cap {options.cap:g} s")
+        cj = commands.check_jsonschema(SCHEMAS, valid_files, valid_paths, options.cap)
+    say("done")
+    machine.append("- load average (1, 5, 15 min) at the end: " + report.load_average())
+    results = report.Results(
+        count=options.count, files=len(valid_files), mean_bytes=dataset.mean_bytes,
+        shares=Counter(sample.kind for sample in dataset.valid), library=rates, first=first,
+        cli_valid=cli_valid, cli_invalid=cli_invalid, cold=cold, baseline=base, check_jsonschema=cj,
+        cap=options.cap, passes=options.passes,
+    )  # fmt: skip
+    return report.render(results, machine)
