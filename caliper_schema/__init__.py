@@ -14,8 +14,9 @@ The modules, in the order a payload flows through them: ``registry`` (the bundle
 ``dispatching``, ``checking``, ``linting``, ``rules``, ``reporting``; ``validation`` runs them in turn.
 """
 
+from caliper_schema.policy import Limits, Policy
 from caliper_schema.reporting import Issue, Report
 from caliper_schema.validation import validate, validate_file
 
-__all__ = ["Issue", "Report", "validate", "validate_file"]
+__all__ = ["Issue", "Limits", "Policy", "Report", "validate", "validate_file"]
 __version__ = "0.1.0"

@@ -16,7 +16,9 @@ import bisect
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 _TOKEN = re.compile(r'[ \t\n\r]*(?:("(?:[^"\\]|\\.)*")|([{}\[\],:])|([^ \t\n\r{}\[\],:"]+))', re.DOTALL)
 
@@ -31,6 +33,31 @@ def escape(token: str) -> str:
 def pointer(parent: str, token: str | int) -> str:
     """``parent`` extended by one key or index."""
     return f"{parent}/{escape(str(token))}"
+
+
+Path = tuple[str | int, ...]
+"""The keys and indexes from the root to a value: a JSON Pointer before it is written out."""
+
+
+def to_pointer(base: str, path: Path) -> str:
+    """``base`` extended by every token of ``path``."""
+    return base + "".join(f"/{escape(str(token))}" for token in path)
+
+
+def walk(value: Any) -> Iterator[tuple[Path, Any]]:
+    """(path, value) for every value inside ``value``, itself first, without recursion (depth is unbounded).
+
+    >>> [(path, node) for path, node in walk({"a": [1]})]
+    [((), {'a': [1]}), (('a',), [1]), (('a', 0), 1)]
+    """
+    stack: list[tuple[Path, Any]] = [((), value)]
+    while stack:
+        path, node = stack.pop()
+        yield path, node
+        if isinstance(node, dict):
+            stack.extend(((*path, key), item) for key, item in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend(((*path, index), item) for index, item in reversed(list(enumerate(node))))
 
 
 def parent_of(pointer_: str) -> str:

@@ -25,8 +25,7 @@ from typing import Any
 
 import orjson
 
-from caliper_schema.locating import Lines, Locator
-from caliper_schema.locating import pointer as join
+from caliper_schema.locating import Lines, Locator, Path, to_pointer, walk
 from caliper_schema.policy import Limits
 from caliper_schema.reporting import Issue
 
@@ -189,18 +188,19 @@ def _limit(rule: str, message: str, first_line: int, pointer: str = "") -> Issue
     )
 
 
-def _walk(value: Any) -> Iterator[tuple[str, Any, int]]:
-    """(pointer, value, depth) for every value and every key (as a value), without recursion."""
-    stack: list[tuple[str, Any, int]] = [("", value, 0)]
-    while stack:
-        where, node, depth = stack.pop()
-        yield where, node, depth
-        if isinstance(node, dict):
-            for key, item in node.items():
-                yield join(where, key), key, depth + 1  # keys are strings too: limits and surrogates
-                stack.append((join(where, key), item, depth + 1))
-        elif isinstance(node, list):
-            stack.extend((join(where, index), item, depth + 1) for index, item in enumerate(node))
+def _strings_of(path: Path, node: Any) -> list[tuple[Path, str]]:
+    """The strings a value is or holds directly, with their paths: itself, or an object's keys."""
+    if isinstance(node, str):
+        return [(path, node)]
+    return [((*path, key), key) for key in node if isinstance(key, str)] if isinstance(node, dict) else []
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _foreign(node: Any) -> str | None:
@@ -216,21 +216,22 @@ def _foreign(node: Any) -> str | None:
 
 def _first_problem(value: Any, limits: Limits, first_line: int, *, parsed_by_us: bool) -> Issue | None:
     """The first value beyond the limits, holding a lone surrogate, or (given by a caller) not JSON."""
-    for where, node, depth in _walk(value):
-        if depth > limits.max_depth:
-            return _limit("limit.depth", f"nested deeper than {limits.max_depth} levels", first_line, where)
+    for path, node in walk(value):
+        if len(path) > limits.max_depth:
+            message = f"nested deeper than {limits.max_depth} levels"
+            return _limit("limit.depth", message, first_line, to_pointer("", path))
         problem = None if parsed_by_us else _foreign(node)
         if problem is not None:
-            return Issue(where, "json.not-json", "error", problem)
-        if isinstance(node, str) and len(node) > limits.max_string:
-            message = f"a string of {len(node):,} characters; the limit is {limits.max_string:,}"
-            return _limit("limit.string", message, first_line, where)
-        if isinstance(node, str) and not node.isascii():
-            try:
-                node.encode("utf-8")
-            except UnicodeEncodeError:
+            return Issue(to_pointer("", path), "json.not-json", "error", problem)
+        for where, text in _strings_of(path, node):
+            if len(text) > limits.max_string:
+                message = f"a string of {len(text):,} characters; the limit is {limits.max_string:,}"
+                return _limit("limit.string", message, first_line, to_pointer("", where))
+            if not text.isascii() and _has_lone_surrogate(text):
                 message = "holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not a Unicode character"
-                return Issue(where, "json.surrogate", "error", message, line=first_line, column=1)
+                return Issue(
+                    to_pointer("", where), "json.surrogate", "error", message, line=first_line, column=1
+                )
     return None
 
 

@@ -23,8 +23,8 @@ from typing import Any
 from caliper_schema import hints
 from caliper_schema.dispatching import Kind, Unit
 from caliper_schema.fastpath import conforms
-from caliper_schema.locating import escape
 from caliper_schema.locating import pointer as join
+from caliper_schema.locating import to_pointer, walk
 from caliper_schema.registry import CALIPER_CONTEXT
 from caliper_schema.reporting import Issue, Severity
 
@@ -224,21 +224,6 @@ _IDENTIFYING = frozenset({"id", "email", "sendTime", "sensor", "eventTime", "act
                           "federatedSession", "isPartOf"})  # fmt: skip
 
 
-def _strings(value: Any) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
-    """(path, key, string) for each string held by a key, at any depth (paths, not pointers: cheaper)."""
-    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
-    while stack:
-        node, path = stack.pop()
-        if isinstance(node, dict):
-            for key, item in node.items():
-                if isinstance(item, str):
-                    yield (*path, key), key, item
-                else:
-                    stack.append((item, (*path, key)))
-        elif isinstance(node, list):
-            stack.extend((item, (*path, index)) for index, item in enumerate(node))
-
-
 def _well_formed(key: str, text: str) -> bool:
     form = "email" if key == "email" else "date-time" if key in ("sendTime", "eventTime") else "iri"
     return conforms(text, form)
@@ -253,11 +238,15 @@ def _placeholder(units: list[Subject]) -> Iterator[Finding]:
         value = (
             unit.value if unit.kind != "envelope" else {k: v for k, v in unit.value.items() if k != "data"}
         )
-        for path, key, text in _strings(value):
-            hint = hints.placeholder(text) if key in _IDENTIFYING else None
-            if hint and _well_formed(key, text):
-                where = unit.pointer + "".join(f"/{escape(str(token))}" for token in path)
-                yield where, "looks like a template placeholder that was never filled in", hint
+        for path, text in walk(value):
+            key = path[-1] if path else None
+            hint = hints.placeholder(text) if key in _IDENTIFYING and isinstance(text, str) else None
+            if hint and isinstance(key, str) and _well_formed(key, text):
+                yield (
+                    to_pointer(unit.pointer, path),
+                    "looks like a template placeholder that was never filled in",
+                    hint,
+                )
 
 
 # --- Timeback: ActivityEvent ---------------------------------------------------------------------------
