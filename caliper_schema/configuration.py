@@ -32,6 +32,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
+from caliper_schema.locating import walk
 from caliper_schema.policy import SUBJECT_LISTS, Grade, Limits, Policy
 
 TABLE = "caliper-schema"
@@ -52,16 +53,11 @@ def known_rules() -> frozenset[str]:
     from caliper_schema.rules import RULES
 
     names = set(RULES)
-    stack: list[Any] = list(load().schemas.values())
-    while stack:
-        node = stack.pop()
+    for _, node in walk(list(load().schemas.values())):
         if isinstance(node, dict):
             if isinstance(node.get("x-rule"), str):
                 names.add(node["x-rule"])
             names.update(entry["rule"] for entry in node.get("x-lint", []))
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
     return frozenset(names)
 
 

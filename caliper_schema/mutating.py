@@ -376,22 +376,28 @@ def _items(where: str) -> str:
     return where + "/generated/items"
 
 
+def _unit_with(document: dict[str, Any], draw: Draw, key: str) -> tuple[str, dict[str, Any]] | None:
+    """One of the document's units (its root, or an envelope's items) that has ``key``, drawn."""
+    units = [(where, unit) for where, unit in _units(document) if key in unit]
+    return draw.choice(units) if units else None
+
+
 def context_missing(document: dict[str, Any], draw: Draw) -> str | None:
     """Drop a document's ``@context``."""
-    units = [(where, unit) for where, unit in _units(document) if "@context" in unit]
-    if not units:
+    picked = _unit_with(document, draw, "@context")
+    if picked is None:
         return None
-    where, unit = draw.choice(units)
+    where, unit = picked
     del unit["@context"]
     return where + "/@context"
 
 
 def context_order(document: dict[str, Any], draw: Draw) -> str | None:
     """List the Caliper context first in an ``@context`` array."""
-    units = [(where, unit) for where, unit in _units(document) if "@context" in unit]
-    if not units:
+    picked = _unit_with(document, draw, "@context")
+    if picked is None:
         return None
-    where, unit = draw.choice(units)
+    where, unit = picked
     unit["@context"] = [CALIPER_CONTEXT, EXTRA_CONTEXT]
     return where + "/@context/1"
 

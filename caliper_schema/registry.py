@@ -23,6 +23,8 @@ from urllib.parse import urldefrag, urljoin
 import referencing
 from referencing.jsonschema import DRAFT202012
 
+from caliper_schema.locating import walk
+
 BASE_URI = "https://caliper-schema.invalid/schemas/"
 ENVELOPE = BASE_URI + "envelope.json"
 ENVELOPE_SHELL = ENVELOPE + "#/$defs/shell"
@@ -120,18 +122,11 @@ def _schema_files() -> Iterator[tuple[str, Schema]]:
 
 def _refs(node: Any) -> Iterator[str]:
     """Every ``$ref`` and discriminator mapping target inside a schema document."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
+    for _, current in walk(node):
         if isinstance(current, dict):
-            ref = current.get("$ref")
-            if isinstance(ref, str):
-                yield ref
-            mapping = current.get("discriminator", {}).get("mapping", {})
-            yield from mapping.values()
-            stack.extend(current.values())
-        elif isinstance(current, list):
-            stack.extend(current)
+            if isinstance(current.get("$ref"), str):
+                yield current["$ref"]
+            yield from current.get("discriminator", {}).get("mapping", {}).values()
 
 
 def _check_closed(schemas: Mapping[str, Schema], registry: referencing.Registry[Any]) -> None:

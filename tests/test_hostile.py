@@ -232,19 +232,11 @@ def test_the_cli_never_prints_a_traceback(tmp_path_factory: pytest.TempPathFacto
 
 
 def _patterns() -> list[str]:
+    from caliper_schema.locating import walk
     from caliper_schema.registry import load
 
-    found: set[str] = set()
-    stack: list[Any] = list(load().schemas.values())
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get("pattern"), str):
-                found.add(node["pattern"])
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return sorted(found)
+    nodes = (node for _, node in walk(list(load().schemas.values())) if isinstance(node, dict))
+    return sorted({node["pattern"] for node in nodes if isinstance(node.get("pattern"), str)})
 
 
 def _nested_unbounded_repeat(pattern: str) -> bool:

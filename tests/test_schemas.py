@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from referencing.exceptions import Unresolvable
 
 from caliper_schema import registry
+from caliper_schema.locating import walk
 from caliper_schema.registry import BASE_URI, SchemaError
 from tests.conftest import ROOT
 
@@ -38,17 +39,7 @@ def test_schema_id_matches_its_place_and_file_is_canonically_formatted(path: Pat
 
 
 def _discriminated(node: Any) -> list[dict[str, Any]]:
-    found = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, dict):
-            if "discriminator" in current:
-                found.append(current)
-            stack.extend(current.values())
-        elif isinstance(current, list):
-            stack.extend(current)
-    return found
+    return [current for _, current in walk(node) if isinstance(current, dict) and "discriminator" in current]
 
 
 def test_every_discriminator_branch_pins_its_type() -> None:
