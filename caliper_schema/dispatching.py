@@ -12,7 +12,6 @@ problem (``shared/reference/tooling-facts.md`` §2). An envelope is checked as a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -58,61 +57,51 @@ def json_type(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _item(value: Any, where: str, catalogue: Catalogue) -> Iterator[Unit | Issue]:
+def _item(value: Any, where: str, catalogue: Catalogue) -> Unit | Issue:
+    type_ = value.get("type") if isinstance(value, dict) else None
+    schema = catalogue.types.get(type_) if isinstance(type_, str) else None
+    if schema is not None:  # the common case first: an object of a known type
+        return Unit(where, value, schema, catalogue.kind(schema))
     if not isinstance(value, dict):
-        yield Issue(
+        return Issue(
             where,
             "document.not-an-object",
             "error",
             f"is a JSON {json_type(value)}; a Caliper document is an object (an envelope, event or entity)",
         )
-        return
-    type_ = value.get("type")
     if type_ is None:
-        yield Issue(
+        return Issue(
             join(where, "type"),
             "document.missing-type",
             "error",
             "has no type; every Caliper event and entity names its type (Event, ActivityEvent, ...)",
         )
-        return
     if not isinstance(type_, str):
-        yield Issue(join(where, "type"), "document.unknown-type", "error", "type must be a string")
-        return
-    schema = catalogue.type_schema(type_)
-    if schema is None:
-        known = sorted(catalogue.types)
-        hint = hints.nearest(type_, known) or hints.listing(known)
-        yield Issue(
-            join(where, "type"), "document.unknown-type", "error", f"unknown type {type_!r}", hint=hint
-        )
-        return
-    yield Unit(where, value, schema, catalogue.kind(schema))
+        return Issue(join(where, "type"), "document.unknown-type", "error", "type must be a string")
+    known = sorted(catalogue.types)
+    hint = hints.nearest(type_, known) or hints.listing(known)
+    return Issue(join(where, "type"), "document.unknown-type", "error", f"unknown type {type_!r}", hint=hint)
 
 
-def _units(value: Any, catalogue: Catalogue, max_items: int) -> Iterator[Unit | Issue]:
+def _entries(value: Any, catalogue: Catalogue, max_items: int) -> list[Unit | Issue]:
     if not is_envelope(value):
-        yield from _item(value, "", catalogue)
-        return
-    yield Unit("", value, ENVELOPE_SHELL, "envelope")
+        return [_item(value, "", catalogue)]
+    entries: list[Unit | Issue] = [Unit("", value, ENVELOPE_SHELL, "envelope")]
     data = value.get("data")
     if isinstance(data, list):
         if len(data) > max_items:
-            yield Issue("/data", "limit.items", "error", f"{len(data):,} items; the limit is {max_items:,}"
-                        f" (the first {max_items:,} are checked)")  # fmt: skip
-        for index, item in enumerate(data[:max_items]):
-            yield from _item(item, join("/data", index), catalogue)
+            entries.append(Issue("/data", "limit.items", "error", f"{len(data):,} items; the limit is"
+                                 f" {max_items:,} (the first {max_items:,} are checked)"))  # fmt: skip
+        entries += [_item(item, f"/data/{index}", catalogue) for index, item in enumerate(data[:max_items])]
+    return entries
 
 
 def dispatch(
     value: Any, catalogue: Catalogue | None = None, *, max_items: int = 10_000
 ) -> tuple[list[Unit], list[Issue]]:
     """Split a parsed document into units to check, and issues for what cannot be dispatched."""
-    units: list[Unit] = []
-    issues: list[Issue] = []
-    for entry in _units(value, catalogue or load(), max_items):
-        if isinstance(entry, Unit):
-            units.append(entry)
-        else:
-            issues.append(entry)
-    return units, issues
+    entries = _entries(value, catalogue or load(), max_items)
+    units = [entry for entry in entries if type(entry) is Unit]
+    if len(units) == len(entries):
+        return units, []
+    return units, [entry for entry in entries if type(entry) is Issue]

@@ -47,9 +47,9 @@ def check_document(document: Document, policy: Policy = DEFAULT) -> list[Issue]:
     units, issues = dispatch(document.value, max_items=policy.limits.max_items)
     issues = list(document.issues) + issues
     unchecked = 0
-    clean = clean_engine(policy.subjects)
+    clean = clean_engine(policy.subjects).validator
     for checked, unit in enumerate(units, start=1):
-        if clean.is_valid(unit.schema, unit.value):
+        if clean(unit.schema).is_valid(unit.value):
             continue  # no schema error and nothing a lint would flag: the common case, one native pass
         issues += checking.check(unit)
         issues += linting.lint(unit, policy)
@@ -57,7 +57,9 @@ def check_document(document: Document, policy: Policy = DEFAULT) -> list[Issue]:
             # Enough to report: an envelope of bad items must not run the slow path for every one.
             unchecked = len(units) - checked
             break
-    issues += rules.run(units, document.text)
+    issues += rules.run(units, document.text if document.text is not None else document.serialised)
+    if not issues:
+        return issues  # the common case: nothing to weigh, locate or cap
     failed = {issue.pointer for issue in issues if issue.severity == "error"}
     # A warning about a value that is already wrong is noise: the error says it, with the same hint.
     issues = [issue for issue in issues if issue.severity == "error" or issue.pointer not in failed]

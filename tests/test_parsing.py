@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import collections
+import datetime
+import decimal
+import enum
+import json
+import uuid
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from caliper_schema import validate
-from caliper_schema.parsing import parse, parse_lines
+from caliper_schema.parsing import parse, parse_lines, parse_value
+from caliper_schema.policy import Limits
 
 
 @pytest.mark.parametrize(
@@ -76,3 +87,99 @@ def test_valid_json_keeps_its_values_untouched() -> None:
     text = '{"n": 25, "d": 25.0, "s": "\\u00e9", "l": [true, false, null]}'
     assert parse(text).value == {"n": 25, "d": 25.0, "s": "é", "l": [True, False, None]}
     assert type(parse(text).value["n"]) is int and type(parse(text).value["d"]) is float
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ["18446744073709551616", "-9223372036854775809", "123456789012345678901234567890", "9223372036854775807"],
+)
+def test_integers_beyond_64_bits_stay_exact_integers(literal: str) -> None:
+    # orjson turns these into floats; RFC 8259 leaves the range to the parser, Python keeps them exact.
+    for data in (f'{{"n": {literal}}}', f'{{"n": {literal}}}'.encode()):
+        value = parse(data).value["n"]
+        assert type(value) is int and value == int(literal)
+
+
+# --- values a caller parsed: JSON or not, never altered --------------------------------------------------
+
+
+class _Colour(enum.Enum):
+    RED = "red"
+
+
+@pytest.mark.parametrize(
+    ("leaf", "rule"),
+    [
+        (float("nan"), "json.not-json"),
+        (float("-inf"), "json.not-json"),
+        ((1, 2), "json.not-json"),
+        (uuid.UUID(int=1), "json.not-json"),
+        (_Colour.RED, "json.not-json"),
+        (datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC), "json.not-json"),
+        (decimal.Decimal("1.5"), "json.not-json"),
+        ({1: "one"}, "json.not-json"),
+        ("\ud800", "json.surrogate"),
+    ],
+)
+def test_a_callers_value_that_is_not_json_is_an_issue_at_its_pointer(leaf: Any, rule: str) -> None:
+    value = {"type": "Event", "extensions": {"x": [leaf]}}
+    document = parse_value(value)
+    assert not document.parsed
+    [issue] = document.issues
+    assert (issue.rule, issue.pointer) == (rule, "/extensions/x/0")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"n": 2**70, "m": -(2**63) - 1},
+        collections.OrderedDict(type="Event"),
+        {"s": type("Text", (str,), {})("x")},
+        {"t": True, "f": 0.0, "z": -0.0, "none": None, "deep": [[[{"a": []}]]]},
+    ],
+)
+def test_a_callers_json_value_is_accepted_as_it_is(value: Any) -> None:
+    document = parse_value(value)
+    assert document.parsed and document.issues == ()
+    assert document.value is value
+
+
+def _nested(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.recursive(
+        leaves,
+        lambda children: (
+            st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4)
+        ),
+        max_leaves=12,
+    )
+
+
+json_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+non_json_leaves = st.sampled_from([float("nan"), (1,), uuid.UUID(int=2), _Colour.RED, decimal.Decimal(2)])
+plain_json = _nested(json_leaves)
+python_values = _nested(json_leaves | st.integers() | st.floats() | non_json_leaves)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(python_values)
+def test_the_c_screen_never_passes_what_the_walk_refuses(value: Any) -> None:
+    from caliper_schema.parsing import _first_problem, _plainly_json
+
+    limits = Limits(max_depth=3)
+    if _plainly_json(value, limits) is not None:
+        assert _first_problem(value, limits, 1, parsed_by_us=False) is None
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(plain_json)
+def test_the_c_screen_passes_plain_json(value: Any) -> None:
+    from caliper_schema.parsing import _plainly_json
+
+    serialised = _plainly_json(value, Limits())
+    assert serialised is not None and json.loads(serialised) == value

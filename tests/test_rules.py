@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
-from caliper_schema import validate
+from caliper_schema import hints, validate
+from caliper_schema.dispatching import dispatch
 from caliper_schema.policy import Policy
-from caliper_schema.rules import RULES
+from caliper_schema.reporting import Issue
+from caliper_schema.rules import RULES, Subject, run
 from tests.conftest import CONTEXT, EXAMPLES, findings
 
 Document = dict[str, Any]
@@ -239,9 +241,11 @@ KEPT: list[tuple[str, Document]] = [
 def test_a_payload_breaking_only_this_rule(
     rule: str, document: Document, pointer: str, severity: str
 ) -> None:
-    assert findings(validate(document)) == {(severity, rule, pointer)}
-    if severity == "warning":
-        assert findings(validate(document, strict=True)) == {("error", rule, pointer)}
+    # As a caller's dict and as the bytes of a file: the rules' text screens see both.
+    for payload in (document, json.dumps(document, indent=2).encode()):
+        assert findings(validate(payload)) == {(severity, rule, pointer)}
+        if severity == "warning":
+            assert findings(validate(payload, strict=True)) == {("error", rule, pointer)}
 
 
 @pytest.mark.parametrize(("rule", "document"), KEPT, ids=[case[0] for case in KEPT])
@@ -308,3 +312,48 @@ def test_a_time_spent_event_carrying_activity_metrics_says_which_event_they_belo
     )
     assert errors["/generated/items/0/type"].rule == "schema.enum"
     assert "sent in an ActivityEvent" in str(errors["/generated/items/0/type"].hint)
+
+
+# --- run: its plans and screens change what it costs, never what it finds -------------------------------
+
+
+def _both_events_broken() -> Document:
+    first = with_(activity, lambda d: (d.pop("@context"), metric(d, "masteredUnits").update(value=1.5)))
+    second = with_(time_spent, lambda d: (d.pop("@context"), d.update(id=first["id"])))
+    second["eventTime"] = "2025-07-22T21:30:00.000Z"
+    return envelope(first, second) | {"sensor": "https://your-app-url.com"}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [case[1] for case in BROKEN] + [case[1] for case in KEPT] + [_both_events_broken()],
+    ids=[f"broken-{case[0]}" for case in BROKEN] + [f"kept-{case[0]}" for case in KEPT] + ["several"],
+)
+def test_run_finds_what_every_rule_checked_alone_finds_in_the_same_order(document: Document) -> None:
+    units, _ = dispatch(document)
+    subjects = [Subject(unit) for unit in units]
+    alone = [Issue(where, each.id, each.severity, message, hint=hint)
+             for each in RULES.values() for where, message, hint in each.check(subjects)]  # fmt: skip
+    assert run(units, json.dumps(document, indent=2)) == alone
+
+
+def test_several_rules_on_several_events_report_in_rule_order() -> None:
+    units, _ = dispatch(_both_events_broken())
+    assert [(issue.rule, issue.pointer) for issue in run(units)] == [
+        ("caliper.context-missing", "/data/0/@context"),
+        ("caliper.context-missing", "/data/1/@context"),
+        ("caliper.duplicate-event-id", "/data/1/id"),
+        ("caliper.event-after-send", "/data/1/eventTime"),
+        ("caliper.placeholder", "/sensor"),
+        ("timeback.count-not-whole", "/data/0/generated/items/3/value"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "{\n  \"a\": {}\n}", "<", "a{{b", "{ {", "{}{", "${", "$ {", "\\u0041", "\\n", "YOUR", "Your",
+     "your-app-url", "your-app-ur", "x your-app-url", "$", "\\", "u"],
+)  # fmt: skip
+def test_the_placeholder_screen_is_the_plain_substring_test(text: str) -> None:
+    screened = RULES["caliper.placeholder"].may_find([], text)
+    assert screened == any(marker in text for marker in hints.PLACEHOLDER_MARKERS)

@@ -134,6 +134,46 @@ def test_closed_objects_are_schema_roots() -> None:
     assert closed_roots >= 90
 
 
+_IN_PLACE = ("allOf", "anyOf", "oneOf", "if", "then", "else", "not")
+
+
+def _declared_in_place(catalogue: registry.Catalogue, node: Any, base: str) -> set[str]:
+    """Every property name declared by subschemas that apply to the same object as ``node`` (its
+    ``$ref`` targets and in-place applicators, recursively): what an evaluation could mark evaluated."""
+    names: set[str] = set()
+    stack, seen = [(node, base)], set()
+    while stack:
+        current, where = stack.pop()
+        if not isinstance(current, dict) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        names.update(current.get("properties", {}))
+        if "$ref" in current:
+            target = urljoin(where, current["$ref"])
+            stack.append((catalogue.resolve(target), target.split("#")[0]))
+        for keyword in _IN_PLACE:
+            parts = current.get(keyword, [])
+            stack.extend((part, where) for part in (parts if isinstance(parts, list) else [parts]))
+    return names
+
+
+def test_closed_objects_declare_every_property_where_the_static_reading_sees_it() -> None:
+    """The authority reads ``unevaluatedProperties`` statically and the fast path turns it (and each
+    ``closed`` lint) into ``additionalProperties`` over the same names: both need every property a closed
+    object can evaluate to be one ``known_properties`` lists, or a valid document would be refused."""
+    catalogue = registry.load()
+    closed = 0
+    for uri, schema in catalogue.schemas.items():
+        for _, node in walk(schema):
+            lints = node.get("x-lint", []) if isinstance(node, dict) else []
+            if isinstance(node, dict) and (
+                node.get("unevaluatedProperties") is False or any(lint["check"] == "closed" for lint in lints)
+            ):
+                closed += 1
+                assert _declared_in_place(catalogue, node, uri) == catalogue.known_properties(node), uri
+    assert closed >= 95
+
+
 def test_each_event_type_allows_only_caliper_actions() -> None:
     catalogue = registry.load()
     vocabulary = set(catalogue.resolve(BASE_URI + "caliper/vocab/action.json")["enum"])
