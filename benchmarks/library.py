@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from benchmarks.data import Dataset
-from benchmarks.timing import Rate, loop_rate
+from benchmarks.timing import Rate, interleaved_rates
 
 
 @dataclass(frozen=True)
@@ -26,22 +28,37 @@ class LibraryRates:
 
 
 def measure(dataset: Dataset, passes: int) -> LibraryRates:
-    """Warm throughput of ``validate()``; the first calls (lazy schema compilation) are the warm-up pass."""
+    """Warm throughput of ``validate()``; the first calls (lazy schema compilation) are the warm-up pass.
+
+    The floors and the toolkit's loops are timed in interleaved passes, so that their ratios compare like
+    with like on a machine whose load varies.
+    """
     from caliper_schema import validate
 
     valid_raw = [sample.raw for sample in dataset.valid]
     invalid_raw = [sample.raw for sample in dataset.invalid]
+    jobs: dict[str, tuple[Callable[[Any], object], Sequence[Any]]] = {
+        "valid_bytes": (validate, valid_raw),
+        "valid_parsed": (validate, [sample.document for sample in dataset.valid]),
+        "invalid_bytes": (validate, invalid_raw),
+        "invalid_parsed": (validate, [sample.document for sample in dataset.invalid]),
+        "parse_floor": (orjson.loads, valid_raw),
+    }
+    floor = schema_floor_check(valid_raw)
+    if floor is not None:
+        jobs["schema_floor"] = (floor, valid_raw)
+    rates = interleaved_rates(jobs, passes)
     return LibraryRates(
-        valid_bytes=loop_rate(validate, valid_raw, passes),
-        valid_parsed=loop_rate(validate, [sample.document for sample in dataset.valid], passes),
-        invalid_bytes=loop_rate(validate, invalid_raw, passes),
-        invalid_parsed=loop_rate(validate, [sample.document for sample in dataset.invalid], passes),
-        parse_floor=loop_rate(orjson.loads, valid_raw, passes),
-        schema_floor=schema_floor(valid_raw, passes),
+        rates["valid_bytes"],
+        rates["valid_parsed"],
+        rates["invalid_bytes"],
+        rates["invalid_parsed"],
+        rates["parse_floor"],
+        rates.get("schema_floor"),
     )
 
 
-def schema_floor(raws: list[bytes], passes: int) -> Rate | None:
+def schema_floor_check(raws: list[bytes]) -> Callable[[bytes], bool] | None:
     """orjson.loads, then jsonschema-rs on the envelope shell and on each item's own schema, nothing else.
 
     The irreducible cost of checking with jsonschema-rs on Python objects (no lints, rules, locating or
@@ -67,7 +84,7 @@ def schema_floor(raws: list[bytes], passes: int) -> Rate | None:
             return None  # not the same verdict as validate(): not a floor of it
     except (AttributeError, KeyError, TypeError):
         return None
-    return loop_rate(check, raws, passes)
+    return check
 
 
 # Run in a fresh interpreter: in this process the schemas are compiled already.

@@ -54,6 +54,7 @@ def _stage_functions(raws: list[bytes]) -> dict[str, tuple[Callable[[Any], objec
     dispatched = [dispatch(document.value)[0] for document in documents]
     units = [unit for group in dispatched for unit in group]
     issues = [checking.check(unit) + linting.lint(unit) for unit in units]
+    with_text = [(group, document.text) for group, document in zip(dispatched, documents, strict=True)]
     engine = fast_engine()
     stages: dict[str, tuple[Callable[[Any], object], list[Any]]] = {
         "orjson.loads(bytes) (the floor)": (orjson.loads, raws),
@@ -64,7 +65,7 @@ def _stage_functions(raws: list[bytes]) -> dict[str, tuple[Callable[[Any], objec
             lambda unit: engine.is_valid(unit.schema, unit.value), units),
         "checking.check(unit): fast path, then the authority when it fails": (checking.check, units),
         "linting.lint(unit): the Python walk": (linting.lint, units),
-        "rules.run(units)": (rules.run, dispatched),
+        "rules.run(units, text)": (lambda pair: rules.run(*pair), with_text),
         "locating.Locator(text): positions, run when a document has issues": (
             Locator, [document.text for document in documents]),
         "Report.from_issues(issues)": (Report.from_issues, issues),

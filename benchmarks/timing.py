@@ -32,18 +32,39 @@ def loop_rate(function: Callable[[Any], object], payloads: Sequence[Any], passes
     """
     for payload in payloads:
         function(payload)
-    best = float("inf")
-    for _ in range(passes):
-        gc.collect()
-        gc.disable()
-        try:
-            start = time.perf_counter()
-            for payload in payloads:
-                function(payload)
-            best = min(best, time.perf_counter() - start)
-        finally:
-            gc.enable()
+    best = min(_timed_pass(function, payloads) for _ in range(passes))
     return Rate(len(payloads) / best, note=f"{len(payloads)} docs, best of {passes}")
+
+
+def interleaved_rates(
+    jobs: dict[str, tuple[Callable[[Any], object], Sequence[Any]]], passes: int = 3
+) -> dict[str, Rate]:
+    """:func:`loop_rate` for several loops at once, their passes taken in turn (pass 1 of each, then pass 2
+    of each, ...): a ratio between two of them then compares loops timed under the same load, which a
+    busy machine varies from one second to the next."""
+    for function, payloads in jobs.values():
+        for payload in payloads:
+            function(payload)
+    best = dict.fromkeys(jobs, float("inf"))
+    for _ in range(passes):
+        for name, (function, payloads) in jobs.items():
+            best[name] = min(best[name], _timed_pass(function, payloads))
+    return {
+        name: Rate(len(payloads) / best[name], note=f"{len(payloads)} docs, best of {passes}, interleaved")
+        for name, (_, payloads) in jobs.items()
+    }
+
+
+def _timed_pass(function: Callable[[Any], object], payloads: Sequence[Any]) -> float:
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        for payload in payloads:
+            function(payload)
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
 
 
 @dataclass(frozen=True)
