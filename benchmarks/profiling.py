@@ -14,7 +14,6 @@ import cProfile
 import json
 import pstats
 import sysconfig
-import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,21 +22,9 @@ import orjson
 
 from benchmarks.data import generate
 from benchmarks.report import table
+from benchmarks.timing import interleaved_rates
 
 STDLIB = sysconfig.get_paths()["stdlib"] + "/"
-
-
-def _microseconds(function: Callable[[Any], object], payloads: Sequence[Any], passes: int = 3) -> float:
-    """Best mean microseconds per call over ``passes`` loops, after a warm-up loop."""
-    for payload in payloads:
-        function(payload)
-    best = float("inf")
-    for _ in range(passes):
-        start = time.perf_counter()
-        for payload in payloads:
-            function(payload)
-        best = min(best, time.perf_counter() - start)
-    return best / len(payloads) * 1e6
 
 
 def _stage_functions(raws: list[bytes]) -> dict[str, tuple[Callable[[Any], object], list[Any]]]:
@@ -81,20 +68,24 @@ def _stage_functions(raws: list[bytes]) -> dict[str, tuple[Callable[[Any], objec
 
 
 def stages(raws: list[bytes], title: str) -> list[str]:
-    """Microseconds per document for each stage, over ``raws``."""
+    """Microseconds per document for each stage, over ``raws``, the stages timed in interleaved passes."""
     try:
         functions = _stage_functions(raws)
     except Exception as error:  # the library is being edited: say so, do not fail the run
         return [f"stage timings unavailable: {type(error).__name__}: {error}"]
-    rows = []
+    failed: dict[str, str] = {}
     for name, (function, payloads) in functions.items():
         try:
-            cost = _microseconds(function, payloads)
+            for payload in payloads:
+                function(payload)
         except Exception as error:
-            rows.append([name, f"n/a ({type(error).__name__})"])
-            continue
+            failed[name] = f"n/a ({type(error).__name__})"
+    rates = interleaved_rates({name: job for name, job in functions.items() if name not in failed})
+    rows = []
+    for name, (_, payloads) in functions.items():
         # Per document: a stage run once per unit costs its per-call time times the units of a document.
-        rows.append([name, f"{cost * len(payloads) / len(raws):,.1f}"])
+        cost = failed.get(name) or f"{1e6 / rates[name].per_second * len(payloads) / len(raws):,.1f}"
+        rows.append([name, cost])
     return table([f"stage, {title}", "us per document"], rows)
 
 
