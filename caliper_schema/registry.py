@@ -130,16 +130,19 @@ def _refs(node: Any) -> Iterator[str]:
 
 
 def _check_closed(schemas: Mapping[str, Schema], registry: referencing.Registry[Any]) -> None:
-    resolver = registry.resolver()
+    # Each distinct target once: this runs at every start, and most refs repeat (the common definitions).
+    targets: dict[str, tuple[str, str]] = {}
     for uri, schema in schemas.items():
-        for ref in _refs(schema):
-            target = urljoin(uri, ref)
-            if urldefrag(target).url not in schemas:
-                raise SchemaError(f"{uri}: $ref {ref!r} leaves the bundled schemas ({target})")
-            try:
-                resolver.lookup(target)
-            except referencing.exceptions.Unresolvable as error:
-                raise SchemaError(f"{uri}: $ref {ref!r} does not resolve: {error}") from None
+        for ref in set(_refs(schema)):
+            targets.setdefault(urljoin(uri, ref), (uri, ref))
+    resolver = registry.resolver()
+    for target, (uri, ref) in targets.items():
+        if urldefrag(target).url not in schemas:
+            raise SchemaError(f"{uri}: $ref {ref!r} leaves the bundled schemas ({target})")
+        try:
+            resolver.lookup(target)
+        except referencing.exceptions.Unresolvable as error:
+            raise SchemaError(f"{uri}: $ref {ref!r} does not resolve: {error}") from None
 
 
 def _document_types(schemas: Mapping[str, Schema]) -> dict[str, str]:
