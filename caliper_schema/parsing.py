@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from caliper_schema.locating import Lines, Locator, Path, to_pointer, walk
+from caliper_schema.locating import Finder, Lines, Locator, Path, to_pointer, walk
 from caliper_schema.policy import Limits
 from caliper_schema.reporting import Issue
 
@@ -64,13 +64,26 @@ class Document:
         return self.value is not MISSING
 
     @functools.cached_property
+    def finder(self) -> Finder | None:
+        """Positions of the values in the source text, found as they are asked for."""
+        return None if self.text is None else Finder(self.text, first_line=self.first_line)
+
+    @functools.cached_property
     def locator(self) -> Locator | None:
-        """Positions of the values in the source text (computed on first use)."""
-        return None if self.text is None else Locator(self.text, first_line=self.first_line)
+        """Positions of all the values in the source text (computed on first use)."""
+        return None if self.finder is None else self.finder.locator
 
     def locate(self, pointer: str) -> tuple[int, int] | None:
-        """Line and column of the value at ``pointer``, when the source text is known."""
-        return self.locator.locate(pointer) if self.locator else None
+        """Line and column of the value at ``pointer`` (for a missing member, of its nearest ancestor), when
+        the source text is known.
+
+        A report locates a handful of pointers: walking down the text for each
+        (:class:`~caliper_schema.locating.Finder`) costs a fraction of the full scan (:attr:`locator`).
+
+        >>> [doc.locate("/a/1") for doc in parse_lines(b'{"a": 1}\\n{"a": [1, 2]}')]
+        [(1, 7), (2, 11)]
+        """
+        return self.finder.locate(pointer) if self.finder else None
 
 
 class _Rejected(ValueError):
