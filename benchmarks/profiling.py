@@ -53,7 +53,7 @@ def _stage_functions(raws: list[bytes]) -> dict[str, tuple[Callable[[Any], objec
         "checking.check(unit): fast path, then the authority when it fails": (checking.check, units),
         "linting.lint(unit): the Python walk": (linting.lint, units),
         "rules.run(units, text)": (lambda pair: rules.run(*pair), with_text),
-        "locating.Locator(text): positions, run when a document has issues": (
+        "locating.Locator(text): the full scan, the fallback of Document.locate": (
             Locator, [document.text for document in documents]),
         "Report.from_issues(issues)": (Report.from_issues, issues),
         "validate(bytes), the whole pipeline": (validate, raws),
