@@ -70,7 +70,14 @@ class Catalogue:
 
     def properties(self, uri: str) -> dict[str, Schema]:
         """Every property the schema at ``uri`` declares, its ``allOf`` and ``$ref`` bases included."""
-        return dict(_collect_properties(self, uri))
+        found = self._properties.get(uri)
+        if found is None:  # remembered: ~70 entity types share their bases, and every start asks for all
+            found = self._properties[uri] = dict(_collect_properties(self, uri))
+        return dict(found)
+
+    @functools.cached_property
+    def _properties(self) -> dict[str, dict[str, Schema]]:
+        return {}
 
     def find(self, name: str) -> str | None:
         """The ``$id`` of a schema named by path (``timeback/activity-event``), title or document type."""
@@ -102,9 +109,9 @@ def _collect_properties(catalogue: Catalogue, uri: str) -> Iterator[tuple[str, S
     base = urldefrag(uri).url
     for part in schema.get("allOf", []):
         if "$ref" in part:
-            yield from _collect_properties(catalogue, urljoin(base, part["$ref"]))
+            yield from catalogue.properties(urljoin(base, part["$ref"])).items()
     if "$ref" in schema:
-        yield from _collect_properties(catalogue, urljoin(base, schema["$ref"]))
+        yield from catalogue.properties(urljoin(base, schema["$ref"])).items()
     yield from schema.get("properties", {}).items()
 
 
