@@ -31,7 +31,8 @@ from caliper_schema.reporting import Issue
 
 BOM = "\ufeff"
 _DEFAULT_LIMITS = Limits()
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# A lone surrogate written as an escape, or (in a caller's str, encoded with "surrogatepass") as itself.
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 class _Missing:
@@ -257,7 +258,7 @@ def _first_problem(value: Any, limits: Limits, first_line: int, *, parsed_by_us:
 def _content_issues(value: Any, raw: bytes, limits: Limits, first_line: int) -> list[Issue]:
     """Depth, long strings and lone surrogates, looked for only when the text could hold them."""
     brackets = raw.count(b"{") + raw.count(b"[")
-    surrogates = b"\\" in raw and _SURROGATE_ESCAPE.search(raw)
+    surrogates = (b"\\" in raw or b"\xed" in raw) and _SURROGATE.search(raw)
     if brackets <= limits.max_depth and len(raw) <= limits.max_string and not surrogates:
         return []
     problem = _first_problem(value, limits, first_line, parsed_by_us=True)

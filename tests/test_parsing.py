@@ -183,3 +183,19 @@ def test_the_c_screen_passes_plain_json(value: Any) -> None:
 
     serialised = _plainly_json(value, Limits())
     assert serialised is not None and json.loads(serialised) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "pointer"),
+    [
+        ('{"type": "Event", "a": "\ud800"}', "/a"),
+        ('{"type": "Event", "a": "\\ud800"}', "/a"),
+        ('{"type": "Event", "\udfff": 1}', "/\udfff"),
+    ],
+    ids=["raw in a str", "escaped", "raw in a key"],
+)
+def test_a_lone_surrogate_in_text_is_an_issue_at_its_pointer(text: str, pointer: str) -> None:
+    document = parse(text)
+    assert not document.parsed
+    [issue] = document.issues
+    assert (issue.rule, issue.pointer) == ("json.surrogate", pointer)
