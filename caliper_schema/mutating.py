@@ -363,6 +363,22 @@ def _events(document: dict[str, Any], *types: str) -> list[tuple[str, dict[str, 
     ]  # fmt: skip
 
 
+def _drawn_event(
+    document: dict[str, Any],
+    draw: Draw,
+    *types: str,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> tuple[str, dict[str, Any]] | None:
+    """(pointer, event) of one event of these types (of any type, given none) that ``keep`` accepts,
+    drawn from the document; None when there is none."""
+    events = [(where, event) for where, event in _events(document, *types) if keep is None or keep(event)]
+    return draw.choice(events) if events else None
+
+
+def _has_items(event: dict[str, Any]) -> bool:
+    return bool(event["generated"]["items"])
+
+
 def _moved(stamp: str, seconds: int) -> str:
     moment = datetime.fromisoformat(stamp) + timedelta(seconds=seconds)
     return timestamp(int((moment - EPOCH).total_seconds() * 1000))
@@ -404,20 +420,18 @@ def context_order(document: dict[str, Any], draw: Draw) -> str | None:
 
 def not_a_uuid(document: dict[str, Any], draw: Draw) -> str | None:
     """An event id of the UUID shape but no RFC 4122 version (``...-0xxx-...``)."""
-    events = _events(document)
-    if not events:
+    if (found := _drawn_event(document, draw)) is None:
         return None
-    where, event = draw.choice(events)
+    where, event = found
     event["id"] = event["id"][:23] + "0" + event["id"][24:]
     return where + "/id"
 
 
 def copied_without_generated(document: dict[str, Any], draw: Draw) -> str | None:
     """A Copied ResourceManagementEvent that names no copy."""
-    events = _events(document, "ResourceManagementEvent")
-    if not events:
+    if (found := _drawn_event(document, draw, "ResourceManagementEvent")) is None:
         return None
-    where, event = draw.choice(events)
+    where, event = found
     event["action"] = "Copied"
     event.pop("generated", None)
     return where + "/generated"
@@ -437,10 +451,9 @@ def duplicate_event_id(document: dict[str, Any], draw: Draw) -> str | None:
 
 def event_after_send(document: dict[str, Any], draw: Draw) -> str | None:
     """An event that happens a second after its envelope was sent."""
-    events = _events(document)
-    if "sendTime" not in document or not events:
+    if "sendTime" not in document or (found := _drawn_event(document, draw)) is None:
         return None
-    where, event = draw.choice(events)
+    where, event = found
     event["eventTime"] = _moved(document["sendTime"], 1)
     return where + "/eventTime"
 
@@ -462,10 +475,9 @@ def placeholder(document: dict[str, Any], draw: Draw) -> str | None:
 
 def xp_earned_missing(document: dict[str, Any], draw: Draw) -> str | None:
     """An ActivityEvent without its ``xpEarned`` metric."""
-    events = _events(document, "ActivityEvent")
-    if not events:
+    if (found := _drawn_event(document, draw, "ActivityEvent")) is None:
         return None
-    where, event = draw.choice(events)
+    where, event = found
     items = event["generated"]["items"]
     items[:] = [item for item in items if item.get("type") != "xpEarned"]
     return _items(where)
@@ -473,10 +485,9 @@ def xp_earned_missing(document: dict[str, Any], draw: Draw) -> str | None:
 
 def question_pairing(document: dict[str, Any], draw: Draw) -> str | None:
     """``totalQuestions`` without ``correctQuestions``."""
-    events = _events(document, "ActivityEvent")
-    if not events:
+    if (found := _drawn_event(document, draw, "ActivityEvent")) is None:
         return None
-    where, event = draw.choice(events)
+    where, event = found
     items = event["generated"]["items"]
     items[:] = [item for item in items if item.get("type") != "correctQuestions"]
     if _metric(event, "totalQuestions") is None:
@@ -486,10 +497,9 @@ def question_pairing(document: dict[str, Any], draw: Draw) -> str | None:
 
 def correct_exceeds_total(document: dict[str, Any], draw: Draw) -> str | None:
     """One more correct answer than questions."""
-    events = _events(document, "ActivityEvent")
-    if not events:
+    if (found := _drawn_event(document, draw, "ActivityEvent")) is None:
         return None
-    where, event = draw.choice(events)
+    where, event = found
     items = event["generated"]["items"]
     total = _metric(event, "totalQuestions")
     if total is None:
@@ -503,10 +513,9 @@ def correct_exceeds_total(document: dict[str, Any], draw: Draw) -> str | None:
 
 def count_not_whole(document: dict[str, Any], draw: Draw) -> str | None:
     """Half a mastered unit."""
-    events = _events(document, "ActivityEvent")
-    if not events:
+    if (found := _drawn_event(document, draw, "ActivityEvent")) is None:
         return None
-    where, event = draw.choice(events)
+    where, event = found
     items = event["generated"]["items"]
     if (index := _metric(event, "masteredUnits")) is None:
         items.append({"type": "masteredUnits", "value": 0})
@@ -517,20 +526,18 @@ def count_not_whole(document: dict[str, Any], draw: Draw) -> str | None:
 
 def pct_complete_range(document: dict[str, Any], draw: Draw) -> str | None:
     """A course 120 % complete."""
-    events = _events(document, "ActivityEvent")
-    if not events:
+    if (found := _drawn_event(document, draw, "ActivityEvent")) is None:
         return None
-    where, event = draw.choice(events)
+    where, event = found
     event["generated"].setdefault("extensions", {})["pctCompleteApp"] = 120
     return where + "/generated/extensions/pctCompleteApp"
 
 
 def duplicate_metric(document: dict[str, Any], draw: Draw) -> str | None:
     """The first metric of a collection sent twice."""
-    events = _events(document, "ActivityEvent", "TimeSpentEvent")
-    if not events:
+    if (found := _drawn_event(document, draw, "ActivityEvent", "TimeSpentEvent")) is None:
         return None
-    where, event = draw.choice(events)
+    where, event = found
     items = event["generated"]["items"]
     if not items:
         return None
@@ -540,20 +547,18 @@ def duplicate_metric(document: dict[str, Any], draw: Draw) -> str | None:
 
 def time_range(document: dict[str, Any], draw: Draw) -> str | None:
     """More than a day of time spent (90000 s)."""
-    events = [(w, e) for w, e in _events(document, "TimeSpentEvent") if e["generated"]["items"]]
-    if not events:
+    if (found := _drawn_event(document, draw, "TimeSpentEvent", keep=_has_items)) is None:
         return None
-    where, event = draw.choice(events)
+    where, event = found
     event["generated"]["items"][0]["value"] = 90_000
     return join(_items(where), 0) + "/value"
 
 
 def window_order(document: dict[str, Any], draw: Draw) -> str | None:
     """A time-spent window that starts a minute after it ends."""
-    events = [(w, e) for w, e in _events(document, "TimeSpentEvent") if e["generated"]["items"]]
-    if not events:
+    if (found := _drawn_event(document, draw, "TimeSpentEvent", keep=_has_items)) is None:
         return None
-    where, event = draw.choice(events)
+    where, event = found
     item = event["generated"]["items"][0]
     item.setdefault("endDate", event["eventTime"])
     item["startDate"] = _moved(item["endDate"], 60)
@@ -562,10 +567,9 @@ def window_order(document: dict[str, Any], draw: Draw) -> str | None:
 
 def window_after_event(document: dict[str, Any], draw: Draw) -> str | None:
     """A time-spent window that ends a minute after the event."""
-    events = [(w, e) for w, e in _events(document, "TimeSpentEvent") if e["generated"]["items"]]
-    if not events:
+    if (found := _drawn_event(document, draw, "TimeSpentEvent", keep=_has_items)) is None:
         return None
-    where, event = draw.choice(events)
+    where, event = found
     event["generated"]["items"][0]["endDate"] = _moved(event["eventTime"], 60)
     return join(_items(where), 0) + "/endDate"
 
