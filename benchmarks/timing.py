@@ -24,24 +24,16 @@ class Rate:
         return f"<= {text}" if self.bound else text
 
 
-def loop_rate(function: Callable[[Any], object], payloads: Sequence[Any], passes: int = 3) -> Rate:
-    """Best of ``passes`` timed loops after one untimed warm-up loop.
-
-    The best pass is the least disturbed by the rest of the machine; the garbage collector is paused
-    during a pass (and run between passes) so that one pass does not pay for another's garbage.
-    """
-    for payload in payloads:
-        function(payload)
-    best = min(_timed_pass(function, payloads) for _ in range(passes))
-    return Rate(len(payloads) / best, note=f"{len(payloads)} docs, best of {passes}")
-
-
 def interleaved_rates(
     jobs: dict[str, tuple[Callable[[Any], object], Sequence[Any]]], passes: int = 3
 ) -> dict[str, Rate]:
-    """:func:`loop_rate` for several loops at once, their passes taken in turn (pass 1 of each, then pass 2
-    of each, ...): a ratio between two of them then compares loops timed under the same load, which a
-    busy machine varies from one second to the next."""
+    """Events per second of each loop: the best of ``passes`` timed passes after one untimed warm-up.
+
+    The passes are taken in turn (pass 1 of each loop, then pass 2 of each, ...), so that a ratio between
+    two loops compares them under the same load, which a busy machine varies from one second to the next;
+    the best pass is the least disturbed. The garbage collector is paused during a pass (and run between
+    passes) so that one pass does not pay for another's garbage.
+    """
     for function, payloads in jobs.values():
         for payload in payloads:
             function(payload)

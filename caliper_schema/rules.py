@@ -84,8 +84,9 @@ class Rule:
     needs: tuple[str, ...] = ()
     """Substrings one of which the document's text must hold for the rule to find anything (a cheap
     screen that spares a walk of the whole document); empty: no screen."""
-    events: int = 0
-    """The fewest events a document must hold for the rule to find anything (a screen, as ``needs``)."""
+    between_events: bool = False
+    """True for a rule that compares events with each other: it has nothing to find in a document of fewer
+    than two (a screen, as ``needs``)."""
     unit: UnitCheck | None = None
     """A rule registered by :func:`rule`: its check of one unit, which ``check`` runs on the units that
     :meth:`fits`."""
@@ -96,21 +97,15 @@ class Rule:
         """True when ``unit`` checks units of this kind and type."""
         return kind in self.kinds and (not self.types or type_ in self.types)
 
-    def may_find(self, units: list[Subject], text: str | None = None) -> bool:
-        """False when the screens (``needs``, ``events``) show the rule has nothing to find here."""
-        if self.needs and text is not None and not _holds_any(text, self.needs):
-            return False
-        return self.events < 2 or sum(unit.kind == "event" for unit in units) >= self.events
+    def may_find(self, text: str | None) -> bool:
+        """False when the ``needs`` screen shows the rule has nothing to find here (:func:`run` applies the
+        ``between_events`` one)."""
+        return not self.needs or text is None or _holds_any(text, self.needs)
 
     def issue(self, finding: Finding) -> Issue:
         """The issue reporting one finding of this rule."""
         where, message, hint = finding
         return Issue(where, self.id, self.severity, message, hint=hint)
-
-    def apply(self, units: list[Subject], text: str | None = None) -> Iterator[Issue]:
-        """The issues this rule finds in one document's units (``text``: the document's source, if known)."""
-        if self.may_find(units, text):
-            yield from map(self.issue, self.check(units))
 
 
 RULES: dict[str, Rule] = {}
@@ -127,12 +122,12 @@ def _register(each: Rule) -> None:
 
 
 def document_rule(
-    id_: str, severity: Severity, summary: str, *, needs: tuple[str, ...] = (), events: int = 0
+    id_: str, severity: Severity, summary: str, *, needs: tuple[str, ...] = (), between_events: bool = False
 ) -> Callable[[DocumentCheck], DocumentCheck]:
     """Register a check that sees every unit of a document."""
 
     def register(check: DocumentCheck) -> DocumentCheck:
-        _register(Rule(id_, severity, summary, check, needs, events))
+        _register(Rule(id_, severity, summary, check, needs, between_events))
         return check
 
     return register
@@ -174,9 +169,11 @@ def _unit_plan(kind: str, type_: str | None) -> UnitPlan:
 
 @functools.cache
 def _document_plan(many: bool) -> tuple[tuple[int, Rule], ...]:
-    """The document rules, less those that need several events when the document has fewer than two."""
+    """The document rules, less those comparing events when the document has fewer than two."""
     ranked = enumerate(RULES.values())
-    return tuple((rank, each) for rank, each in ranked if each.unit is None and (many or each.events < 2))
+    return tuple(
+        (rank, each) for rank, each in ranked if each.unit is None and (many or not each.between_events)
+    )
 
 
 def run(units: list[Unit], text: str | None = None) -> list[Issue]:
@@ -193,7 +190,7 @@ def run(units: list[Unit], text: str | None = None) -> list[Issue]:
             for finding in check(subject):
                 found.append((rank, each, finding))
     for rank, each in _document_plan(events > 1):
-        if each.may_find(subjects, text):
+        if each.may_find(text):
             for finding in each.check(subjects):
                 found.append((rank, each, finding))
     if len(found) > 1:
@@ -301,7 +298,7 @@ def _copied_without_generated(unit: Subject) -> Iterator[Finding]:
 
 
 @document_rule("caliper.duplicate-event-id", "error", "event ids are unique within one envelope",
-               events=2)  # fmt: skip
+               between_events=True)  # fmt: skip
 def _duplicate_event_id(units: list[Subject]) -> Iterator[Finding]:
     seen: dict[str, str] = {}
     for unit in units:
