@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol, TextIO
 
-from caliper_schema.reporting import Issue, Report
+from caliper_schema.reporting import Issue, Report, counted
 
 
 class Reporter(Protocol):
@@ -51,11 +51,10 @@ class TextReporter(_Tally):
                 self.stream.write(f"    hint: {issue.hint}\n")
 
     def finish(self) -> None:
-        plural = "" if self.files == 1 else "s"
-        self.stream.write(
-            f"{self.files} file{plural} checked: {self.files - self.invalid} valid, {self.invalid} invalid"
-            f" ({self.errors} errors, {self.warnings} warnings)\n"
-        )
+        valid = self.files - self.invalid
+        issues = f"{counted(self.errors, 'error')}, {counted(self.warnings, 'warning')}"
+        files = counted(self.files, "file")
+        self.stream.write(f"{files} checked: {valid} valid, {self.invalid} invalid ({issues})\n")
 
 
 class JsonReporter(_Tally):

@@ -58,6 +58,15 @@ class Issue:
         return self if self.severity == "error" else replace(self, severity="error")
 
 
+def counted(n: int, word: str) -> str:
+    """``n`` and ``word``, in the plural unless ``n`` is 1.
+
+    >>> counted(1, "error"), counted(0, "warning")
+    ('1 error', '0 warnings')
+    """
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     """The verdict on one payload: ``status`` is ``"success"`` when there is no error (warnings allowed).
@@ -97,15 +106,11 @@ class Report:
     @property
     def message(self) -> str:
         """A one-line human summary."""
-
-        def count(n: int, word: str) -> str:
-            return f"{n} {word}{'' if n == 1 else 's'}"
-
         if self.ok:
-            tail = f" ({count(len(self.warnings), 'warning')})" if self.warnings else ""
+            tail = f" ({counted(len(self.warnings), 'warning')})" if self.warnings else ""
             return f"The payload is valid{tail}."
-        tail = f" and {count(len(self.warnings), 'warning')}" if self.warnings else ""
-        return f"The payload is invalid: {count(len(self.errors), 'error')}{tail}."
+        tail = f" and {counted(len(self.warnings), 'warning')}" if self.warnings else ""
+        return f"The payload is invalid: {counted(len(self.errors), 'error')}{tail}."
 
     def to_response(self) -> dict[str, Any]:
         """Exactly the body of ``POST /caliper/event/validate``: ``{"status", "message", "errors"}``.

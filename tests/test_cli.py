@@ -45,6 +45,13 @@ def test_invalid_file_exits_1_with_editor_friendly_lines() -> None:
     )
 
 
+def test_the_summary_counts_in_the_singular_where_there_is_one(tmp_path: Path) -> None:
+    broken = tmp_path / "one-error.json"
+    broken.write_text('{"a": 1,}', encoding="utf-8")
+    _, out, _ = run("validate", str(broken))
+    assert out.endswith("1 file checked: 0 valid, 1 invalid (1 error, 0 warnings)\n")
+
+
 def test_missing_file_exits_2_with_the_path_and_reason() -> None:
     status, _, err = run("validate", "no/such/file.json")
     assert status == 2
