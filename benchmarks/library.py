@@ -65,8 +65,8 @@ def schema_floor_check(raws: list[bytes]) -> Callable[[bytes], bool] | None:
     report). It reaches into the fast path's internals, so it is skipped (``None``) if they change.
     """
     try:
-        from caliper_schema.fastpath import fast_engine
         from caliper_schema.registry import ENVELOPE_SHELL, load
+        from caliper_schema.validation.fastpath import fast_engine
 
         engine, types = fast_engine(), load().types
     except (ImportError, AttributeError):

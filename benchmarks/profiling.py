@@ -29,13 +29,14 @@ STDLIB = sysconfig.get_paths()["stdlib"] + "/"
 
 def _stage_functions(raws: list[bytes]) -> dict[str, tuple[Callable[[Any], object], list[Any]]]:
     """Each pipeline stage as a one-argument function, with its inputs prepared by the stages before it."""
-    from caliper_schema import checking, fastpath, linting, rules, validate
-    from caliper_schema.dispatching import dispatch
-    from caliper_schema.fastpath import fast_engine
+    from caliper_schema import validate
     from caliper_schema.locating import Locator
-    from caliper_schema.parsing import parse
     from caliper_schema.policy import DEFAULT
     from caliper_schema.reporting import Report
+    from caliper_schema.validation import checking, fastpath, linting, rules
+    from caliper_schema.validation.dispatching import dispatch
+    from caliper_schema.validation.fastpath import fast_engine
+    from caliper_schema.validation.parsing import parse
 
     documents = [parse(raw) for raw in raws]
     dispatched = [dispatch(document.value)[0] for document in documents]

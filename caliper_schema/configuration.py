@@ -50,7 +50,7 @@ class ConfigError(ValueError):
 def known_rules() -> frozenset[str]:
     """Every named rule id: the rule layer's, and the ``x-rule``/``x-lint`` ids the schemas carry."""
     from caliper_schema.registry import load
-    from caliper_schema.rules import RULES
+    from caliper_schema.validation.rules import RULES
 
     names = set(RULES)
     for _, node in walk(list(load().schemas.values())):

@@ -1,9 +1,9 @@
 """Hypothesis strategies for Caliper 1.2 and Timeback documents, valid and invalid, read from the schemas.
 
-Every strategy here walks ``schemas/`` (:mod:`~caliper_schema.planning`), so a new or changed schema gets
-strategies with no new code. Values are realistic (UUID v4 event ids, IRIs where such entities live,
-Caliper DateTimes, coherent Timeback metrics) and shrink well: a failing test reports a small event, with
-IRIs for its entities and few optional properties.
+Every strategy here walks ``schemas/`` (:mod:`~caliper_schema.generation.planning`), so a new or changed
+schema gets strategies with no new code. Values are realistic (UUID v4 event ids, IRIs where such entities
+live, Caliper DateTimes, coherent Timeback metrics) and shrink well: a failing test reports a small event,
+with IRIs for its entities and few optional properties.
 
     from hypothesis import given
     from caliper_schema import strategies as cs
@@ -37,17 +37,10 @@ from hypothesis import reject
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from caliper_schema.building import (
-    ABSENT,
-    Builder,
-    entity_types,
-    event_types,
-    resolve_types,
-    with_profile,
-)
-from caliper_schema.drawing import HypothesisDraw
-from caliper_schema.mutating import Mutant, mutate, mutations
-from caliper_schema.planning import Record, planner
+from caliper_schema.generation.building import Builder, entity_types, event_types, resolve_types, with_profile
+from caliper_schema.generation.drawing import HypothesisDraw
+from caliper_schema.generation.mutating import Mutant, mutate, mutations
+from caliper_schema.generation.planning import ABSENT, Record, planner
 from caliper_schema.registry import ENVELOPE, ENVELOPE_SHELL
 
 __all__ = [

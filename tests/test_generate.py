@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from caliper_schema import validate
-from caliper_schema.building import event_types
 from caliper_schema.cli import main
-from caliper_schema.generating import MANIFEST, generate
+from caliper_schema.generation.building import event_types
+from caliper_schema.generation.generating import MANIFEST, generate
+from caliper_schema.generation.mutating import SCHEMA_MUTATIONS
 from caliper_schema.locating import parent_of
-from caliper_schema.mutating import SCHEMA_MUTATIONS
 from tests.conftest import ROOT
 
 

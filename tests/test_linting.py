@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from caliper_schema import checking, linting, strategies
-from caliper_schema.dispatching import Unit, dispatch
-from caliper_schema.fastpath import clean_engine
-from caliper_schema.parsing import parse
+from caliper_schema import strategies
 from caliper_schema.policy import SUBJECT_LISTS, Policy
+from caliper_schema.validation import checking, linting
+from caliper_schema.validation.dispatching import Unit, dispatch
+from caliper_schema.validation.fastpath import clean_engine
+from caliper_schema.validation.parsing import parse
 from tests.conftest import CORPUS, EXAMPLES
 
 SOFT_CASES: list[dict[str, Any]] = []  # documents that draw one lint each, built from a clean event

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caliper_schema.locating import Finder, Locator, offset_of, position
-from caliper_schema.parsing import Document, parse_lines
+from caliper_schema.validation.parsing import Document, parse_lines
 from tests.conftest import CORPUS, EXAMPLES
 
 # Tokens that name no member of the values they are put under (or one Locator never writes, like ~2).

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from caliper_schema import authority, fastpath, registry, validate_file
+from caliper_schema import registry, validate_file
 from caliper_schema.registry import ENVELOPE_SHELL
+from caliper_schema.validation import authority, fastpath
 from tests.conftest import CORPUS, EXAMPLES
 
 

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caliper_schema import validate
-from caliper_schema.parsing import parse, parse_lines, parse_value
 from caliper_schema.policy import Limits
+from caliper_schema.validation.parsing import parse, parse_lines, parse_value
 
 
 @pytest.mark.parametrize(
@@ -169,7 +169,7 @@ python_values = _nested(json_leaves | st.integers() | st.floats() | non_json_lea
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(python_values)
 def test_the_c_screen_never_passes_what_the_walk_refuses(value: Any) -> None:
-    from caliper_schema.parsing import _first_problem, _plainly_json
+    from caliper_schema.validation.parsing import _first_problem, _plainly_json
 
     limits = Limits(max_depth=3)
     if _plainly_json(value, limits) is not None:
@@ -179,7 +179,7 @@ def test_the_c_screen_never_passes_what_the_walk_refuses(value: Any) -> None:
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(plain_json)
 def test_the_c_screen_passes_plain_json(value: Any) -> None:
-    from caliper_schema.parsing import _plainly_json
+    from caliper_schema.validation.parsing import _plainly_json
 
     serialised = _plainly_json(value, Limits())
     assert serialised is not None and json.loads(serialised) == value

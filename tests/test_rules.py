@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from caliper_schema import hints, validate
-from caliper_schema.dispatching import dispatch
 from caliper_schema.policy import Policy
 from caliper_schema.reporting import Issue
-from caliper_schema.rules import RULES, Subject, run
+from caliper_schema.validation.dispatching import dispatch
+from caliper_schema.validation.rules import RULES, Subject, run
 from tests.conftest import CONTEXT, EXAMPLES, findings
 
 Document = dict[str, Any]

@@ -18,14 +18,16 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from caliper_schema import building, drawing, faking, generating, mutating, planning, rules, validate
 from caliper_schema import strategies as cs
-from caliper_schema.authority import authority_for
-from caliper_schema.fastpath import fast_engine
+from caliper_schema import validate
+from caliper_schema.generation import building, drawing, faking, generating, mutating, planning
+from caliper_schema.generation.mutating import MALFORMED, RULE_MUTATIONS, Mutant
 from caliper_schema.locating import parent_of
-from caliper_schema.mutating import MALFORMED, RULE_MUTATIONS, Mutant
 from caliper_schema.registry import ENVELOPE, load
 from caliper_schema.reporting import Report
+from caliper_schema.validation import rules
+from caliper_schema.validation.authority import authority_for
+from caliper_schema.validation.fastpath import fast_engine
 
 pytestmark = pytest.mark.slow  # the strategies import the generated models (seconds)
 
@@ -320,7 +322,9 @@ def test_each_schema_mutation_is_rejected_with_its_rule(label: str) -> None:
 
 def test_every_registered_rule_has_a_mutation() -> None:
     missing = set(rules.RULES) - set(RULE_MUTATIONS) - NOT_YET_COVERED
-    assert not missing, f"add a breaker to caliper_schema.mutating.RULE_MUTATIONS for {sorted(missing)}"
+    assert not missing, (
+        f"add a breaker to caliper_schema.generation.mutating.RULE_MUTATIONS for {sorted(missing)}"
+    )
     stale = set(RULE_MUTATIONS) - set(rules.RULES)
     assert not stale, f"RULE_MUTATIONS names rules that no longer exist: {sorted(stale)}"
 

@@ -6,7 +6,7 @@ user, the Caliper DateTime form ``YYYY-MM-DDTHH:mm:ss.SSSZ``. Every function shr
 the plainest value of its kind (the all-zero UUID, the first host, 2024-01-01T00:00:00.000Z, ``PT0S``).
 
 >>> import random
->>> from caliper_schema.drawing import RandomDraw
+>>> from caliper_schema.generation.drawing import RandomDraw
 >>> draw = RandomDraw(random.Random(1))
 >>> event_id(draw).startswith("urn:uuid:"), timestamp(0)
 (True, '2024-01-01T00:00:00.000Z')
@@ -19,9 +19,11 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from caliper_schema.drawing import Draw
+from caliper_schema.generation.drawing import Draw
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 """Generated times fall in 2024-2025, after this instant."""
@@ -124,7 +126,7 @@ def iri(draw: Draw, type_name: str | None) -> str:
     """An IRI where an entity of ``type_name`` would plausibly live.
 
     >>> import random
-    >>> from caliper_schema.drawing import RandomDraw
+    >>> from caliper_schema.generation.drawing import RandomDraw
     >>> iri(RandomDraw(random.Random(3)), "AudioObject").split("/")[3]
     'audio-objects'
     """
@@ -160,3 +162,85 @@ def text(draw: Draw, name: str, type_name: str | None) -> str:
 def decimal(draw: Draw, high: int = 100) -> float:
     """A decimal with at most two places, always a float (``12.0``, never ``12``)."""
     return draw.integer(0, high * 100) / 100
+
+
+FREE_ENTRIES: dict[str, list[tuple[str, Callable[[Draw], Any]]]] = {
+    "extensions": [
+        ("runId", uuid4),
+        ("courseId", lambda draw: draw.choice(("MATH-3", "ELA-5", "SCI-7"))),
+        ("attemptNumber", lambda draw: draw.integer(1, 3)),
+    ],
+    "messageParameters": [
+        ("lti_version", lambda draw: "1.3.0"),
+        ("resource_link_id", lambda draw: str(draw.integer(1, 99_999))),
+    ],
+}
+"""Custom data a free map (``extensions``, ``messageParameters``) may hold: a key and its value maker."""
+
+
+class Leaves:
+    """Leaf values coherent within one document: its times fall before its ``eventTime`` (the *anchor*),
+    an envelope's ``sendTime`` after, and its event ids are unique across every document made so far.
+
+    >>> import random
+    >>> from caliper_schema.generation.drawing import RandomDraw
+    >>> leaves = Leaves(RandomDraw(random.Random(2)))
+    >>> leaves.begin_document()
+    >>> leaves.text("date-time", "eventTime", None) == timestamp(leaves.anchor)
+    True
+    """
+
+    def __init__(self, draw: Draw) -> None:
+        self.draw = draw
+        self.ids: set[str] = set()
+        self.anchor = 0
+        """The current document's time (ms after the epoch): its ``eventTime``; earlier times precede it."""
+        self.sent = 0
+        """The current envelope's ``sendTime`` (a bare document's is its anchor)."""
+
+    def begin_document(self) -> None:
+        """A bare document: sent when it happens."""
+        self.anchor = self.sent = instant(self.draw)
+
+    def begin_envelope(self) -> None:
+        """An envelope, sent a minute after some instant; its items happen within that minute."""
+        self.sent = instant(self.draw) + 60_000
+
+    def begin_item(self) -> None:
+        """The next item of the current envelope, at most a minute before it was sent."""
+        self.anchor = self.sent - self.draw.integer(0, 60_000)
+
+    def text(self, form: str, name: str, type_name: str | None) -> str:
+        """A string of ``form``, plausible for the property ``name`` of an entity of ``type_name``."""
+        if form == "event-id":
+            return self.event_id()
+        if form == "date-time":
+            return timestamp(self.time(name))
+        if form == "iri":
+            return iri(self.draw, type_name if name == "id" else name[:1].upper() + name[1:])
+        if form == "email":
+            return email(self.draw)
+        if form == "duration":
+            return duration(self.draw.integer(0, 7200))
+        return text(self.draw, name, type_name)
+
+    def time(self, name: str) -> int:
+        """A document's ``eventTime`` is its anchor, an envelope's ``sendTime`` later; the rest precede."""
+        if name == "eventTime":
+            return self.anchor
+        if name == "sendTime":
+            return self.sent
+        return self.anchor - self.draw.integer(0, 30 * DAY_MS)
+
+    def event_id(self) -> str:
+        """A UUID URN not yet used in these documents (shrunk draws would all be zero)."""
+        number = self.draw.integer(0, (1 << 128) - 1)
+        while (candidate := "urn:uuid:" + str_uuid4(number)) in self.ids:
+            number = (number + 1) % (1 << 128)
+        self.ids.add(candidate)
+        return candidate
+
+    def free_map(self, name: str) -> dict[str, Any]:
+        """A small map of custom data (``extensions``, ``messageParameters``)."""
+        key, make = self.draw.choice(FREE_ENTRIES.get(name, FREE_ENTRIES["extensions"]))
+        return {key: make(self.draw)}

@@ -1,8 +1,8 @@
 """Fixture generation: seeded documents, valid or invalid, written as JSON Lines or one file each.
 
-The same schema walk as the Hypothesis strategies (:mod:`~caliper_schema.building`), answered by a
-:class:`~caliper_schema.drawing.RandomDraw` seeded per document with ``"<seed>:<index>"``: the same seed
-and arguments give byte-identical output on any machine, and document ``i`` does not depend on how many
+The same schema walk as the Hypothesis strategies (:mod:`~caliper_schema.generation.building`), answered by a
+:class:`~caliper_schema.generation.drawing.RandomDraw` seeded per document with ``"<seed>:<index>"``: the same
+seed and arguments give byte-identical output on any machine, and document ``i`` does not depend on how many
 follow it. Types are taken round-robin, so ``count >= len(types)`` covers each.
 
 >>> [fixture.document["type"] for fixture in generate(["ViewEvent", "ActivityEvent"], count=3, seed=11)]
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from caliper_schema.building import Builder, resolve_types, with_profile
-from caliper_schema.drawing import RandomDraw
-from caliper_schema.mutating import Mutant, mutate
+from caliper_schema.generation.building import Builder, resolve_types, with_profile
+from caliper_schema.generation.drawing import RandomDraw
+from caliper_schema.generation.mutating import Mutant, mutate
 
 ATTEMPTS = 20
 """Fresh documents tried for an invalid fixture before giving up (a type no chosen mutation applies to)."""
@@ -48,7 +48,8 @@ class Fixture:
 
 def types_for(types: Sequence[str] | None, profile: str | None) -> tuple[str, ...]:
     """The document types to generate: those named (checked), or every event type; with ``profile``,
-    those that admit it. Raises :class:`~caliper_schema.building.UnknownType` with the nearest names."""
+    those that admit it. Raises :class:`~caliper_schema.generation.building.UnknownType` with the nearest
+    names."""
     names = resolve_types(types or None, "event")
     return with_profile(names, profile) if profile else names
 

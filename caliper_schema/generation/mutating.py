@@ -1,8 +1,8 @@
 """Invalid documents: a valid one with exactly one labelled mutation, and where its error should be.
 
-A mutation takes a copy of a valid document and the :class:`~caliper_schema.building.Site` list its builder
-noted, changes one value, and says where the validator should report it (a JSON Pointer) and under which
-rule. The schema mutations (:data:`SCHEMA_MUTATIONS`) are read off the plans, so every schema gets them:
+A mutation takes a copy of a valid document and the :class:`~caliper_schema.generation.building.Site` list its
+builder noted, changes one value, and says where the validator should report it (a JSON Pointer) and under
+which rule. The schema mutations (:data:`SCHEMA_MUTATIONS`) are read off the plans, so every schema gets them:
 
 * ``remove-required``: delete a required property (conditional ones too: a Launched ``federatedSession``);
 * ``wrong-type``: a value of another JSON type (``42`` for a string, ``[]`` for an object);
@@ -13,13 +13,13 @@ rule. The schema mutations (:data:`SCHEMA_MUTATIONS`) are read off the plans, so
 * ``slot-type``: an entity of a type its slot does not admit (a Person where a Rating is required);
 * ``wrong-action``: a Caliper action the event type does not allow.
 
-:data:`RULE_MUTATIONS` breaks each rule of the rule layer (:mod:`~caliper_schema.rules`) alone, and
+:data:`RULE_MUTATIONS` breaks each rule of the rule layer (:mod:`~caliper_schema.validation.rules`) alone, and
 :data:`LINT_MUTATIONS` each kind of ``x-lint``: those are labelled ``rule:<id>`` and ``lint:<id>``. A
 mutation whose issue is a warning by default is *strict*: the document is invalid under ``strict=True``.
 
 >>> import random
->>> from caliper_schema.building import Builder
->>> from caliper_schema.drawing import RandomDraw
+>>> from caliper_schema.generation.building import Builder
+>>> from caliper_schema.generation.drawing import RandomDraw
 >>> draw = RandomDraw(random.Random(2))
 >>> builder = Builder(draw, record_sites=True)
 >>> document = builder.document("ViewEvent")
@@ -37,12 +37,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from caliper_schema.building import MAX_DEPTH, Builder, Site
-from caliper_schema.drawing import Draw
-from caliper_schema.faking import EPOCH, timestamp
+from caliper_schema.generation.building import MAX_DEPTH, Builder, Site
+from caliper_schema.generation.drawing import Draw
+from caliper_schema.generation.faking import EPOCH, timestamp
+from caliper_schema.generation.planning import Choice, Const, Either, Real, Record, Slot, Text
 from caliper_schema.locating import parent_of
 from caliper_schema.locating import pointer as join
-from caliper_schema.planning import Choice, Const, Either, Real, Record, Slot, Text
 from caliper_schema.registry import BASE_URI, CALIPER_CONTEXT, load
 
 
@@ -592,9 +592,9 @@ RULE_MUTATIONS: dict[str, Breaker] = {
     "timeback.window-order": window_order,
     "timeback.window-after-event": window_after_event,
 }
-"""Rule id → how to break that rule alone. A rule of :mod:`~caliper_schema.rules` needs an entry here
-(``tests/test_strategies.py`` fails otherwise): a function that changes the document in place so that the
-rule, and nothing else, fires, and returns the pointer of the issue."""
+"""Rule id → how to break that rule alone. A rule of :mod:`~caliper_schema.validation.rules` needs an entry
+here (``tests/test_strategies.py`` fails otherwise): a function that changes the document in place so that
+the rule, and nothing else, fires, and returns the pointer of the issue."""
 
 
 def _rule_mutation(rule_id: str, breaker: Breaker) -> Mutation:
@@ -609,7 +609,7 @@ def _rule_mutation(rule_id: str, breaker: Breaker) -> Mutation:
 
 
 def _severity(rule: str | None) -> str:
-    from caliper_schema import rules
+    from caliper_schema.validation import rules
 
     registered = rules.RULES.get(rule or "")
     return registered.severity if registered else "error"
@@ -623,7 +623,7 @@ def mutations(*, strict: bool = False, labels: Iterable[str] | None = None) -> l
     >>> [label for label, _ in mutations(labels=["bad-*"])]
     ['bad-enum', 'bad-const', 'bad-format']
     """
-    from caliper_schema import rules
+    from caliper_schema.validation import rules
 
     chosen: list[tuple[str, Mutation]] = list(SCHEMA_MUTATIONS.items())
     for rule_id, breaker in RULE_MUTATIONS.items():

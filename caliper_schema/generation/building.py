@@ -1,21 +1,22 @@
-"""Valid documents from plans: one walk, driven by a :class:`~caliper_schema.drawing.Draw`.
+"""Valid documents from plans: one walk, driven by a :class:`~caliper_schema.generation.drawing.Draw`.
 
-:class:`Builder` turns a :class:`~caliper_schema.planning.Record` into a document. It decides the
+:class:`Builder` turns a :class:`~caliper_schema.generation.planning.Record` into a document. It decides the
 properties a conditional depends on first (``action``, ``profile``), then applies the ``then`` or ``else``
 that holds, then the rest; optional properties are drawn, rarer with depth; an entity slot is an IRI or an
 object of one of its types, and only an IRI past :data:`MAX_DEPTH`, so documents stay small and shrink to
-smaller ones. Leaf values come from :mod:`~caliper_schema.faking`.
+smaller ones. Leaf values come from :mod:`~caliper_schema.generation.faking`.
 
-What the schemas cannot say but the rule layer checks (:mod:`~caliper_schema.rules`) is honoured here, in
-one place, :data:`CONVENTIONS`: Timeback metrics that add up (``xpEarned`` present, ``correctQuestions <=
-totalQuestions``, time in 0-86400 s, a window that ends by ``eventTime``), unique event ids, times in
-order (``startedAtTime <= endedAtTime``, ``eventTime <= sendTime``).
+What the schemas cannot say but the rule layer checks (:mod:`~caliper_schema.validation.rules`) is honoured
+too: Timeback metrics that add up (``xpEarned`` present, ``correctQuestions <= totalQuestions``, time in
+0-86400 s, a window that ends by ``eventTime``) by :mod:`~caliper_schema.generation.conventions`; unique
+event ids and times in order (``startedAtTime <= endedAtTime``, ``eventTime <= sendTime``) by the leaf values
+of :class:`~caliper_schema.generation.faking.Leaves` and the ranges of :data:`ORDERED`.
 
 With ``record_sites``, the builder notes every value it wrote (:class:`Site`): where, under which plan,
-and whether it was required. :mod:`~caliper_schema.mutating` picks its targets from them.
+and whether it was required. :mod:`~caliper_schema.generation.mutating` picks its targets from them.
 
 >>> import random
->>> from caliper_schema.drawing import RandomDraw
+>>> from caliper_schema.generation.drawing import RandomDraw
 >>> event = Builder(RandomDraw(random.Random(4))).document("ToolLaunchEvent")
 >>> event["type"], event["action"] != "Launched" or "federatedSession" in event
 ('ToolLaunchEvent', True)
@@ -23,24 +24,24 @@ and whether it was required. :mod:`~caliper_schema.mutating` picks its targets f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
 
-from caliper_schema import faking, hints
-from caliper_schema.drawing import Draw
-from caliper_schema.locating import pointer as join
-from caliper_schema.planning import (
+from caliper_schema import hints
+from caliper_schema.generation import faking
+from caliper_schema.generation.conventions import CONVENTIONS, RULE_CONDITIONALS
+from caliper_schema.generation.drawing import Draw
+from caliper_schema.generation.planning import (
+    ABSENT,
     Choice,
-    Conditional,
     Const,
     Either,
     Flag,
     FreeMap,
     Listing,
-    Patch,
     Plan,
     Planner,
     Real,
@@ -51,6 +52,7 @@ from caliper_schema.planning import (
     merge,
     planner,
 )
+from caliper_schema.locating import pointer as join
 from caliper_schema.registry import BASE_URI, ENVELOPE, Schema, load
 
 MAX_DEPTH = 3
@@ -72,15 +74,6 @@ ORDERED = (
     ("metricValue", "maxMetricValue"),
 )  # fmt: skip
 """Pairs of properties of one object that read as a range: generated in order (swapped if need be)."""
-
-
-class _Absent:
-    def __repr__(self) -> str:
-        return "ABSENT"
-
-
-ABSENT: Any = _Absent()
-"""An override value that leaves an optional property out."""
 
 
 @dataclass
@@ -128,10 +121,7 @@ class Builder:
         self.draw = draw
         self.plans = plans or planner()
         self.sites: list[Site] | None = [] if record_sites else None
-        self.ids: set[str] = set()
-        self.anchor = 0
-        """The current document's time (ms after the epoch): its ``eventTime``; earlier times precede it."""
-        self.sent = 0
+        self.leaves = faking.Leaves(draw)
 
     # --- documents ------------------------------------------------------------------------------------
 
@@ -139,11 +129,11 @@ class Builder:
         """A bare event or entity of ``type_name``, its overrides (property: value) used as given.
 
         >>> import random
-        >>> from caliper_schema.drawing import RandomDraw
+        >>> from caliper_schema.generation.drawing import RandomDraw
         >>> Builder(RandomDraw(random.Random(1))).document("ViewEvent", {"actor": "https://example.edu/u/1"})["actor"]
         'https://example.edu/u/1'
         """
-        self.anchor = self.sent = faking.instant(self.draw)
+        self.leaves.begin_document()
         return self.record(self.plans.document(type_name), "", 0, unit=True, overrides=overrides)
 
     def envelope(
@@ -157,18 +147,18 @@ class Builder:
         within a minute of the last; ``overrides`` fix envelope properties, ``item_overrides`` each item's.
 
         >>> import random
-        >>> from caliper_schema.drawing import RandomDraw
+        >>> from caliper_schema.generation.drawing import RandomDraw
         >>> envelope = Builder(RandomDraw(random.Random(1))).envelope(["TimeSpentEvent"], (2, 2))
         >>> [item["type"] for item in envelope["data"]]
         ['TimeSpentEvent', 'TimeSpentEvent']
         >>> all(item["eventTime"] <= envelope["sendTime"] for item in envelope["data"])
         True
         """
-        self.sent = faking.instant(self.draw) + 60_000
+        self.leaves.begin_envelope()
         data = []
         for index in range(self.draw.integer(*sizes)):
             type_name = types[0] if index == 0 else self.draw.choice(types)
-            self.anchor = self.sent - self.draw.integer(0, 60_000)
+            self.leaves.begin_item()
             record = self.plans.document(type_name)
             data.append(self.record(record, join("/data", index), 0, unit=True, overrides=item_overrides))
         shell = self.plans.at(ENVELOPE)
@@ -258,7 +248,7 @@ class Builder:
         if isinstance(plan, Choice):
             return self.draw.choice(plan.values or plan.avoided)
         if isinstance(plan, Text):
-            return self.text(plan, name, owner)
+            return self.leaves.text(plan.form, name, owner.type_name if owner else None)
         if isinstance(plan, Whole):
             low = max(plan.minimum or 0, 0)
             return self.draw.integer(low, low + 20)
@@ -269,44 +259,12 @@ class Builder:
         if isinstance(plan, Listing):
             return self.listing(plan, where, depth)
         if isinstance(plan, FreeMap):
-            return self.free_map(name)
+            return self.leaves.free_map(name)
         if isinstance(plan, Slot):
             return self.slot(plan, where, depth)
         if isinstance(plan, Either):
             return self.value(self.draw.choice(plan.branches), where, depth, owner, name)
         return self.record(plan, where, depth + 1)
-
-    def text(self, plan: Text, name: str, owner: Record | None) -> str:
-        """A string of the plan's form, plausible for the property ``name`` of ``owner``."""
-        type_name = owner.type_name if owner else None
-        form = plan.form
-        if form == "event-id":
-            return self.event_id()
-        if form == "date-time":
-            return faking.timestamp(self.time(name))
-        if form == "iri":
-            return faking.iri(self.draw, type_name if name == "id" else name[:1].upper() + name[1:])
-        if form == "email":
-            return faking.email(self.draw)
-        if form == "duration":
-            return faking.duration(self.draw.integer(0, 7200))
-        return faking.text(self.draw, name, type_name)
-
-    def time(self, name: str) -> int:
-        """A document's ``eventTime`` is its anchor, an envelope's ``sendTime`` later; the rest precede."""
-        if name == "eventTime":
-            return self.anchor
-        if name == "sendTime":
-            return self.sent
-        return self.anchor - self.draw.integer(0, 30 * faking.DAY_MS)
-
-    def event_id(self) -> str:
-        """A UUID URN not yet used in this builder's documents (shrunk draws would all be zero)."""
-        number = self.draw.integer(0, (1 << 128) - 1)
-        while (candidate := "urn:uuid:" + faking.str_uuid4(number)) in self.ids:
-            number = (number + 1) % (1 << 128)
-        self.ids.add(candidate)
-        return candidate
 
     def listing(self, plan: Listing, where: str, depth: int) -> list[Any]:
         """An array of ``plan.items``, short, and shorter with depth."""
@@ -325,11 +283,6 @@ class Builder:
             return faking.iri(self.draw, plan.targets[0][0])
         _, uri = self.draw.choice(plan.targets)
         return self.record(self.plans.record(uri), where, depth + 1)
-
-    def free_map(self, name: str) -> dict[str, Any]:
-        """A small map of custom data (``extensions``, ``messageParameters``)."""
-        key, make = self.draw.choice(_FREE_ENTRIES.get(name, _FREE_ENTRIES["extensions"]))
-        return {key: make(self.draw)}
 
 
 def _order_ranges(value: dict[str, Any], overrides: Mapping[str, Any]) -> None:
@@ -356,19 +309,6 @@ def _reordered(value: dict[str, Any], properties: Mapping[str, Plan]) -> dict[st
     """``@context``, ``id``, ``type`` first, then the schema's order: documents read as in the spec."""
     order = [*FIRST_KEYS, *properties]
     return {name: value[name] for name in dict.fromkeys(order) if name in value}
-
-
-_FREE_ENTRIES: dict[str, list[tuple[str, Callable[[Draw], Any]]]] = {
-    "extensions": [
-        ("runId", faking.uuid4),
-        ("courseId", lambda draw: draw.choice(("MATH-3", "ELA-5", "SCI-7"))),
-        ("attemptNumber", lambda draw: draw.integer(1, 3)),
-    ],
-    "messageParameters": [
-        ("lti_version", lambda draw: "1.3.0"),
-        ("resource_link_id", lambda draw: str(draw.integer(1, 99_999))),
-    ],
-}
 
 
 # --- which document types there are ----------------------------------------------------------------------
@@ -404,10 +344,11 @@ def entity_types(*, bare: bool = True) -> tuple[str, ...]:
 def resolve_types(requested: str | Sequence[str] | None, kind: str = "event") -> tuple[str, ...]:
     """The document types asked for (a name or names), checked; every type of ``kind`` when ``None``.
 
-    >>> resolve_types("ActivityEvnt")
-    Traceback (most recent call last):
-    ...
-    caliper_schema.building.UnknownType: unknown document type 'ActivityEvnt': did you mean `ActivityEvent`?
+    >>> try:
+    ...     resolve_types("ActivityEvnt")
+    ... except UnknownType as error:
+    ...     print(error)
+    unknown document type 'ActivityEvnt': did you mean `ActivityEvent`?
     """
     if requested is None:
         return event_types() if kind == "event" else entity_types()
@@ -446,97 +387,3 @@ def _admits(plan: Plan | None, value: Any) -> bool:
     if isinstance(plan, Const):
         return bool(plan.value == value)
     return isinstance(plan, Choice) and value in plan.values
-
-
-# --- what the rule layer checks that the schemas cannot say -------------------------------------------
-
-Convention = Callable[[Builder, Plan, str, int], Any]
-
-
-def _metric_items(builder: Builder, plan: Plan, where: str, depth: int, entries: list[dict[str, Any]]) -> Any:
-    assert isinstance(plan, Listing) and isinstance(plan.items, Record)
-    return [
-        builder.record(plan.items, join(where, index), depth + 1, overrides=entry)
-        for index, entry in enumerate(entries)
-    ]
-
-
-def activity_metrics(builder: Builder, plan: Plan, where: str, depth: int) -> Any:
-    """``xpEarned`` always; ``totalQuestions`` and ``correctQuestions`` together, correct <= total;
-    ``masteredUnits`` a whole number >= 0 (timeback.xp-earned-missing, .question-pairing, ...)."""
-    draw = builder.draw
-    xp: int | float = draw.integer(0, 120)
-    if draw.boolean(0.25):
-        xp += 0.5  # XP may be fractional (1 XP = 1 focused minute)
-    entries: list[dict[str, Any]] = [{"type": "xpEarned", "value": xp}]
-    if draw.boolean(0.5):
-        total = draw.integer(1, 40)
-        entries += [{"type": "totalQuestions", "value": total},
-                    {"type": "correctQuestions", "value": draw.integer(0, total)}]  # fmt: skip
-    if draw.boolean(0.4):
-        entries.append({"type": "masteredUnits", "value": draw.integer(0, 5)})
-    return _metric_items(builder, plan, where, depth, entries)
-
-
-def pct_complete(builder: Builder, plan: Plan, where: str, depth: int) -> Any:
-    """``generated.extensions.pctCompleteApp``: a course completion percentage, 0-100."""
-    return {"pctCompleteApp": builder.draw.integer(0, 100)}
-
-
-def time_spent_metrics(builder: Builder, plan: Plan, where: str, depth: int) -> Any:
-    """Seconds per category within one window of at most an hour (0-86400 s each, timeback.time-range);
-    ``active`` always, other categories sometimes; when dated, ``startDate <= endDate <= eventTime``."""
-    draw = builder.draw
-    assert isinstance(plan, Listing) and isinstance(plan.items, Record)
-    kinds = plan.items.properties["type"]
-    assert isinstance(kinds, Choice)
-    window = draw.integer(0, 3600)
-    dated = draw.boolean(0.5)
-    end = builder.anchor - draw.integer(0, 60_000)
-    dates = {
-        "startDate": faking.timestamp(end - window * 1000) if dated else ABSENT,
-        "endDate": faking.timestamp(end) if dated else ABSENT,
-    }
-    left = window
-    entries = []
-    for index, kind in enumerate(kinds.values):
-        if index == 0 or draw.boolean(0.25):
-            seconds = draw.integer(0, left)
-            left -= seconds
-            sub_type = faking.text(draw, "subType", None) if kind == "waste" and draw.boolean(0.5) else ABSENT
-            entries.append({"type": kind, "value": seconds, "subType": sub_type, **dates})
-    return _metric_items(builder, plan, where, depth, entries)
-
-
-RESERVED_PROFILES = ("TimebackProfile",)
-"""Profiles a Caliper event type accepts but only other event types carry in practice: the Timeback
-service routes events to its ETL by ``TimebackProfile``, which the Timeback event types pin."""
-
-
-def caliper_profile(builder: Builder, plan: Plan, where: str, depth: int) -> Any:
-    """A Caliper profile, not one reserved for other event types (a ViewEvent is no Timeback event)."""
-    if isinstance(plan, Choice):
-        usable = tuple(value for value in plan.values if value not in RESERVED_PROFILES)
-        return builder.draw.choice(usable or plan.values)
-    return builder.value(plan, where, depth)
-
-
-CONVENTIONS: dict[tuple[str | None, str], Convention] = {
-    ("TimebackActivityMetricsCollection", "items"): activity_metrics,
-    ("TimebackActivityMetricsCollection", "extensions"): pct_complete,
-    ("TimebackTimeSpentMetricsCollection", "items"): time_spent_metrics,
-    ("*", "profile"): caliper_profile,
-}
-"""(record type or ``*``, property) → how to build it coherently, where the rule layer (or the way the
-services read events) asks more than the schema."""
-
-
-def _when(action: str, expected: str) -> Conditional:
-    test = {"properties": {"action": {"const": action}}, "required": ["action"]}
-    return Conditional(test, ("action",), Patch({}, (), (expected,)), Patch({}, ()))
-
-
-RULE_CONDITIONALS: dict[str, tuple[Conditional, ...]] = {
-    "ResourceManagementEvent": (_when("Copied", "generated"),),  # caliper.copied-without-generated
-}
-"""Conditionals the rule layer adds to a document type's schema: properties it expects in some cases."""

@@ -1,14 +1,14 @@
 """The choices a generator makes, behind one small interface with two backends.
 
-The schema walk (:mod:`~caliper_schema.building`) asks a :class:`Draw` three questions only: an integer in
-a range, a yes or no, one of some options. Two backends answer them:
+The schema walk (:mod:`~caliper_schema.generation.building`) asks a :class:`Draw` three questions only: an
+integer in a range, a yes or no, one of some options. Two backends answer them:
 
 * :class:`HypothesisDraw` passes each question to Hypothesis, which records the answers and shrinks them
   (integers towards the low end, ``False``, earlier options): the walk is written so that those answers
   give the smallest document, so a failing property test reports a small event;
 * :class:`RandomDraw` answers from a seeded :class:`random.Random`, using nothing but ``random()``, the one
   method whose sequence Python promises to keep for a given seed: the same seed gives the same documents
-  on any machine and any Python version (the fixture generator, :mod:`~caliper_schema.generating`).
+  on any machine and any Python version (the fixture generator, :mod:`~caliper_schema.generation.generating`).
 
 >>> import random
 >>> draw = RandomDraw(random.Random(7))

@@ -22,7 +22,7 @@ saying where to add it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urldefrag, urljoin
@@ -43,6 +43,15 @@ Closure = Literal["closed", "linted", "open"]
 
 class PlanError(Exception):
     """A schema uses a construct the generators cannot satisfy yet."""
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+"""An override value that leaves an optional property out."""
 
 
 @dataclass(frozen=True)
@@ -218,11 +227,16 @@ class _Gathered:
 
 
 class Planner:
-    """Compiles schemas of one catalogue into plans, each schema once."""
+    """Compiles schemas of one catalogue into plans, each schema once.
+
+    It decides what kind of plan a (sub)schema is, keyword by keyword; what an object schema declares
+    across its bases is gathered by its :class:`Gatherer`.
+    """
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.records: dict[str, Record] = {}
+        self.gatherer = Gatherer(catalogue, self.plan)
 
     def document(self, type_name: str) -> Record:
         """The record of a document type (``ViewEvent``, ``Person``, ``ActivityEvent``...)."""
@@ -237,7 +251,7 @@ class Planner:
         if found is None:
             schema = self.catalogue.resolve(uri)
             found = self.records[uri] = Record(str(schema.get("title", uri)))
-            self._fill(found, schema, urldefrag(uri).url)
+            self.gatherer.fill(found, schema, urldefrag(uri).url)
         return found
 
     def at(self, uri: str) -> Plan:
@@ -260,7 +274,9 @@ class Planner:
         if "anyOf" in schema:
             return self._any_of(schema, base)
         if _is_record(schema):
-            return self._inline_record(schema, base)
+            record = Record(str(schema.get("title", "object")))
+            self.gatherer.fill(record, schema, base)
+            return record
         return self._typed(schema, base)
 
     def _typed(self, schema: Schema, base: str) -> Plan:
@@ -316,12 +332,17 @@ class Planner:
         rest = [target for target in targets if target[1] != base]
         return Slot(tuple(own + rest), iri, schema.get("x-rule", "caliper.slot-type"))
 
-    def _inline_record(self, schema: Schema, base: str) -> Record:
-        record = Record(str(schema.get("title", "object")))
-        self._fill(record, schema, base)
-        return record
 
-    def _fill(self, record: Record, schema: Schema, base: str) -> None:
+class Gatherer:
+    """What an object schema declares across the bases it ``$ref``s and ``allOf``s: its properties (their
+    declarations merged), required and lint-expected names, conditionals and closure, bases first."""
+
+    def __init__(self, catalogue: Catalogue, plan: Callable[[Schema, str], Plan]) -> None:
+        self.catalogue = catalogue
+        self.plan = plan
+
+    def fill(self, record: Record, schema: Schema, base: str) -> None:
+        """Complete ``record`` with what ``schema`` and its bases declare."""
         gathered = _Gathered()
         self._gather(schema, base, gathered)
         record.properties = {name: merge(plans) for name, plans in gathered.properties.items()}

@@ -1,14 +1,15 @@
 """Step 4, checking: each unit against its schema, every error explained.
 
-jsonschema-rs (:mod:`~caliper_schema.fastpath`) is asked first: a unit it accepts needs nothing more,
-so valid payloads never pay for the slow path. jsonschema (:mod:`~caliper_schema.authority`) is the
-authority for the units it rejects. Each jsonschema error becomes an :class:`~caliper_schema.reporting.Issue`
-through one small function per keyword, dispatched from ``EXPLAIN`` as in jsonschema's own keyword table.
+jsonschema-rs (:mod:`~caliper_schema.validation.fastpath`) is asked first: a unit it accepts needs nothing
+more, so valid payloads never pay for the slow path. jsonschema (:mod:`~caliper_schema.validation.authority`)
+is the authority for the units it rejects. Each jsonschema error becomes an
+:class:`~caliper_schema.reporting.Issue` through one small function per keyword, dispatched from ``EXPLAIN``
+as in jsonschema's own keyword table.
 
 Two schema annotations of this project shape the issue: ``x-rule`` names the rule an error breaks
 (``caliper.event-id`` rather than ``schema.pattern``) and ``x-hint`` says how to fix it.
 
->>> from caliper_schema.dispatching import Unit
+>>> from caliper_schema.validation.dispatching import Unit
 >>> from caliper_schema.registry import ENVELOPE_SHELL
 >>> [issue.pointer for issue in check(Unit("", {"sensor": "s"}, ENVELOPE_SHELL, "envelope"))]
 ['/sendTime', '/dataVersion', '/data']
@@ -22,12 +23,12 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from caliper_schema import hints
-from caliper_schema.dispatching import Unit, json_type
-from caliper_schema.fastpath import fast_engine
 from caliper_schema.locating import escape
 from caliper_schema.locating import pointer as join
 from caliper_schema.registry import load
 from caliper_schema.reporting import Issue
+from caliper_schema.validation.dispatching import Unit, json_type
+from caliper_schema.validation.fastpath import fast_engine
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -48,7 +49,9 @@ def check(unit: Unit) -> list[Issue]:
     """Every schema issue of one unit (none when it is valid)."""
     if fast_engine().is_valid(unit.schema, unit.value):
         return []
-    from caliper_schema.authority import authority_for  # the slow path only: jsonschema is slow to import
+    from caliper_schema.validation.authority import (
+        authority_for,  # the slow path only: jsonschema is slow to import
+    )
 
     errors = list(authority_for(unit.schema).iter_errors(unit.value))
     mistyped = {tuple(error.absolute_path) for error in errors if error.validator == "type"}

@@ -1,7 +1,7 @@
 """The authority: jsonschema (Draft 2020-12, formats checked) over the bundled schemas.
 
-Asked only for units the fast path (:mod:`~caliper_schema.fastpath`) rejects, to explain every error. Two
-keywords get an implementation suited to these schemas, each with the standard verdict:
+Asked only for units the fast path (:mod:`~caliper_schema.validation.fastpath`) rejects, to explain every
+error. Two keywords get an implementation suited to these schemas, each with the standard verdict:
 
 * ``oneOf`` with a sibling ``discriminator`` descends only into the branch the discriminator names (branch
   ``X`` accepts nothing but ``"type": "X"``, so no other branch could pass), and says so when a type is not
@@ -22,8 +22,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
-from caliper_schema.fastpath import conforms
 from caliper_schema.registry import Catalogue, Schema, load
+from caliper_schema.validation.fastpath import conforms
 
 FORMAT_CHECKER = FormatChecker()
 FORMAT_CHECKER.checkers = {**Draft202012Validator.FORMAT_CHECKER.checkers}

@@ -11,7 +11,7 @@ The walk follows the schema the way a validator does (``$ref``, ``allOf``, ``pro
 ``anyOf``/``oneOf`` by discriminator or JSON type, ``then``/``else``) but only to find which ``x-lint``
 entries apply where; it is compiled once per schema.
 
->>> from caliper_schema.dispatching import dispatch
+>>> from caliper_schema.validation.dispatching import dispatch
 >>> units, _ = dispatch({"type": "Event", "eventTime": "2024-01-01T10:00:00Z"})
 >>> [(issue.pointer, issue.rule) for issue in lint(units[0])]
 [('/eventTime', 'caliper.datetime-form')]
@@ -27,12 +27,12 @@ from typing import Any
 from urllib.parse import urldefrag, urljoin
 
 from caliper_schema import hints
-from caliper_schema.dispatching import Unit, json_type
-from caliper_schema.fastpath import conforms
 from caliper_schema.locating import pointer as join
 from caliper_schema.policy import DEFAULT, Policy
 from caliper_schema.registry import Catalogue, Schema, load
 from caliper_schema.reporting import Issue
+from caliper_schema.validation.dispatching import Unit, json_type
+from caliper_schema.validation.fastpath import conforms
 
 Lint = dict[str, Any]
 

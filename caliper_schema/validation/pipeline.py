@@ -1,9 +1,9 @@
 """The pipeline end to end: bytes, text or a parsed mapping in, a :class:`Report` out.
 
-Parse (:mod:`~caliper_schema.parsing`) → dispatch (:mod:`~caliper_schema.dispatching`) → check
-(:mod:`~caliper_schema.checking`) → lint (:mod:`~caliper_schema.linting`) → rules
-(:mod:`~caliper_schema.rules`) → report (:mod:`~caliper_schema.reporting`). Every issue is reported, not
-the first one; each gets the line and column of its value when the source text is known.
+Parse (:mod:`~caliper_schema.validation.parsing`) → dispatch (:mod:`~caliper_schema.validation.dispatching`) →
+check (:mod:`~caliper_schema.validation.checking`) → lint (:mod:`~caliper_schema.validation.linting`) → rules
+(:mod:`~caliper_schema.validation.rules`) → report (:mod:`~caliper_schema.reporting`). Every issue is
+reported, not the first one; each gets the line and column of its value when the source text is known.
 
 >>> report = validate(b'{"sensor": "https://app.example.com", "sendTime": "<dynamic-timestamp>",'
 ...                   b' "dataVersion": "http://purl.imsglobal.org/ctx/caliper/v1p2", "data": []}')
@@ -19,12 +19,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from caliper_schema import checking, linting, rules
-from caliper_schema.dispatching import dispatch
-from caliper_schema.fastpath import clean_engine
-from caliper_schema.parsing import Document, oversized, parse, parse_lines, parse_value
 from caliper_schema.policy import DEFAULT, Policy
 from caliper_schema.reporting import Issue, Report, Severity
+from caliper_schema.validation import checking, linting, rules
+from caliper_schema.validation.dispatching import dispatch
+from caliper_schema.validation.fastpath import clean_engine
+from caliper_schema.validation.parsing import Document, oversized, parse, parse_lines, parse_value
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 

@@ -22,12 +22,12 @@ from datetime import datetime
 from typing import Any
 
 from caliper_schema import hints
-from caliper_schema.dispatching import Kind, Unit
-from caliper_schema.fastpath import conforms
 from caliper_schema.locating import pointer as join
 from caliper_schema.locating import to_pointer, walk
 from caliper_schema.registry import CALIPER_CONTEXT
 from caliper_schema.reporting import Issue, Severity
+from caliper_schema.validation.dispatching import Kind, Unit
+from caliper_schema.validation.fastpath import conforms
 
 Finding = tuple[str, str, str | None]
 """(pointer, message, hint)."""

@@ -1,0 +1,15 @@
+"""The command line: the only part of the package that talks to a terminal, and a thin one.
+
+Its modules, in the order a run goes through them:
+
+- :mod:`~caliper_schema.cli.arguments`: the sub-commands, their options and the exit statuses;
+- :mod:`~caliper_schema.cli.inputs`: the paths given, expanded to the files to check;
+- :mod:`~caliper_schema.cli.commands`: ``validate``, ``schema`` and ``generate``, each over the library;
+- :mod:`~caliper_schema.cli.output`: the reporters (text, JSON, GitHub annotations) behind one interface.
+
+Nothing else in the package imports it.
+"""
+
+from caliper_schema.cli.commands import main
+
+__all__ = ["main"]

@@ -1,0 +1,83 @@
+"""What the command line takes: its sub-commands, their options, and the exit statuses it answers with.
+
+Exit status: 0 when every document is valid, 1 when any is invalid, 2 on a usage or I/O error.
+
+    caliper-schema validate [--strict] [--format text|json|github] [--config FILE] PATH... | -
+    caliper-schema schema NAME | --list
+    caliper-schema generate [--type T]... [--profile P] [--count N] [--seed S] [--invalid] [--envelope]
+                            [-o DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from caliper_schema.cli.output import REPORTERS
+from caliper_schema.policy import SUBJECT_LISTS
+
+OK, INVALID, USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of `caliper-schema` and its sub-commands."""
+    from caliper_schema import __version__
+
+    parser = _Parser(
+        prog="caliper-schema", description="Offline checks for IMS Caliper 1.2 and Timeback events."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = commands.add_parser("validate", help="validate JSON and JSON Lines payloads")
+    check.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="files, directories (searched for *.json, *.jsonl), globs, or - for stdin",
+    )
+    check.add_argument("--strict", action="store_true", help="certification grade: warnings are errors")
+    check.add_argument("--config", type=Path, metavar="FILE",
+                       help="settings: a pyproject.toml or TOML file (default: the nearest pyproject.toml"
+                       " with a [tool.caliper-schema] table)")  # fmt: skip
+    check.add_argument("--subjects", choices=SUBJECT_LISTS, help="the Timeback subject list in force")
+    check.add_argument("--disable", action="append", default=[], metavar="RULE", help="turn a rule off")
+    check.add_argument("--severity", action="append", default=[], metavar="RULE=LEVEL",
+                       help="re-grade a rule: error, warning or off")  # fmt: skip
+    check.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format")
+    check.add_argument("--jsonl", action="store_true", help="read standard input as JSON Lines")
+
+    show = commands.add_parser("schema", help="print a bundled JSON Schema")
+    show.add_argument("name", nargs="?", help="a path (timeback/activity-event), title or document type")
+    show.add_argument("--list", action="store_true", help="list the bundled schemas")
+    _generate_parser(commands.add_parser("generate", help="write realistic fixture documents, seeded"))
+    return parser
+
+
+def _generate_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--type", action="append", dest="types", metavar="T",
+                        help="a document type, repeatable (default: every event type)")  # fmt: skip
+    parser.add_argument("--profile", metavar="P", help="the profile of every event (e.g. GradingProfile)")
+    parser.add_argument("--count", type=_count, default=10, metavar="N", help="how many documents (10)")
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="same seed, same bytes (0)")
+    parser.add_argument("--invalid", action="store_true", help="mutate each document once, labelled")
+    parser.add_argument("--strict", action="store_true",
+                        help="with --invalid: also mutations only --strict validation rejects")  # fmt: skip
+    parser.add_argument("--envelope", action="store_true", help="wrap each in an Envelope of 1-3 events")
+    parser.add_argument("-o", "--output", type=Path, metavar="DIR",
+                        help="a .json file per document (and mutations.tsv), not JSON Lines")  # fmt: skip
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value

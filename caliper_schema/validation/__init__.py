@@ -1,0 +1,25 @@
+"""The validation wing: one payload from bytes to issues.
+
+Its modules, in the order a payload flows through them (the shared core at the package root loads the
+schemas, :mod:`~caliper_schema.registry`, and holds the issues, :mod:`~caliper_schema.reporting`):
+
+- :mod:`~caliper_schema.validation.parsing`: bytes or text to JSON documents, strictly, within limits;
+- :mod:`~caliper_schema.validation.dispatching`: what each document is (envelope, event, entity) and the
+  one schema that checks each unit;
+- :mod:`~caliper_schema.validation.checking`: each unit against its schema, asking the
+  :mod:`~caliper_schema.validation.fastpath` (jsonschema-rs) first and the
+  :mod:`~caliper_schema.validation.authority` (jsonschema) to explain what it rejects;
+- :mod:`~caliper_schema.validation.linting`: the soft constraints the schemas carry as ``x-lint``;
+- :mod:`~caliper_schema.validation.rules`: what JSON Schema cannot say, each rule small and named;
+- :mod:`~caliper_schema.validation.pipeline`: :func:`validate` and :func:`validate_file`, which run
+  them in turn and return a :class:`~caliper_schema.reporting.Report`.
+
+It uses only the shared core: never the generation wing, never the command line.
+
+>>> validate('{"type": "Event"}').errors[0].rule
+'schema.required'
+"""
+
+from caliper_schema.validation.pipeline import validate, validate_file
+
+__all__ = ["validate", "validate_file"]
