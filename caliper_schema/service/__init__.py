@@ -1,0 +1,1 @@
+"""The local Timeback Caliper service."""

@@ -1,0 +1,142 @@
+"""A posted envelope, from the request body to the validator's verdict and the events to store.
+
+The body is read a chunk at a time and refused as soon as it passes the policy's document size limit
+(``limits.max_bytes``, the validator's own): a client cannot make the service buffer more than that. The
+verdict is :func:`caliper_schema.validate`'s under the configured :class:`~caliper_schema.policy.Policy`;
+this module adds one issue of its own kind, ``document.not-an-envelope``, since the endpoint takes an
+Envelope where the validator also accepts a bare event. Nothing here decides what is valid Caliper.
+
+>>> received = judge(b'{"type": "Event"}', Policy())
+>>> sorted(issue.rule for issue in received.report.errors)[:2]
+['document.not-an-envelope', 'schema.required']
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from caliper_schema.policy import Policy
+from caliper_schema.registry import load
+from caliper_schema.reporting import Issue, Report
+from caliper_schema.validation.dispatching import is_envelope, json_type
+from caliper_schema.validation.parsing import oversized
+from caliper_schema.validation.pipeline import validate
+
+SLOTS = ("actor", "object", "generated", "target", "referrer", "edApp", "group", "membership", "session",
+         "federatedSession")  # fmt: skip
+"""The event properties a stored event carries as they were sent (StoredEvent, facts §1.1)."""
+
+
+class TooLarge(Exception):
+    """The body passed the document size limit; ``size`` is what is known of it (at least the limit + 1)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
+async def read_bounded(chunks: AsyncIterator[bytes], limit: int, declared: int | None = None) -> bytes:
+    """The whole body, or :class:`TooLarge` as soon as it is known to pass ``limit`` bytes."""
+    if declared is not None and declared > limit:
+        raise TooLarge(declared)  # Content-Length says so: not a byte is read
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(max(size, declared or 0))
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def refused_for_size(size: int, policy: Policy) -> Report:
+    """The validator's verdict on a document of ``size`` bytes it is not given."""
+    document = oversized(size, policy.limits)
+    issues = list(document.issues) if document is not None else []
+    return Report.from_issues(policy.judge(issues))
+
+
+@dataclass(frozen=True)
+class Received:
+    """The verdict on a body, its parsed value when it could be read, and the actors it names."""
+
+    report: Report
+    value: Any = None
+    actors: tuple[str, ...] = field(default=())
+
+    @property
+    def sensor(self) -> str | None:
+        """The envelope's sensor, when it has a string one."""
+        sensor = self.value.get("sensor") if isinstance(self.value, dict) else None
+        return sensor if isinstance(sensor, str) else None
+
+
+def _lenient(body: bytes) -> Any:
+    """The body as Python, for display and filtering only (the verdict is the validator's)."""
+    try:
+        return json.loads(body.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _not_an_envelope(value: Any) -> Issue:
+    what = value.get("type") if isinstance(value, dict) else None
+    shape = f"a bare {what}" if isinstance(what, str) else f"a JSON {json_type(value)} that is no Envelope"
+    return Issue(
+        "",
+        "document.not-an-envelope",
+        "error",
+        f"this endpoint takes an Envelope {{sensor, sendTime, dataVersion, data}}; this is {shape}",
+        hint="wrap events in an envelope: "
+        '{"sensor": ..., "sendTime": ..., "dataVersion": "http://purl.imsglobal.org/ctx/caliper/v1p2", '
+        '"data": [...]}',
+    )
+
+
+def actors_of(value: Any) -> tuple[str, ...]:
+    """The actor ids and emails the items of an envelope name (for the page's actor filter)."""
+    data = value.get("data") if isinstance(value, dict) else None
+    found: list[str] = []
+    for item in data if isinstance(data, list) else []:
+        actor = item.get("actor") if isinstance(item, dict) else None
+        if isinstance(actor, str):
+            found.append(actor)
+        elif isinstance(actor, dict):
+            found += [actor[key] for key in ("id", "email") if isinstance(actor.get(key), str)]
+    return tuple(dict.fromkeys(found))
+
+
+def judge(body: bytes, policy: Policy) -> Received:
+    """The validator's verdict on a posted body, as the service answers it."""
+    report = validate(body, policy=policy)
+    parse_failed = any(issue.rule.startswith(("json.", "limit.")) for issue in report.errors)
+    value = None if parse_failed else _lenient(body)
+    if value is not None and not is_envelope(value):
+        extra = policy.judge([_not_an_envelope(value)])
+        report = Report.from_issues([*extra, *report.errors, *report.warnings])
+    return Received(report, value, actors_of(value))
+
+
+def events_of(envelope: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events among an accepted envelope's data items (entities are not events: not stored as such)."""
+    catalogue = load()
+    events = []
+    for item in envelope["data"]:
+        schema = catalogue.type_schema(item["type"])
+        if schema is not None and catalogue.kind(schema) == "event":
+            events.append(item)
+    return events
+
+
+def actor_keys(event: dict[str, Any]) -> tuple[str | None, str | None]:
+    """An event's actor id and email, for the list endpoint's ``actorId`` and ``actorEmail`` filters."""
+    actor = event.get("actor")
+    if isinstance(actor, str):
+        return actor, None
+    if isinstance(actor, dict):
+        found = actor.get("id"), actor.get("email")
+        return tuple(value if isinstance(value, str) else None for value in found)  # type: ignore[return-value]
+    return None, None
