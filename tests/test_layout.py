@@ -1,7 +1,8 @@
 """The package's layout is its architecture: imports point one way, and each wing's ``__init__`` is a map.
 
-Validation uses only the shared core; generation may use validation; the command line uses both; nothing
-imports the command line but ``python -m caliper_schema``. Imports inside functions count too.
+Validation uses only the shared core; generation may use validation; the service uses validation and the
+core; the command line uses them all; nothing imports the command line but ``python -m caliper_schema``.
+Imports inside functions count too.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "caliper_schema"
-WINGS = ("validation", "generation", "cli")
+WINGS = ("validation", "generation", "service", "cli")
 CORE = ("registry", "policy", "configuration", "reporting", "hints", "locating", "modelbase", "strategies")
 
 FORBIDDEN = {
-    "validation": ("caliper_schema.generation", "caliper_schema.cli", "caliper_schema.strategies"),
-    "generation": ("caliper_schema.cli",),
-    "core": ("caliper_schema.cli",),
+    "validation": (
+        "caliper_schema.generation", "caliper_schema.cli", "caliper_schema.strategies", "caliper_schema.service",
+    ),
+    "generation": ("caliper_schema.cli", "caliper_schema.service"),
+    "service": ("caliper_schema.cli", "caliper_schema.generation", "caliper_schema.strategies"),
+    "core": ("caliper_schema.cli", "caliper_schema.service"),
 }
 """Where a module lives → the packages it must never import."""
 
@@ -69,6 +73,10 @@ def test_the_direction_check_catches_a_wrong_import(tmp_path: Path) -> None:
     assert _violations(building, {"caliper_schema.cli"}) == ["caliper_schema.cli"]
     assert _violations(building, {"caliper_schema.validation.rules"}) == []
     assert _violations(PACKAGE / "policy.py", {"caliper_schema.cli.output"}) == ["caliper_schema.cli.output"]
+    app = PACKAGE / "service" / "app.py"
+    assert _violations(app, {"caliper_schema.cli.commands"}) == ["caliper_schema.cli.commands"]
+    assert _violations(app, {"caliper_schema.validation.pipeline"}) == []
+    assert _violations(checking, {"caliper_schema.service.app"}) == ["caliper_schema.service.app"]
     late = tmp_path / "late.py"
     late.write_text("def f():\n    from caliper_schema.cli import main\n")
     assert "caliper_schema.cli.main" in _imports(late)

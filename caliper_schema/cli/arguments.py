@@ -6,6 +6,8 @@ Exit status: 0 when every document is valid, 1 when any is invalid, 2 on a usage
     caliper-schema schema NAME | --list
     caliper-schema generate [--type T]... [--profile P] [--count N] [--seed S] [--invalid] [--envelope]
                             [-o DIR]
+    caliper-schema serve [--host H] [--port P] [--db PATH] [--client-id ID --client-secret S] [--no-auth]
+                         [--fault STATUS=RATE]... [--latency MS] [--seed S] [--job-delay S] [policy flags]
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("name", nargs="?", help="a path (timeback/activity-event), title or document type")
     show.add_argument("--list", action="store_true", help="list the bundled schemas")
     _generate_parser(commands.add_parser("generate", help="write realistic fixture documents, seeded"))
+    _serve_parser(commands.add_parser("serve", help="run a local Timeback Caliper service"), check)
     return parser
 
 
@@ -81,3 +84,33 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
+
+
+def _serve_parser(parser: argparse.ArgumentParser, validate: argparse.ArgumentParser) -> None:
+    # The policy flags are validate's own actions, shared rather than declared twice.
+    for action in validate._actions:
+        if action.dest in ("strict", "config", "subjects", "disable", "severity"):
+            parser._add_action(action)
+    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="the port (8765; 0 picks a free one)")
+    parser.add_argument("--db", type=Path, metavar="PATH", help="a SQLite file to keep (default: in memory)")
+    parser.add_argument("--client-id", help="the only client id the token endpoint accepts (default: any)")
+    parser.add_argument("--client-secret", help="its secret")
+    parser.add_argument("--no-auth", action="store_true", help="no token needed on the API")
+    parser.add_argument("--token-ttl", type=float, default=3600.0, metavar="S", help="token lifetime (3600)")
+    parser.add_argument("--fault", action="append", type=_fault, default=[], metavar="STATUS=RATE",
+                        help="answer a share of API requests with STATUS (429, 500, 503...; job=RATE fails"
+                        " jobs); repeatable")  # fmt: skip
+    parser.add_argument("--latency", type=float, default=0.0, metavar="MS", help="delay every API answer")
+    parser.add_argument("--seed", type=int, metavar="S", help="the same seed, the same faults")
+    parser.add_argument("--job-delay", type=float, default=1.0, metavar="S",
+                        help="seconds from queued to completed (1; waiting, then active)")  # fmt: skip
+
+
+def _fault(text: str) -> tuple[str, float]:
+    from caliper_schema.service.settings import parse_fault  # plain data: no optional dependency
+
+    try:
+        return parse_fault(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

@@ -118,7 +118,34 @@ def _generate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return OK
 
 
-COMMANDS = {"validate": _validate, "schema": _schema, "generate": _generate}
+def _serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from caliper_schema.service import settings  # plain data: tells whether the service's extra is there
+
+    problem = settings.missing_extra()
+    if problem is None and (args.client_id is None) != (args.client_secret is None):
+        problem = "--client-id and --client-secret go together"
+    try:
+        if problem is not None:
+            raise ConfigError(problem)
+        config = settings.Settings(
+            policy=_policy(args), client_id=args.client_id, client_secret=args.client_secret,
+            auth=not args.no_auth, token_ttl=args.token_ttl, faults=dict(args.fault), latency_ms=args.latency,
+            seed=args.seed, job_delay=args.job_delay, db=args.db,
+        )  # fmt: skip
+        from caliper_schema.service import serving
+
+        sock = serving.bind(args.host, args.port)
+    except (ConfigError, ValueError) as error:
+        stderr.write(f"caliper-schema: {error}\n")
+        return USAGE
+    except OSError as error:
+        stderr.write(f"caliper-schema: cannot listen on {args.host}:{args.port}: {error.strerror or error}\n")
+        return USAGE
+    serving.serve(config, sock, stdout)
+    return OK
+
+
+COMMANDS = {"validate": _validate, "schema": _schema, "generate": _generate, "serve": _serve}
 
 
 def main(
