@@ -278,8 +278,10 @@ def _declared(request: Request) -> int | None:
 
 
 def _list_query(query: Any) -> tuple[Filters, int, int] | Report:
-    """The list endpoint's query, or the issues that make it unusable."""
+    """The list endpoint's query, or the issues that make it unusable. An empty value (``?sensor=``, as URL
+    builders write an unset field) is no filter."""
     issues: list[Issue] = []
+    query = {name: value for name, value in query.items() if value != ""}
 
     def whole(name: str, default: int, low: int, high: int) -> int:
         text = query.get(name)
