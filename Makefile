@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint codegen bench fuzz clean
+.PHONY: install run test lint codegen bench bench-service e2e fuzz clean
 
 install: $(STAMP)
 
@@ -31,8 +31,20 @@ lint: install
 codegen: install
 	$(BIN)/python -m codegen
 
+## bench: the validator side by side with its baselines, then the service's load test
 bench: install
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.service
+
+## bench-service: the load test alone: 16 concurrent clients x 100 envelopes against caliper-schema serve
+bench-service: install
+	$(BIN)/python -m benchmarks.service
+
+## e2e: start the service, post the examples, screenshot its page with headless Chromium into build/
+## (not part of make test; installs Debian's chromium when it is missing)
+e2e: install
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(BIN)/python -m tests.e2e_page
 
 ## fuzz: coverage-guided fuzzing with atheris for FUZZ_SECONDS (not part of make test)
 FUZZ_SECONDS ?= 600

@@ -353,3 +353,16 @@ def test_the_page_lists_envelopes_with_their_issues_beside_the_marked_payload(ap
     assert by_actor.count("<details") == 1 and 'id="e3"' in by_actor
     # The hostile one-line payload is shown indented, its invalid actor id's line marked.
     assert '<tr id="e3-L' in html and 'class="error"><td class="n">' in html
+
+
+def test_the_page_shows_every_example_and_broken_bodies(api: httpx.Client) -> None:
+    bodies = [path.read_bytes() for path in sorted(EXAMPLES.rglob("*.json*"))]
+    bodies += [b"", b"\xff\xfe", b'{"a": ' * 100, b"[1, 2]", b"null", b'"text"']
+    for body in bodies:
+        assert api.post("/caliper/event", content=body).status_code in (200, 400)
+    with client(str(api.base_url)) as browser:
+        for query in ({}, {"verdict": "invalid"}, {"verdict": "valid"}, {"actor": "x"}, {"page": "2"}):
+            for opened in range(1, len(bodies) + 1):
+                answer = browser.get("/", params={**query, "open": str(opened)})
+                assert answer.status_code == 200, (query, opened)
+        assert browser.get("/", params={"open": "99999999999999999999", "page": "-1"}).status_code == 200

@@ -68,7 +68,7 @@ def payload_view(body: bytes, issues: Sequence[Mapping[str, Any]]) -> PayloadVie
     text = body.decode("utf-8", errors="replace")
     pretty = _pretty(text)
     finder = Finder(pretty) if pretty is not None else None
-    shown = pretty if pretty is not None else text
+    shown = pretty if pretty is not None else text.removesuffix("\n")
     where: dict[int, int] = {}
     for index, issue in enumerate(issues):
         found = finder.locate(issue["pointer"]) if finder is not None else None

@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from caliper_schema.service.jobs import Job, iso
 from caliper_schema.service.receiving import SLOTS, actor_keys
 
@@ -167,7 +169,7 @@ class Store:
                 "INSERT INTO envelopes (received_at, client_id, sensor, status, errors, warnings, report, body,"
                 " actors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (received_at, client_id, sensor, status, len(report["errors"]), len(report["warnings"]),
-                 json.dumps(report, ensure_ascii=False), body, "\n".join(actors)),
+                 orjson.dumps(report).decode(), body, "\n".join(actors)),
             ).lastrowid  # fmt: skip
             if job is None:
                 return int(envelope_id or 0), None
@@ -182,7 +184,7 @@ class Store:
                 " actor_id, actor_email, client_app_id, created_at, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
                 " ?, ?)",
                 [(job_id, envelope_id, event["id"], sensor, send_time, epoch(event.get("eventTime")),
-                  *actor_keys(event), client_id, received_at, json.dumps(event, ensure_ascii=False))
+                  *actor_keys(event), client_id, received_at, orjson.dumps(event).decode())
                  for event in events],
             )  # fmt: skip
         return int(envelope_id or 0), int(job_id or 0)
@@ -207,7 +209,7 @@ class Store:
     @staticmethod
     def _stored(row: tuple[Any, ...]) -> dict[str, Any]:
         id_, external_id, sensor, send_time, client_app_id, created_at, text = row
-        event = json.loads(text)
+        event = orjson.loads(text)
         stored: dict[str, Any] = {
             "id": id_, "externalId": external_id, "sensor": sensor, "type": event.get("type"),
             "profile": event.get("profile"), "action": event.get("action"), "eventTime": event.get("eventTime"),
@@ -272,7 +274,7 @@ class Store:
             f" {tail} ORDER BY id DESC LIMIT ? OFFSET ?",
             [*parameters, limit, offset],
         )
-        envelopes = [Envelope(*row[:7], json.loads(row[7]), bytes(row[8]), row[9]) for row in rows]
+        envelopes = [Envelope(*row[:7], orjson.loads(row[7]), bytes(row[8]), row[9]) for row in rows]
         return envelopes, int(total)
 
     def reset(self) -> None:
