@@ -47,18 +47,24 @@ def _start(log: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 async def _client(url: str, envelopes: Sequence[bytes], latencies: list[float]) -> list[tuple[int, str]]:
     async with httpx.AsyncClient(base_url=url, trust_env=False, timeout=60) as http:
-        grant = await http.post("/oauth2/token", data={"grant_type": "client_credentials", "client_id": "bench"})
+        grant = await http.post(
+            "/oauth2/token", data={"grant_type": "client_credentials", "client_id": "bench"}
+        )
         http.headers["Authorization"] = f"Bearer {grant.json()['access_token']}"
         answers = []
         for body in envelopes:
             started = time.perf_counter()
-            answer = await http.post("/caliper/event", content=body, headers={"Content-Type": "application/json"})
+            answer = await http.post(
+                "/caliper/event", content=body, headers={"Content-Type": "application/json"}
+            )
             latencies.append(time.perf_counter() - started)
             answers.append((answer.status_code, answer.json().get("jobId", "")))
         return answers
 
 
-async def _load(url: str, batches: list[list[bytes]]) -> tuple[list[list[tuple[int, str]]], list[float], float]:
+async def _load(
+    url: str, batches: list[list[bytes]]
+) -> tuple[list[list[tuple[int, str]]], list[float], float]:
     latencies: list[float] = []
     started = time.perf_counter()
     results = await asyncio.gather(*(_client(url, batch, latencies) for batch in batches))
@@ -90,7 +96,9 @@ def run(clients: int, per_client: int, seed: int) -> tuple[str, int]:
         process, url = _start(Path(scratch) / "serve.log")
         try:
             with httpx.Client(base_url=url, trust_env=False, timeout=60) as http:
-                token = http.post("/oauth2/token", data={"grant_type": "client_credentials", "client_id": "b"})
+                token = http.post(
+                    "/oauth2/token", data={"grant_type": "client_credentials", "client_id": "b"}
+                )
                 http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
                 # Warm-up, not timed: the validator compiles its schemas on first use (valid and invalid).
                 http.post("/caliper/event/validate", content=dataset.invalid[0].raw)
@@ -108,24 +116,34 @@ def run(clients: int, per_client: int, seed: int) -> tuple[str, int]:
                 for job_id, external_id in accepted.items():
                     job = http.get(f"/jobs/{job_id}/status").json()["job"]
                     results = (job.get("returnValue") or {}).get("results", [])
-                    completed += job["state"] == "completed" and [r["externalId"] for r in results] == [external_id]
+                    completed += job["state"] == "completed" and [r["externalId"] for r in results] == [
+                        external_id
+                    ]
         finally:
             process.terminate()
             process.wait(timeout=30)
     lost = set(accepted.values()) - set(listed)
     requests = clients * per_client
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+    def ms(share: float) -> float:
+        return _percentile(latencies, share) * 1000
+
     lines = [
         f"## Load test: `caliper-schema serve`, {clients} concurrent clients x {per_client} envelopes",
         "",
-        f"- machine: {os.cpu_count()} cores, load average at the end {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
-        f"- requests: {requests} in {elapsed:.2f} s: **{requests / elapsed:,.0f} requests/s** (one event each)",
-        f"- latency: p50 {_percentile(latencies, 0.5) * 1000:.1f} ms, p90 {_percentile(latencies, 0.9) * 1000:.1f} ms,"
-        f" p99 {_percentile(latencies, 0.99) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms",
+        f"- machine: {os.cpu_count()} cores, load average at the end {load}",
+        f"- requests: {requests} in {elapsed:.2f} s: **{requests / elapsed:,.0f} requests/s**"
+        " (one event each)",
+        f"- latency: p50 {ms(0.5):.1f} ms, p90 {ms(0.9):.1f} ms, p99 {ms(0.99):.1f} ms,"
+        f" max {max(latencies) * 1000:.1f} ms",
         f"- answers: {', '.join(f'{count} x {status}' for status, count in sorted(statuses.items()))}",
         f"- accepted {len(accepted)}, listed {len(listed)} ({len(set(listed))} distinct),"
         f" jobs completed with their event {completed}: **{len(lost)} lost**",
     ]
-    ok = not lost and len(accepted) == requests and completed == len(accepted) and len(listed) == len(accepted)
+    ok = (
+        not lost and len(accepted) == requests and completed == len(accepted) and len(listed) == len(accepted)
+    )
     return "\n".join(lines), 0 if ok else 1
 
 

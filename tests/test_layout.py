@@ -19,7 +19,10 @@ CORE = ("registry", "policy", "configuration", "reporting", "hints", "locating",
 
 FORBIDDEN = {
     "validation": (
-        "caliper_schema.generation", "caliper_schema.cli", "caliper_schema.strategies", "caliper_schema.service",
+        "caliper_schema.generation",
+        "caliper_schema.cli",
+        "caliper_schema.strategies",
+        "caliper_schema.service",
     ),
     "generation": ("caliper_schema.cli", "caliper_schema.service"),
     "service": ("caliper_schema.cli", "caliper_schema.generation", "caliper_schema.strategies"),

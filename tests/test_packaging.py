@@ -63,6 +63,8 @@ def test_wheel_carries_schemas_models_and_the_console_script(wheel: Path) -> Non
         zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     )
     assert "caliper-schema = caliper_schema.cli:main" in entry_points
+    assert "caliper_schema/service/templates/page.html" in names
+    assert "[pytest11]\ncaliper_schema = caliper_schema.service.plugin" in entry_points
 
 
 def test_installed_wheel_validates_outside_the_repo_with_the_network_blocked(
@@ -94,12 +96,22 @@ def test_installed_wheel_validates_outside_the_repo_with_the_network_blocked(
         text=True,
     )
     assert cli.returncode == 0, cli.stdout + cli.stderr
+    # Installed without the service extra: `serve` says how to get it (and so does the fixture, through
+    # the same check: tests/test_service_plugin.py).
+    serve = subprocess.run(
+        [str(env_dir / "bin" / "caliper-schema"), "serve"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert serve.returncode == 2 and 'pip install "caliper-schema[service]"' in serve.stderr, serve.stderr
+    assert "Traceback" not in serve.stderr
+    check = "from caliper_schema.service.settings import missing_extra; print(missing_extra())"
+    missing = subprocess.run([str(python), "-c", check], capture_output=True, text=True)
+    assert "starlette, uvicorn, jinja2" in missing.stdout, missing.stdout + missing.stderr
 
 
 def _runtime_distributions() -> set[str]:
-    """caliper-schema and everything it pulls in at run time (extras it asks for included)."""
+    """caliper-schema with its service extra, and everything they pull in at run time."""
     seen: set[str] = set()
-    stack = [("caliper-schema", frozenset[str]())]
+    stack = [("caliper-schema", frozenset({"service"}))]
     while stack:
         name, extras = stack.pop()
         key = re.sub(r"[-_.]+", "-", name).lower()
@@ -121,6 +133,7 @@ def _runtime_distributions() -> set[str]:
 def test_no_gpl_package_in_the_runtime_tree() -> None:
     distributions = _runtime_distributions()
     assert {"jsonschema", "rfc3987-syntax", "rfc3986-validator", "pydantic", "orjson"} <= distributions
+    assert {"starlette", "uvicorn", "jinja2"} <= distributions
     assert "rfc3987" not in distributions
     for name in distributions:
         meta = metadata.metadata(name)

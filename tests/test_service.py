@@ -58,7 +58,11 @@ def test_the_generic_event_example_is_accepted_stored_and_queued(api: httpx.Clie
     assert (event["eventTime"], event["sendTime"]) == (sent["data"][0]["eventTime"], sent["sendTime"])
     assert event["clientAppId"] == "tests" and event["deleted_at"] is None
     [envelope] = _control(api, "envelopes")
-    assert (envelope["status"], envelope["jobId"], envelope["jobState"]) == ("success", body["jobId"], "completed")
+    assert (envelope["status"], envelope["jobId"], envelope["jobState"]) == (
+        "success",
+        body["jobId"],
+        "completed",
+    )
     assert json.loads(envelope["body"]) == sent
 
 
@@ -104,7 +108,9 @@ def test_validate_only_gives_the_same_verdicts_and_stores_nothing(api: httpx.Cli
         (b"", "json.empty", ""),
     ],
 )
-def test_malformed_json_is_a_400_with_the_json_issue(api: httpx.Client, body: bytes, rule: str, pointer: str) -> None:
+def test_malformed_json_is_a_400_with_the_json_issue(
+    api: httpx.Client, body: bytes, rule: str, pointer: str
+) -> None:
     answer = api.post("/caliper/event", content=body)
     assert answer.status_code == 400
     assert (pointer, rule) in {(issue["pointer"], issue["rule"]) for issue in answer.json()["errors"]}
@@ -188,14 +194,22 @@ def test_the_list_filters_and_pages(api: httpx.Client) -> None:
         return [event["id"] for envelope, event in everything if keep(envelope, event)]
 
     assert ids() == expected(lambda envelope, event: True)
-    assert ids(sensor="https://a.example.com") == expected(lambda envelope, _: envelope["sensor"].startswith("https://a"))
-    assert ids(actorId="https://example.edu/u/2") == expected(lambda _, event: event["actor"]["id"].endswith("/2"))
-    assert ids(actorEmail="one@example.edu") == expected(lambda _, event: event["actor"]["email"] == "one@example.edu")
-    assert ids(startDate="2025-02-01T10:00:00.000Z") == expected(lambda _, event: event["eventTime"] >= "2025-02")
+    assert ids(sensor="https://a.example.com") == expected(
+        lambda envelope, _: envelope["sensor"].startswith("https://a")
+    )
+    assert ids(actorId="https://example.edu/u/2") == expected(
+        lambda _, event: event["actor"]["id"].endswith("/2")
+    )
+    assert ids(actorEmail="one@example.edu") == expected(
+        lambda _, event: event["actor"]["email"] == "one@example.edu"
+    )
+    assert ids(startDate="2025-02-01T10:00:00.000Z") == expected(
+        lambda _, event: event["eventTime"] >= "2025-02"
+    )
     assert ids(endDate="2025-01-31T00:00:00Z") == expected(lambda _, event: event["eventTime"] < "2025-02")
-    assert ids(startDate="2025-01-15T00:00:00Z", endDate="2025-02-15T00:00:00Z", sensor="https://b.example.com") == [
-        event["id"] for event in sent[1]["data"]
-    ]
+    assert ids(
+        startDate="2025-01-15T00:00:00Z", endDate="2025-02-15T00:00:00Z", sensor="https://b.example.com"
+    ) == [event["id"] for event in sent[1]["data"]]
     assert ids(actorId="https://example.edu/u/3") == []
 
     pages, offset = [], 0
@@ -206,11 +220,17 @@ def test_the_list_filters_and_pages(api: httpx.Client) -> None:
         if not answer["events"]:
             break
         assert len(answer["events"]) <= 5
-        assert [e["externalId"] for e in answer["events"]] == [e["id"] for _, e in everything][offset - 5 : offset]
+        assert [e["externalId"] for e in answer["events"]] == [e["id"] for _, e in everything][
+            offset - 5 : offset
+        ]
     assert pages[0] == {"total": 12, "totalPages": 3, "currentPage": 1, "limit": 5}
     assert [page["currentPage"] for page in pages] == [1, 2, 3, 4]
 
-    for query, pointer in ({"limit": "0"}, "/limit"), ({"offset": "-1"}, "/offset"), ({"startDate": "soon"}, "/startDate"):
+    for query, pointer in (
+        ({"limit": "0"}, "/limit"),
+        ({"offset": "-1"}, "/offset"),
+        ({"startDate": "soon"}, "/startDate"),
+    ):
         refused = api.get("/caliper/events", params=query)
         assert refused.status_code == 400
         assert [(i["pointer"], i["rule"]) for i in refused.json()["errors"]] == [(pointer, "request.query")]
@@ -238,7 +258,9 @@ def test_the_api_needs_a_valid_token(server: Background) -> None:
         for http in (anonymous, forged):
             for method, path in (("POST", "/caliper/event"), ("POST", "/caliper/event/validate"),
                                  ("GET", "/caliper/events"), ("GET", "/jobs/1/status")):  # fmt: skip
-                answer = http.request(method, path, content=GENERIC.read_bytes() if method == "POST" else None)
+                answer = http.request(
+                    method, path, content=GENERIC.read_bytes() if method == "POST" else None
+                )
                 assert answer.status_code == 401, (method, path)
                 assert answer.json()["status"] == "error"
                 assert answer.headers["WWW-Authenticate"].startswith("Bearer")
@@ -249,7 +271,9 @@ def test_the_api_needs_a_valid_token(server: Background) -> None:
 
 def test_an_expired_token_gets_a_401_that_says_so() -> None:
     with in_thread(token_ttl=0.5) as short:
-        grant = client(short.url).post("/oauth2/token", data={"grant_type": "client_credentials", "client_id": "a"})
+        grant = client(short.url).post(
+            "/oauth2/token", data={"grant_type": "client_credentials", "client_id": "a"}
+        )
         assert grant.json()["expires_in"] == 1 and grant.json()["token_type"] == "Bearer"
         with client(short.url, grant.json()["access_token"]) as http:
             assert http.get("/caliper/events").status_code == 200
@@ -301,9 +325,11 @@ def test_every_fault_status_can_be_forced_on_the_next_requests(api: httpx.Client
 
 def test_fault_rates_are_reproducible_with_a_seed() -> None:
     def statuses(seed: int) -> list[int]:
-        with in_thread(faults={"503": 0.3, "429": 0.2}, seed=seed) as faulty:
-            with client(faulty.url, token_for(faulty.url)) as http:
-                return [http.get("/caliper/events").status_code for _ in range(40)]
+        with (
+            in_thread(faults={"503": 0.3, "429": 0.2}, seed=seed) as faulty,
+            client(faulty.url, token_for(faulty.url)) as http,
+        ):
+            return [http.get("/caliper/events").status_code for _ in range(40)]
 
     first, again, other = statuses(7), statuses(7), statuses(8)
     assert first == again and first != other
@@ -332,7 +358,9 @@ def test_faults_and_latency_are_changed_at_run_time(api: httpx.Client) -> None:
 def test_the_page_lists_envelopes_with_their_issues_beside_the_marked_payload(api: httpx.Client) -> None:
     api.post("/caliper/event", content=GENERIC.read_bytes())
     api.post("/caliper/event", content=AS_PRINTED.read_bytes())
-    hostile = activity(actor_id="https://example.edu/users/<script>alert(1)</script>", email="eve@example.edu")
+    hostile = activity(
+        actor_id="https://example.edu/users/<script>alert(1)</script>", email="eve@example.edu"
+    )
     api.post("/caliper/event", content=json.dumps(hostile).encode())  # one line: shown indented
     with client(str(api.base_url)) as browser:  # no token
         page = browser.get("/")

@@ -59,7 +59,7 @@ def test_loading_the_plugin_imports_neither_the_service_nor_the_validator() -> N
     assert result.stdout.strip() == "[]"
 
 
-USER_TEST = '''
+USER_TEST = """
 import httpx
 
 ENVELOPE = {
@@ -80,7 +80,7 @@ def test_my_app_sends_what_the_service_accepts(caliper_service):
     answer = httpx.post(f"{caliper_service.url}/caliper/event", json=ENVELOPE, headers=headers)
     assert answer.status_code == 200
     assert [event["externalId"] for event in caliper_service.events()] == [ENVELOPE["data"][0]["id"]]
-'''
+"""
 
 
 def _pytest_in(folder: Path, conftest: str = "") -> subprocess.CompletedProcess[str]:

@@ -94,7 +94,9 @@ def test_serve_judges_with_the_policy_flags(tmp_path: Path) -> None:
     with serve("--strict", "--job-delay", "0") as strict, client(strict.url, token_for(strict.url)) as http:
         refused = http.post("/caliper/event", json=envelope)
     assert refused.status_code == 400
-    assert [(i["pointer"], i["rule"]) for i in refused.json()["errors"]] == [("/data/0/@context", "caliper.context-missing")]
+    assert [(i["pointer"], i["rule"]) for i in refused.json()["errors"]] == [
+        ("/data/0/@context", "caliper.context-missing")
+    ]
     config = tmp_path / "policy.toml"
     config.write_text('strict = true\ndisable = ["caliper.context-missing"]\n', encoding="utf-8")
     with serve("--config", str(config)) as relaxed, client(relaxed.url, token_for(relaxed.url)) as http:

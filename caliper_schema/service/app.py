@@ -21,7 +21,7 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -49,7 +49,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 THREADED_BYTES = 256 * 1024
-"""Bodies at least this large are validated in a worker thread, so the page and small requests still answer."""
+"""Bodies this large are validated in a worker thread, so that the page and small requests still answer."""
 
 EXPIRED = "The incoming token has expired"
 UNAUTHORIZED = {
@@ -59,8 +59,8 @@ UNAUTHORIZED = {
 }
 
 
-def _error(status: int, message: str, errors: list[dict[str, Any]] | None = None, **headers: str) -> JSONResponse:
-    return JSONResponse({"status": "error", "message": message, "errors": errors}, status, headers or None)
+def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"status": "error", "message": message, "errors": None}, status, headers)
 
 
 class Service:
@@ -71,7 +71,10 @@ class Service:
         self.store = Store(settings.db)
         self.tokens = Tokens(self.store.signing_key(), settings.token_ttl)
         self.faults = Faults(
-            settings.faults, latency_ms=settings.latency_ms, seed=settings.seed, retry_after=settings.retry_after
+            settings.faults,
+            latency_ms=settings.latency_ms,
+            seed=settings.seed,
+            retry_after=settings.retry_after,
         )
 
     # -- the gate every API request passes: latency, an injected fault, the bearer token ---------------
@@ -93,7 +96,7 @@ class Service:
                         description = "The access token expired" if verdict.reason == "expired" else "invalid"
                         challenge += f', error="invalid_token", error_description="{description}"'
                     reason = verdict.reason or "invalid"
-                    return _error(401, UNAUTHORIZED[reason], **{"WWW-Authenticate": challenge})
+                    return _error(401, UNAUTHORIZED[reason], {"WWW-Authenticate": challenge})
                 request.state.client_id = verdict.client_id
             else:
                 request.state.client_id = None
@@ -112,12 +115,16 @@ class Service:
                 client_id=self.settings.client_id, secret=self.settings.client_secret,
             )  # fmt: skip
         except TooLarge:
-            return JSONResponse({"error": "invalid_request", "error_description": "the body is too large"}, 413)
+            return JSONResponse(
+                {"error": "invalid_request", "error_description": "the body is too large"}, 413
+            )
         except GrantError as refused:
             headers = {"WWW-Authenticate": 'Basic realm="caliper"'} if refused.status == 401 else None
             body = {"error": refused.error, "error_description": refused.description}
             return JSONResponse(body, refused.status, headers)
-        return JSONResponse(self.tokens.issue(client), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+        return JSONResponse(
+            self.tokens.issue(client), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+        )
 
     # -- the event endpoints ---------------------------------------------------------------------------
 
@@ -149,7 +156,10 @@ class Service:
         due = now + self.settings.job_delay
         events = events_of(verdict.value)
         _, job_id = self.store.add(
-            **common, job=(due, self.faults.job_fails()), events=events, send_time=verdict.value.get("sendTime")
+            **common,
+            job=(due, self.faults.job_fails()),
+            events=events,
+            send_time=verdict.value.get("sendTime"),
         )
         return JSONResponse({**report.to_response(), "jobId": str(job_id)})
 
@@ -173,7 +183,10 @@ class Service:
         """``GET /caliper/events``: stored events, filtered, a page at a time."""
         parsed = _list_query(request.query_params)
         if isinstance(parsed, Report):
-            body = {**parsed.to_response(), "message": f"The query is invalid: {counted(len(parsed.errors), 'error')}."}
+            body = {
+                **parsed.to_response(),
+                "message": f"The query is invalid: {counted(len(parsed.errors), 'error')}.",
+            }
             return JSONResponse(body, 400)
         filters, limit, offset = parsed
         events, total = self.store.events(filters, now=time.time(), limit=limit, offset=offset)
@@ -182,7 +195,9 @@ class Service:
             "limit": limit,
         }  # fmt: skip
         message = f"{len(events)} of {total} events"
-        return JSONResponse({"status": "success", "message": message, "events": events, "pagination": pagination})
+        return JSONResponse(
+            {"status": "success", "message": message, "events": events, "pagination": pagination}
+        )
 
     async def event(self, request: Request) -> Response:
         """``GET /caliper/events/{externalId}``."""
@@ -206,11 +221,12 @@ class Service:
         )  # fmt: skip
         opened = query.get("open", "")
         job_ids = [envelope.job_id for envelope in envelopes if envelope.job_id is not None]
+        newest = envelopes[0].id if envelopes else None
         html = page.render(
             envelopes, total=total, states=self.store.job_states(job_ids, time.time()),
-            query={"verdict": verdict if verdict in page.VERDICTS else "", "actor": actor}, page=max(1, number),
-            opened=int(opened) if opened.isdigit() and len(opened) < 19 else (envelopes[0].id if envelopes else None),
-            about=self.about(request),
+            query={"verdict": verdict if verdict in page.VERDICTS else "", "actor": actor},
+            page=max(1, number), about=self.about(request),
+            opened=int(opened) if opened.isdigit() and len(opened) < 19 else newest,
         )  # fmt: skip
         return HTMLResponse(html)
 
@@ -218,14 +234,17 @@ class Service:
         """What the page's header says about this service."""
         settings, faults = self.settings, self.faults
         policy = settings.policy
-        described = ", ".join(f"{key}={rate:g}" for key, rate in sorted(faults.rates.items()) if rate) or "none"
+        described = (
+            ", ".join(f"{key}={rate:g}" for key, rate in sorted(faults.rates.items()) if rate) or "none"
+        )
         if faults.latency_ms:
             described += f"; latency {faults.latency_ms:g} ms"
         auth = "off" if not settings.auth else ("any client" if settings.client_id is None else "one client")
         return {
             "url": str(request.base_url).rstrip("/"), "auth": auth, "faults": described,
             "policy": ("strict" if policy.strict else "default") + f", subjects {policy.subjects}",
-            "job_delay": f"{settings.job_delay:g} s", "storage": str(settings.db) if settings.db else "in memory",
+            "job_delay": f"{settings.job_delay:g} s",
+            "storage": str(settings.db) if settings.db else "in memory",
         }  # fmt: skip
 
     async def reset(self, request: Request) -> Response:
@@ -299,8 +318,8 @@ def _list_query(query: Any) -> tuple[Filters, int, int] | Report:
             return None
         found = epoch(text)
         if found is None:
-            issues.append(Issue(f"/{name}", "request.query", "error",
-                                f"{name} is an ISO 8601 date-time (2025-07-23T00:10:22.328Z), not {text!r}"))  # fmt: skip
+            message = f"{name} is an ISO 8601 date-time (2025-07-23T00:10:22.328Z), not {text!r}"
+            issues.append(Issue(f"/{name}", "request.query", "error", message))
         return found
 
     limit = whole("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
@@ -317,7 +336,7 @@ def _list_query(query: Any) -> tuple[Filters, int, int] | Report:
 async def _http_error(request: Request, error: Exception) -> Response:
     """Unknown paths and methods answer in the service's error shape, not plain text."""
     assert isinstance(error, HTTPException)
-    return _error(error.status_code, error.detail, **(error.headers or {}))
+    return _error(error.status_code, error.detail, error.headers)
 
 
 def create_app(settings: Settings) -> Starlette:

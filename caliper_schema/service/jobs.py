@@ -65,7 +65,9 @@ class Job:
             "processedOn": iso(self.started) if state != "waiting" else None,
         }
         if state == "completed":
-            results = [{"allocatedId": allocated, "externalId": external} for allocated, external in self.results]
+            results = [
+                {"allocatedId": allocated, "externalId": external} for allocated, external in self.results
+            ]
             job["returnValue"] = {"status": "success", "results": results}
         elif state == "failed":
             job["failedReason"] = FAILED_REASON

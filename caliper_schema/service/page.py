@@ -121,6 +121,8 @@ def render(
         merged = {**{key: value for key, value in query.items() if value}, **changes}
         return "?" + urlencode({key: value for key, value in merged.items() if value not in (None, "")})
 
-    return _environment().get_template("page.html").render(
-        rows=rows, total=total, page=page, pages=pages, query=query, link=link, about=about
+    return (
+        _environment()
+        .get_template("page.html")
+        .render(rows=rows, total=total, page=page, pages=pages, query=query, link=link, about=about)
     )

@@ -53,7 +53,11 @@ class CaliperService:
         from urllib.parse import urlencode
 
         form = urlencode(
-            {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret}
+            {
+                "grant_type": "client_credentials",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+            }
         )
         answer = self._call("POST", "/oauth2/token", form.encode(), "application/x-www-form-urlencoded")
         return str(answer["access_token"])

@@ -69,7 +69,8 @@ def banner(url: str, settings: Settings) -> str:
         f"caliper-schema serve: the local Timeback Caliper service at {url}\n"
         f"  page    {url}/  (the envelopes received, no token needed)\n"
         f"  token   POST {url}/oauth2/token  (client credentials: {auth})\n"
-        f"  API     POST /caliper/event, /caliper/event/validate; GET /caliper/events, /jobs/{{jobId}}/status\n"
+        "  API     POST /caliper/event, /caliper/event/validate;"
+        " GET /caliper/events, /caliper/events/{externalId}, /jobs/{jobId}/status\n"
         f"  store   {store}\n"
         "Press Ctrl+C to stop.\n"
     )

@@ -18,7 +18,6 @@ under a lock: the service's requests are short, and one writer is what SQLite wa
 
 from __future__ import annotations
 
-import json
 import secrets
 import sqlite3
 import threading
@@ -166,8 +165,8 @@ class Store:
         """
         with self._transaction() as db:
             envelope_id = db.execute(
-                "INSERT INTO envelopes (received_at, client_id, sensor, status, errors, warnings, report, body,"
-                " actors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO envelopes (received_at, client_id, sensor, status, errors, warnings, report,"
+                " body, actors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (received_at, client_id, sensor, status, len(report["errors"]), len(report["warnings"]),
                  orjson.dumps(report).decode(), body, "\n".join(actors)),
             ).lastrowid  # fmt: skip
@@ -212,7 +211,8 @@ class Store:
         event = orjson.loads(text)
         stored: dict[str, Any] = {
             "id": id_, "externalId": external_id, "sensor": sensor, "type": event.get("type"),
-            "profile": event.get("profile"), "action": event.get("action"), "eventTime": event.get("eventTime"),
+            "profile": event.get("profile"), "action": event.get("action"),
+            "eventTime": event.get("eventTime"),
             "sendTime": send_time, "created_at": iso(created_at), "updated_at": iso(created_at),
             "deleted_at": None,
         }  # fmt: skip
@@ -238,7 +238,8 @@ class Store:
         tail = f"FROM events e JOIN jobs j ON j.id = e.job_id WHERE {' AND '.join(where)}"
         total = self._query(f"SELECT count(*) {tail}", parameters)[0][0]
         rows = self._query(
-            f"SELECT {self._EVENT_COLUMNS} {tail} ORDER BY e.id LIMIT ? OFFSET ?", [*parameters, limit, offset]
+            f"SELECT {self._EVENT_COLUMNS} {tail} ORDER BY e.id LIMIT ? OFFSET ?",
+            [*parameters, limit, offset],
         )
         return [self._stored(row) for row in rows], int(total)
 
@@ -274,12 +275,26 @@ class Store:
             f" {tail} ORDER BY id DESC LIMIT ? OFFSET ?",
             [*parameters, limit, offset],
         )
-        envelopes = [Envelope(*row[:7], orjson.loads(row[7]), bytes(row[8]), row[9]) for row in rows]
+        envelopes = [
+            Envelope(
+                id_,
+                received,
+                client,
+                sensor,
+                status,
+                errors,
+                warnings,
+                orjson.loads(report),
+                bytes(body),
+                job,
+            )
+            for id_, received, client, sensor, status, errors, warnings, report, body, job in rows
+        ]
         return envelopes, int(total)
 
     def reset(self) -> None:
         """Forget every envelope, job and event (the signing key stays: issued tokens remain valid)."""
         with self._transaction() as db:
             for table in ("envelopes", "jobs", "events"):
-                db.execute(f"DELETE FROM {table}")  # noqa: S608 - a fixed table name
+                db.execute(f"DELETE FROM {table}")
             db.execute("DELETE FROM sqlite_sequence")
