@@ -5,7 +5,7 @@ Schemathesis (its command line, as a user runs it) generates requests for the ev
 ``GET /caliper/events``) from the document's examples, its schemas' boundaries and random data, sends
 them to a running service with a bearer token, and checks every answer: no server error, only documented
 status codes, content types, headers and response schemas, 405 for undocumented methods, 401 without
-the token. The budget is bounded: 15 examples per operation and phase, a fixed seed, seconds in all.
+the token. The budget is bounded: 8 examples per operation and phase, a fixed seed, seconds in all.
 
 Two checks are left out, on purpose (README, "The local service", lists each divergence with its reason):
 ``positive_data_acceptance`` (this toolkit refuses much the document's loose schemas admit: unknown
@@ -16,6 +16,7 @@ Caliper 1.2 allows and the document does not: an inline ``@context`` object, a g
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,7 +50,7 @@ def test_the_event_endpoints_conform_to_the_services_openapi(tmp_path: Path) -> 
         command = [
             sys.executable, "-m", "schemathesis.cli", "run", str(document), "--url", server.url,
             "--header", f"Authorization: Bearer {token}", "--checks", ",".join(CHECKS),
-            "--include-path-regex", "^/caliper/", "--max-examples", "15", "--seed", "20251", "--workers", "2",
+            "--include-path-regex", "^/caliper/", "--max-examples", "8", "--seed", "20251", "--workers", "1",
             "--request-timeout", "10", "--phases", "examples,coverage,fuzzing", "--no-color",
         ]  # fmt: skip
         result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
@@ -57,5 +58,5 @@ def test_the_event_endpoints_conform_to_the_services_openapi(tmp_path: Path) -> 
     assert result.returncode == 0, output
     assert "3 selected / 3 total" in output
     # It did test something: at least the documented examples of both POST endpoints and many more.
-    generated = int(output.split(" generated")[0].rsplit("\n", 1)[-1].strip())
-    assert generated >= 50, output
+    generated = re.search(r"(\d+) generated", output)
+    assert generated is not None and int(generated.group(1)) >= 50, output
