@@ -255,6 +255,10 @@ def test_an_event_is_got_by_its_external_id(api: httpx.Client) -> None:
 def test_the_api_needs_a_valid_token(server: Background) -> None:
     with client(server.url) as anonymous, client(server.url, "cs1.forged.token") as forged:
         anonymous.post("/_control/reset")
+        for odd in ("cs1.\u00e9t\u00e9.x", "Bearer", "cs1..", "cs1.e30.", "Basic dXNlcjpwYXNz"):
+            header = odd if odd.startswith(("Bearer", "Basic")) else f"Bearer {odd}"
+            answer = anonymous.get("/caliper/events", headers={"Authorization": header.encode("latin-1")})
+            assert answer.status_code == 401, odd
         for http in (anonymous, forged):
             for method, path in (("POST", "/caliper/event"), ("POST", "/caliper/event/validate"),
                                  ("GET", "/caliper/events"), ("GET", "/jobs/1/status")):  # fmt: skip

@@ -86,6 +86,8 @@ class Tokens:
         scheme, _, token = (authorization or "").strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return Verdict(reason="missing")
+        if not token.isascii():
+            return Verdict(reason="invalid")  # a header is read as latin-1: not a token of ours
         prefix, _, rest = token.strip().partition(".")
         claims, _, signature = rest.partition(".")
         if prefix != PREFIX or not hmac.compare_digest(self._sign(claims), signature):
