@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -82,6 +83,15 @@ def _listed(http: httpx.Client) -> list[str]:
             return ids
 
 
+def _cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) of a process: this one, or another read from /proc (Linux)."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(values: list[float], share: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[round(share * 1000) - 1]
 
@@ -103,7 +113,10 @@ def run(clients: int, per_client: int, seed: int) -> tuple[str, int]:
                 # Warm-up, not timed: the validator compiles its schemas on first use (valid and invalid).
                 http.post("/caliper/event/validate", content=dataset.invalid[0].raw)
                 http.post("/caliper/event/validate", content=samples[0].raw)
+                server_cpu, client_cpu = _cpu_seconds(process.pid), _cpu_seconds()
                 answers, latencies, elapsed = asyncio.run(_load(url, batches))
+                server_cpu = _cpu_seconds(process.pid) - server_cpu
+                client_cpu = _cpu_seconds() - client_cpu
                 accepted: dict[str, str] = {}
                 statuses: dict[int, int] = {}
                 for batch, batch_answers in zip(batches, answers, strict=True):
@@ -137,6 +150,9 @@ def run(clients: int, per_client: int, seed: int) -> tuple[str, int]:
         " (one event each)",
         f"- latency: p50 {ms(0.5):.1f} ms, p90 {ms(0.9):.1f} ms, p99 {ms(0.99):.1f} ms,"
         f" max {max(latencies) * 1000:.1f} ms",
+        f"- CPU a request: server {server_cpu / requests * 1000:.2f} ms,"
+        f" clients {client_cpu / requests * 1000:.2f} ms"
+        f" (the server alone could answer about {requests / server_cpu:,.0f} requests/s on one core)",
         f"- answers: {', '.join(f'{count} x {status}' for status, count in sorted(statuses.items()))}",
         f"- accepted {len(accepted)}, listed {len(listed)} ({len(set(listed))} distinct),"
         f" jobs completed with their event {completed}: **{len(lost)} lost**",

@@ -7,10 +7,13 @@ import json
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -48,34 +51,43 @@ def in_thread(**settings: Any) -> Iterator[Background]:
 class Process:
     """A ``caliper-schema serve`` process, its URL and (once stopped) its output."""
 
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[bytes]
     url: str
+    log: Path
     output: str = ""
 
     def stop(self) -> str:
         """Stop it as Ctrl+C would and return everything it printed."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-        out, err = self.process.communicate(timeout=30)
-        self.output += out + err
+        self.process.wait(timeout=30)
+        self.output = self.log.read_text(encoding="utf-8", errors="replace")
         return self.output
 
 
 @contextmanager
 def serve(*arguments: str) -> Iterator[Process]:
-    """``caliper-schema serve --port 0 ARGUMENTS...`` as a process, until the block ends."""
+    """``caliper-schema serve --port 0 ARGUMENTS...`` as a process, until the block ends (its output goes to
+    a file: a pipe nobody reads would stall a busy server once full)."""
     command = [sys.executable, "-m", "caliper_schema", "serve", "--port", "0", *arguments]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    first = process.stdout.readline()  # the banner's first line names the URL
-    if "http://" not in first:
-        process.kill()
-        raise AssertionError(f"serve did not start: {first}{process.communicate()}")
-    running = Process(process, first.split(" at ", 1)[1].strip(), first)
-    try:
-        yield running
-    finally:
-        running.stop()
+    with tempfile.TemporaryDirectory(prefix="caliper-serve-") as scratch:
+        log = Path(scratch) / "serve.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        first = ""
+        while " at http://" not in first and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            first = log.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
+        if " at http://" not in first:  # the banner's first line names the URL
+            process.kill()
+            process.wait()
+            raise AssertionError(f"serve did not start: {log.read_text(errors='replace')}")
+        running = Process(process, first.split(" at ", 1)[1].strip(), log)
+        try:
+            yield running
+        finally:
+            running.stop()
 
 
 def activity(
