@@ -56,6 +56,17 @@ class Catalogue:
         """The types the Timeback profile defines (``ActivityEvent``, ``TimebackUser``, ...)."""
         return frozenset(name for name, uri in self.types.items() if uri.startswith(BASE_URI + "timeback/"))
 
+    @functools.cached_property
+    def coverage(self) -> dict[str, tuple[str, ...]]:
+        """Each profile and the event types its tables describe (``x-covers`` of the profile vocabulary):
+        not what is valid, which is any known profile with any event type, but what a profile is for.
+
+        >>> load().coverage["GradingProfile"]
+        ('GradeEvent', 'ViewEvent')
+        """
+        covers = self.schemas[BASE_URI + "caliper/vocab/profile.json"].get("x-covers", {})
+        return {profile: tuple(types) for profile, types in covers.items()}
+
     def type_schema(self, type_: str) -> str | None:
         """The ``$id`` of the schema for documents whose ``type`` is ``type_``, if there is one."""
         return self.types.get(type_)

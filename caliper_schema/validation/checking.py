@@ -154,10 +154,9 @@ _NOTHING = object()
 
 def _const(error: ValidationError, base: str) -> Iterator[Issue]:
     wanted = _value(error)
-    hint = hints.nearest(error.instance, [wanted])
-    fallback = f"use `{wanted}`" if isinstance(wanted, str) else f"use {json.dumps(wanted)}"
+    use = f"use `{wanted}`" if isinstance(wanted, str) else f"use {json.dumps(wanted)}"
     message = f"{_shown(error.instance)} is not allowed: must be {wanted!r}"
-    yield _issue(error, base, message, hint=hint, fallback=fallback)
+    yield _issue(error, base, message, fallback=hints.nearest(error.instance, [wanted]) or use)
 
 
 def _shown(value: Any) -> str:

@@ -57,7 +57,8 @@ def check_document(document: Document, policy: Policy = DEFAULT) -> list[Issue]:
             # Enough to report: an envelope of bad items must not run the slow path for every one.
             unchecked = len(units) - checked
             break
-    issues += rules.run(units, document.text if document.text is not None else document.serialised)
+    text = document.text if document.text is not None else document.serialised
+    issues += rules.run(units, text, best_practice=policy.best_practice)
     if not issues:
         return issues  # the common case: nothing to weigh, locate or cap
     failed = {issue.pointer for issue in issues if issue.severity == "error"}
