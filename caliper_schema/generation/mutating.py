@@ -56,7 +56,8 @@ class Mutant:
     pointer: str
     """Where the validator should report it (or at the parent, for a key the schema reports on its object)."""
     rule: str | None
-    """The rule id of that issue; ``None`` when several are right (a wrong JSON type against an enum)."""
+    """The rule id of that issue: the one the validator reports when the mutation alone cannot say (a
+    wrong JSON type against an enum); ``None`` only if it reports none there."""
     strict: bool = False
     """True when the issue is a warning by default: the document is invalid under ``strict=True`` only."""
 
@@ -818,6 +819,16 @@ def mutate(
         change = mutation(target, draw)
         if change is not None:
             severity = "warning" if (change.label or "").startswith("lint:") else _severity(change.rule)
-            return Mutant(target.document, change.label or label, change.pointer, change.rule,
+            rule = change.rule or _reported(target.document, change.pointer)
+            return Mutant(target.document, change.label or label, change.pointer, rule,
                           strict=severity == "warning")  # fmt: skip
     return None
+
+
+def _reported(document: dict[str, Any], where: str) -> str | None:
+    """The rule of the error the validator reports at ``where`` (or on its parent, for a key), for a
+    mutation several rules could explain (a number where an enum of strings is expected)."""
+    from caliper_schema.validation.pipeline import validate
+
+    errors = validate(document).errors
+    return next((issue.rule for issue in errors if issue.pointer in (where, parent_of(where))), None)
