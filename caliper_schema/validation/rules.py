@@ -13,8 +13,8 @@ not turn them on.
 The Timeback rules encode the ETL conventions of `shared/reference/timeback-profile-facts.md` §3-§5, which
 the service's OpenAPI does not: XP present, question counts paired and coherent, time in 0-86400 seconds.
 
->>> sorted(RULES)[:3]
-['caliper.context-missing', 'caliper.context-order', 'caliper.copied-without-generated']
+>>> [rule for rule in RULES if rule.startswith("caliper.")][:3]
+['caliper.context-missing', 'caliper.context-order', 'caliper.uuid']
 """
 
 from __future__ import annotations
