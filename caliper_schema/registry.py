@@ -119,13 +119,20 @@ class Catalogue:
 
     def required(self, uri: str) -> frozenset[str]:
         """The properties the schema at ``uri`` and its ``allOf``/``$ref`` bases require unconditionally."""
-        schema = self.resolve(uri)
-        base = urldefrag(uri).url
-        names = set(schema.get("required", ()))
-        refs = [part["$ref"] for part in schema.get("allOf", []) if "$ref" in part]
-        for ref in refs + ([schema["$ref"]] if "$ref" in schema else []):
-            names |= self.required(urljoin(base, ref))
-        return frozenset(names)
+        found = self._required.get(uri)
+        if found is None:
+            schema = self.resolve(uri)
+            base = urldefrag(uri).url
+            names = set(schema.get("required", ()))
+            refs = [part["$ref"] for part in schema.get("allOf", []) if "$ref" in part]
+            for ref in refs + ([schema["$ref"]] if "$ref" in schema else []):
+                names |= self.required(urljoin(base, ref))
+            found = self._required[uri] = frozenset(names)
+        return found
+
+    @functools.cached_property
+    def _required(self) -> dict[str, frozenset[str]]:
+        return {}
 
     def closed(self, uri: str) -> bool:
         """True when the schema at ``uri`` refuses properties it does not declare."""

@@ -16,7 +16,10 @@ import pytest
 from caliper_schema import validate
 from caliper_schema.generation.building import event_types
 from caliper_schema.generation.generating import generate
+from caliper_schema.locating import walk
+from caliper_schema.registry import BASE_URI, ENVELOPE_SHELL, load
 from caliper_schema.reporting import Issue
+from caliper_schema.validation.checking import required_hint
 from tests.conftest import CONTEXT, EXAMPLES
 
 Document = dict[str, Any]
@@ -259,3 +262,22 @@ def test_a_value_that_is_not_json_is_named_with_its_article(value: Any) -> None:
     assert issue.rule == "json.not-json"
     assert re.search(r"\b(a|an) (object|set) is not a JSON value", issue.message)
     assert ("an object" in issue.message) == (type(value) is object)
+
+
+def test_every_required_property_of_every_schema_has_a_hint() -> None:
+    """What each schema requires, unconditionally or in a branch (``then``): a hint names what it holds."""
+    catalogue = load()
+    objects = {**catalogue.types, "envelope": ENVELOPE_SHELL,
+               "reference": BASE_URI + "timeback/activity-context.json#/$defs/reference"}  # fmt: skip
+    missing, checked = [], 0
+    for name, uri in objects.items():
+        declared = catalogue.declarations(uri)
+        required = set(catalogue.required(uri))
+        for _, node in walk(catalogue.resolve(uri)):
+            if isinstance(node, dict) and isinstance(node.get("then"), dict):
+                required |= set(node["then"].get("required", ()))
+        for prop in required - {"type"}:  # a missing type is dispatch's or its slot's (tested above)
+            checked += 1
+            if not required_hint(prop, declared.get(prop, ())):
+                missing.append(f"{name}.{prop}")
+    assert missing == [] and checked >= 200

@@ -134,12 +134,17 @@ def _required(error: ValidationError, base: str) -> Iterator[Issue]:
     here = _where(error, base)
     for name in _value(error):
         if isinstance(error.instance, dict) and name not in error.instance:
-            fallback = _what_belongs(name, declared(error, name))
+            fallback = required_hint(name, declared(error, name))
             yield _issue(error, base, f"missing required property {name!r}", where=join(here, name),
                          fallback=fallback)  # fmt: skip
 
 
-def _what_belongs(name: str, declarations: tuple[str, ...]) -> str | None:
+def required_hint(name: str, declarations: tuple[str, ...]) -> str | None:
+    """How to add a missing required property: its constant value, or what it holds (its description).
+
+    >>> required_hint("profile", load().declarations(load().types["ActivityEvent"])["profile"])
+    'add "profile": "TimebackProfile"'
+    """
     catalogue = load()
     constants = [catalogue.resolve(uri) for uri in declarations]
     constant = next((schema["const"] for schema in reversed(constants) if "const" in schema), _NOTHING)

@@ -41,7 +41,7 @@ Finding = tuple[str, str, str | None]
 class Subject:
     """One dispatched unit as the rules see it, with what several rules derive from it computed once."""
 
-    __slots__ = ("_metrics", "_named", "kind", "pointer", "type", "value")
+    __slots__ = ("_metrics", "_named", "_typed", "kind", "pointer", "type", "value")
 
     def __init__(self, unit: Unit) -> None:
         # One per unit of every document: plain assignments, no helper call (it halves the cost).
@@ -51,6 +51,7 @@ class Subject:
         self.type = value.get("type") if isinstance(value, dict) else None
         self._metrics: list[tuple[int, dict[str, Any]]] | None = None
         self._named: dict[str, tuple[int, dict[str, Any]]] | None = None
+        self._typed: dict[str, list[tuple[str, dict[str, Any]]]] | None = None
 
     def metrics(self) -> list[tuple[int, dict[str, Any]]]:
         """(index, item) for each metric object in ``generated.items`` (every Timeback rule reads them)."""
@@ -66,6 +67,16 @@ class Subject:
     def metric(self, index: int) -> str:
         """The pointer of ``generated.items[index]``: built only for a finding, valid documents have none."""
         return f"{self.pointer}/generated/items/{index}"
+
+    def objects(self, type_: str) -> list[tuple[str, dict[str, Any]]]:
+        """(pointer, object) for each object of ``type_`` in the unit, the unit itself included (one walk
+        of the unit serves every best-practice rule that looks for entities of some type)."""
+        if self._typed is None:
+            self._typed = {}
+            for path, node in walk(self.value):
+                if isinstance(node, dict) and isinstance(node.get("type"), str):
+                    self._typed.setdefault(node["type"], []).append((to_pointer(self.pointer, path), node))
+        return self._typed.get(type_, [])
 
     def named(self) -> dict[str, tuple[int, dict[str, Any]]]:
         """Metric type → (index, item) of the last metric of that type."""
@@ -504,18 +515,11 @@ def _window_after_event(unit: Subject) -> Iterator[Finding]:
 # Sources: shared/reference/caliper-spec-facts.md §4, §5, §7, §8; each rule's README row quotes its sentence.
 
 
-def _objects(value: Any, *types: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(pointer relative to ``value``, object) for each object of one of ``types`` inside ``value``."""
-    for path, node in walk(value):
-        if isinstance(node, dict) and node.get("type") in types:
-            yield to_pointer("", path), node
-
-
 def _missing(unit: Subject, type_: str, expected: tuple[str, ...], why: str) -> Iterator[Finding]:
-    for where, node in _objects(unit.value, type_):
+    for where, node in unit.objects(type_):
         for name in expected:
             if name not in node:
-                yield (unit.pointer + where + "/" + name,
+                yield (join(where, name),
                        f"{hints.article(type_)} should name its {name}; {why}", None)  # fmt: skip
 
 
@@ -633,14 +637,14 @@ def _media_current_time(unit: Subject) -> Iterator[Finding]:
 @rule("bestpractice.context-role", "warning", "a sub-role comes with its context role",
       kinds=_BOTH, best_practice=True)  # fmt: skip
 def _context_role(unit: Subject) -> Iterator[Finding]:
-    for where, membership in _objects(unit.value, "Membership"):
+    for where, membership in unit.objects("Membership"):
         roles = membership.get("roles")
         if not isinstance(roles, list):
             continue
         for index, role in enumerate(roles):
             context = role.partition("#")[0] if isinstance(role, str) and "#" in role else None
             if context and context not in roles:
-                yield (f"{unit.pointer}{where}/roles/{index}",
+                yield (f"{where}/roles/{index}",
                        f"the sub-role {role!r} comes without its context role {context!r}; Caliper: it SHOULD"
                        " also be included", f'add "{context}" to roles')  # fmt: skip
 
@@ -676,19 +680,14 @@ _EXCLUDED = "Caliper: properties with a value of null or empty SHOULD be exclude
 
 @rule("bestpractice.empty-value", "warning", "no property is null or empty", kinds=_BOTH, best_practice=True)
 def _empty_value(unit: Subject) -> Iterator[Finding]:
-    stack: list[tuple[str, Any]] = [(unit.pointer, unit.value)]
-    while stack:
-        where, node = stack.pop()
-        if isinstance(node, list):
-            stack.extend((join(where, index), item) for index, item in enumerate(node))
-        elif isinstance(node, dict):
-            required = _required_of(node)
-            for name, item in node.items():
-                if _empty(item) and name not in required:
-                    message = f"is {'null' if item is None else 'empty'}; {_EXCLUDED}"
-                    yield join(where, name), message, f"leave out {name!r}"
-                elif name != "extensions":  # custom data is the sender's own
-                    stack.append((join(where, name), item))
+    for path, node in walk(unit.value):
+        if not isinstance(node, dict) or "extensions" in path:  # custom data is the sender's own
+            continue
+        empty = [name for name, item in node.items() if _empty(item)]
+        required = _required_of(node) if empty else frozenset()
+        for name in (name for name in empty if name not in required):
+            message = f"is {'null' if node[name] is None else 'empty'}; {_EXCLUDED}"
+            yield to_pointer(unit.pointer, (*path, name)), message, f"leave out {name!r}"
 
 
 _REPLY = re.compile(r"\s*re\s*:", re.IGNORECASE)
@@ -697,10 +696,10 @@ _REPLY = re.compile(r"\s*re\s*:", re.IGNORECASE)
 @rule("bestpractice.reply-to", "warning", "a reply Message (a name or body starting 'Re:') names replyTo",
       kinds=_BOTH, best_practice=True)  # fmt: skip
 def _reply_to(unit: Subject) -> Iterator[Finding]:
-    for where, message in _objects(unit.value, "Message"):
+    for where, message in unit.objects("Message"):
         text = next((t for t in (message.get("name"), message.get("body")) if isinstance(t, str)), "")
         if "replyTo" not in message and _REPLY.match(text):
-            yield (f"{unit.pointer}{where}/replyTo", "a reply names no replyTo; Caliper: it SHOULD be set for"
+            yield (join(where, "replyTo"), "a reply names no replyTo; Caliper: it SHOULD be set for"
                    " replies", "add the Message it replies to: an object or its IRI")  # fmt: skip
 
 
