@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from jsonschema import ValidationError
 
 _FORMAT_NAMES = {"date-time": "RFC 3339 date-time", "iri": "absolute IRI", "email": "email address"}
+_FORMAT_EXAMPLES = {
+    "iri": "write an absolute IRI: a scheme, then the rest with no spaces, e.g. https://example.edu/users/554433",
+    "email": "write an email address such as ada.lovelace@example.edu",
+}
 _ARTICLE = {
     "object": "an object",
     "array": "an array",
@@ -167,7 +171,7 @@ def _const(error: ValidationError, base: str) -> Iterator[Issue]:
 def _shown(value: Any) -> str:
     """A value as a message quotes it: a scalar as itself, a shortened string, an object or array by kind."""
     if isinstance(value, str):
-        return repr(value if len(value) <= 80 else value[:77] + "...")
+        return repr(value if len(value) <= 120 else value[:117] + "...")
     return repr(value) if not isinstance(value, dict | list) else article_of(value)
 
 
@@ -179,7 +183,8 @@ def _enum(error: ValidationError, base: str) -> Iterator[Issue]:
 
 def _format(error: ValidationError, base: str) -> Iterator[Issue]:
     name = _FORMAT_NAMES.get(_value(error), _value(error))
-    yield _issue(error, base, f"{error.instance!r} is not a valid {name}")
+    fallback = _FORMAT_EXAMPLES.get(_value(error))
+    yield _issue(error, base, f"{_shown(error.instance)} is not a valid {name}", fallback=fallback)
 
 
 def _pattern(error: ValidationError, base: str) -> Iterator[Issue]:
