@@ -141,6 +141,15 @@ def test_an_unknown_top_level_type_is_not_a_caliper_type_and_the_nearest_is_name
         "'ActivityEvnt' is not a Caliper or Timeback type; only what every event has is checked"
     )
     assert timeback.hint == "did you mean `ActivityEvent`?"
+    untyped = {name: value for name, value in activity().items() if name != "type"}
+    [missing] = validate(
+        untyped
+    ).issues  # its Timeback actor and object are no fault of what all events share
+    assert (missing.rule, missing.message) == (
+        "document.missing-type",
+        "has no type, so only what every event has is checked",
+    )
+    assert missing.hint == "name its type: a Timeback event is an `ActivityEvent` or a `TimeSpentEvent`"
 
 
 def test_a_property_is_suggested_only_when_the_value_would_fit_it() -> None:

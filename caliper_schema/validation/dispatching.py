@@ -105,24 +105,23 @@ def untyped(unit: Unit) -> Issue:
     "'Webpage' is not a Caliper type; only what every entity has is checked"
     """
     type_, where, kind = unit.value.get("type"), join(unit.pointer, "type"), unit.kind
+    examples = "timeback" if unit.value.get("profile") == "TimebackProfile" else kind
+    name_it = f"name its type: {_EXAMPLES[examples]}"
     if type_ is None:
         message = f"has no type, so only what every {kind} has is checked"
-        hint = f"name its type: {_EXAMPLES[kind]}"
-        return Issue(where, "document.missing-type", "error", message, hint=hint)
+        return Issue(where, "document.missing-type", "error", message, hint=name_it)
     if not isinstance(type_, str):
         message = f"type must be a string, not {article_of(type_)}; only what every {kind} has is checked"
-        return Issue(
-            where, "document.unknown-type", "error", message, hint=f"name its type: {_EXAMPLES[kind]}"
-        )
+        return Issue(where, "document.unknown-type", "error", message, hint=name_it)
     message, nearest = unknown_type(type_, sorted(load().types))
     message += f"; only what every {kind} has is checked"
-    hint = nearest or f"name its type: {_EXAMPLES[kind]}"
-    return Issue(where, "document.unknown-type", "error", message, hint=hint)
+    return Issue(where, "document.unknown-type", "error", message, hint=nearest or name_it)
 
 
 _EXAMPLES = {
     "event": "an event type such as `Event`, `ViewEvent` or `NavigationEvent`",
     "entity": "an entity type such as `Person`, `DigitalResource` or `SoftwareApplication`",
+    "timeback": "a Timeback event is an `ActivityEvent` or a `TimeSpentEvent`",
 }
 
 
