@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from caliper_schema import validate
 from caliper_schema.generation import building, drawing
@@ -217,3 +219,25 @@ def test_the_tiers_mutations_are_offered_only_when_asked() -> None:
     default = {label for label, _ in mutations(strict=True)}
     tier = {f"rule:{rule}" for rule, each in RULES.items() if each.best_practice}
     assert tier <= asked and not tier & default
+
+
+KEYS = ["type", "id", "action", "object", "target", "session", "edApp", "otherIdentifiers", "identifierType"]
+KEYS += ["roles", "name", "body", "replyTo", "generated", "@context", "profile", "currentTime", "extensions"]
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.sampled_from(["Re: x", "Lti", "#"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    st.sampled_from(["MediaEvent", "SessionEvent", "AssignableEvent", "Membership", "Message", "GradeEvent"]),
+    st.dictionaries(st.sampled_from(KEYS), JSON, max_size=8),
+)
+def test_the_tier_answers_whatever_it_is_given(type_: str, value: Document) -> None:
+    report = validate(value | {"type": type_}, policy=BEST_PRACTICE)  # no exception, whatever the shapes
+    assert all(issue.pointer == "" or issue.pointer.startswith("/") for issue in report.issues)
+    assert all(
+        issue.severity == "warning" for issue in report.issues if issue.rule.startswith("bestpractice.")
+    )

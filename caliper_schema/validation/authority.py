@@ -87,8 +87,9 @@ def _at_least(validator: Any, instance: dict[str, Any], admitted: frozenset[str]
     yield from validator.descend(instance, common)
     types = load().types
     for key, inner in instance.items():
-        if key not in common["properties"] and isinstance(inner, dict) and inner.get(name) in admitted:
-            yield from validator.descend(inner, {"$ref": types[inner[name]]}, path=key)
+        wrapped = inner.get(name) if isinstance(inner, dict) else None
+        if key not in common["properties"] and isinstance(wrapped, str) and wrapped in admitted:
+            yield from validator.descend(inner, {"$ref": types[wrapped]}, path=key)
 
 
 @functools.cache
@@ -103,10 +104,13 @@ def least(admitted: frozenset[str], name: str = "type", *, event: bool = False) 
     ['id']
     """
     catalogue = load()
-    uris = [catalogue.types[type_] for type_ in sorted(admitted)]
-    same_kind = [uri for uri in uris if (catalogue.kind(uri) == "event") == event] or uris
-    entities = [uri for uri in same_kind if catalogue.kind(uri) != "node"] or same_kind
-    compared = [uri for uri in entities if "/caliper/" in uri] or entities
+    types = sorted(admitted)
+    kinds = {type_: catalogue.kind(catalogue.types[type_]) for type_ in types}
+    same_kind = [type_ for type_ in types if (kinds[type_] == "event") == event] or types
+    entities = [type_ for type_ in same_kind if kinds[type_] != "node"] or same_kind
+    caliper = [type_ for type_ in entities if type_ not in catalogue.timeback_types] or entities
+    uris = [catalogue.types[type_] for type_ in types]
+    compared = [catalogue.types[type_] for type_ in caliper]
     declared = [catalogue.declarations(uri) for uri in compared]
     shared: dict[str, Any] = {}
     for prop, where in declared[0].items():

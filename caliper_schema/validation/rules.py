@@ -710,8 +710,9 @@ _ASSIGNABLE_ATTEMPTS = frozenset({"Started", "Completed", "Submitted", "Reviewed
       "an AssignableEvent Started, Completed, Submitted or Reviewed names the Attempt it generated",
       types=("AssignableEvent",), best_practice=True)  # fmt: skip
 def _assignable_attempt(unit: Subject) -> Iterator[Finding]:
-    if _field(unit.value, "action") in _ASSIGNABLE_ATTEMPTS and "generated" not in unit.value:
-        message = f"a {unit.value['action']} AssignableEvent names no Attempt; the profile says it SHOULD"
+    action = _field(unit.value, "action")
+    if isinstance(action, str) and action in _ASSIGNABLE_ATTEMPTS and "generated" not in unit.value:
+        message = f"a {action} AssignableEvent names no Attempt; the profile says it SHOULD"
         yield join(unit.pointer, "generated"), message, "add the Attempt as generated: an object or its IRI"
 
 
