@@ -610,6 +610,7 @@ _CURRENT_TIME = {
     "Resumed": "the previous pause point",
     "Ended": "the end of the stream",
 }
+_OCCURRED = "the point in the stream where the action occurred"
 
 
 @rule("bestpractice.media-current-time", "warning",
@@ -617,10 +618,8 @@ _CURRENT_TIME = {
       types=("MediaEvent",), best_practice=True)  # fmt: skip
 def _media_current_time(unit: Subject) -> Iterator[Finding]:
     value = unit.value
-    target = _field(value, "target")
-    action = _field(value, "action")
-    when = _CURRENT_TIME.get(action, "the point in the stream where the action occurred") if isinstance(
-        action, str) else "the point in the stream where the action occurred"  # fmt: skip
+    target, action = _field(value, "target"), _field(value, "action")
+    when = _CURRENT_TIME.get(action, _OCCURRED) if isinstance(action, str) else _OCCURRED
     hint = f'give the MediaLocation "currentTime" as an ISO 8601 duration: {when}'
     if not isinstance(value, dict) or isinstance(target, str):
         return  # an IRI: its currentTime is not in this payload
