@@ -56,13 +56,15 @@ class Policy:
 
     ``strict`` makes every warning an error (certification grade); ``severities`` re-grades rules by id
     (``"off"`` drops them) and wins over ``strict``; ``subjects`` picks the Timeback subject list;
-    ``limits`` bounds the work one document can cause.
+    ``limits`` bounds the work one document can cause; ``best_practice`` runs the rules of the spec's
+    SHOULDs (``bestpractice.*``, warnings), which ``strict`` alone does not.
     """
 
     strict: bool = False
     severities: Mapping[str, Grade] = field(default_factory=dict)
     subjects: str = "v9"
     limits: Limits = field(default_factory=Limits)
+    best_practice: bool = False
 
     def __post_init__(self) -> None:
         if self.subjects not in SUBJECT_LISTS:

@@ -23,11 +23,14 @@ from urllib.parse import urldefrag, urljoin
 import referencing
 from referencing.jsonschema import DRAFT202012
 
+from caliper_schema.locating import pointer as join
 from caliper_schema.locating import walk
 
 BASE_URI = "https://caliper-schema.invalid/schemas/"
 ENVELOPE = BASE_URI + "envelope.json"
 ENVELOPE_SHELL = ENVELOPE + "#/$defs/shell"
+DOCUMENT = BASE_URI + "document.json"
+"""The union of every document type, discriminated by ``type``."""
 CALIPER_CONTEXT = "http://purl.imsglobal.org/ctx/caliper/v1p2"
 
 Schema = dict[str, Any]
@@ -47,6 +50,22 @@ class Catalogue:
     """What jsonschema resolves ``$ref`` against."""
     types: Mapping[str, str]
     """Each ``type`` value a document can carry, with the ``$id`` of the schema that checks it."""
+
+    @functools.cached_property
+    def timeback_types(self) -> frozenset[str]:
+        """The types the Timeback profile defines (``ActivityEvent``, ``TimebackUser``, ...)."""
+        return frozenset(name for name, uri in self.types.items() if uri.startswith(BASE_URI + "timeback/"))
+
+    @functools.cached_property
+    def coverage(self) -> dict[str, tuple[str, ...]]:
+        """Each profile and the event types its tables describe (``x-covers`` of the profile vocabulary):
+        not what is valid, which is any known profile with any event type, but what a profile is for.
+
+        >>> load().coverage["GradingProfile"]
+        ('GradeEvent', 'ViewEvent')
+        """
+        covers = self.schemas[BASE_URI + "caliper/vocab/profile.json"].get("x-covers", {})
+        return {profile: tuple(types) for profile, types in covers.items()}
 
     def type_schema(self, type_: str) -> str | None:
         """The ``$id`` of the schema for documents whose ``type`` is ``type_``, if there is one."""
@@ -78,6 +97,63 @@ class Catalogue:
     @functools.cached_property
     def _properties(self) -> dict[str, dict[str, Schema]]:
         return {}
+
+    def declarations(self, uri: str) -> dict[str, tuple[str, ...]]:
+        """Where each property of the schema at ``uri`` is declared: name → the URIs (with a JSON Pointer
+        fragment) of its declarations, its bases' first and its own last. A value must satisfy them all.
+
+        >>> load().declarations(BASE_URI + "caliper/entities/score.json")["id"]
+        ('https://caliper-schema.invalid/schemas/caliper/entities/entity.json#/$defs/properties/properties/id',)
+        """
+        found = self._declarations.get(uri)
+        if found is None:
+            merged: dict[str, tuple[str, ...]] = {}
+            for name, where in _collect_declarations(self, uri):
+                merged[name] = (*merged.get(name, ()), *where)
+            found = self._declarations[uri] = merged
+        return dict(found)
+
+    @functools.cached_property
+    def _declarations(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        return {}
+
+    def required(self, uri: str) -> frozenset[str]:
+        """The properties the schema at ``uri`` and its ``allOf``/``$ref`` bases require unconditionally."""
+        found = self._required.get(uri)
+        if found is None:
+            schema = self.resolve(uri)
+            base = urldefrag(uri).url
+            names = set(schema.get("required", ()))
+            refs = [part["$ref"] for part in schema.get("allOf", []) if "$ref" in part]
+            for ref in refs + ([schema["$ref"]] if "$ref" in schema else []):
+                names |= self.required(urljoin(base, ref))
+            found = self._required[uri] = frozenset(names)
+        return found
+
+    @functools.cached_property
+    def _required(self) -> dict[str, frozenset[str]]:
+        return {}
+
+    def closed(self, uri: str) -> bool:
+        """True when the schema at ``uri`` refuses properties it does not declare."""
+        schema = self.resolve(uri)
+        return schema.get("unevaluatedProperties") is False or schema.get("additionalProperties") is False
+
+    def locate(self, schema: Schema) -> str | None:
+        """The URI (with a JSON Pointer fragment) of a (sub)schema object of this catalogue, found by
+        identity: the schema a validator's error names, located so that its references can be resolved."""
+        if isinstance(schema.get("$id"), str):
+            return str(schema["$id"])
+        return self._locations.get(id(schema))
+
+    @functools.cached_property
+    def _locations(self) -> dict[int, str]:
+        index: dict[int, str] = {}
+        for uri, schema in self.schemas.items():
+            for path, node in walk(schema):
+                if isinstance(node, dict) and path:
+                    index[id(node)] = uri + "#" + "".join(join("", str(token)) for token in path)
+        return index
 
     def find(self, name: str) -> str | None:
         """The ``$id`` of a schema named by path (``timeback/activity-event``), title or document type."""
@@ -113,6 +189,18 @@ def _collect_properties(catalogue: Catalogue, uri: str) -> Iterator[tuple[str, S
     if "$ref" in schema:
         yield from catalogue.properties(urljoin(base, schema["$ref"])).items()
     yield from schema.get("properties", {}).items()
+
+
+def _collect_declarations(catalogue: Catalogue, uri: str) -> Iterator[tuple[str, tuple[str, ...]]]:
+    schema = catalogue.resolve(uri)
+    base, fragment = urldefrag(uri)
+    for part in schema.get("allOf", []):
+        if "$ref" in part:
+            yield from catalogue.declarations(urljoin(base, part["$ref"])).items()
+    if "$ref" in schema:
+        yield from catalogue.declarations(urljoin(base, schema["$ref"])).items()
+    for name in schema.get("properties", {}):
+        yield name, (f"{base}#{join(fragment + '/properties', name)}",)
 
 
 def _schema_files() -> Iterator[tuple[str, Schema]]:

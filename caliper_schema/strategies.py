@@ -63,7 +63,8 @@ Document = dict[str, Any]
 def events(type: Types = None, *, profile: str | None = None, **overrides: Any) -> SearchStrategy[Document]:
     """Valid bare events of ``type`` (a name, names, or ``None`` for all 24 event types).
 
-    ``profile`` fixes the profile (and keeps only the event types that admit it); ``overrides`` fix
+    ``profile`` fixes the profile (and keeps only the event types that admit it; with no ``type``, those it
+    covers, as its tables in the spec list them); ``overrides`` fix
     top-level properties, each a value or a strategy.
 
     >>> from hypothesis import given, settings
@@ -231,8 +232,9 @@ def invalid_envelopes(
 
 
 def _event_types(type: Types, profile: str | None) -> tuple[str, ...]:
-    names = resolve_types(type, "event")
-    return with_profile(names, profile) if profile else names
+    if profile:  # the types named that admit it, or those the profile covers
+        return with_profile(None if type is None else resolve_types(type, "event"), profile)
+    return resolve_types(type, "event")
 
 
 def _labels(patterns: Iterable[str] | None, strict: bool) -> list[str] | None:

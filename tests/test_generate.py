@@ -16,6 +16,7 @@ import pytest
 
 from caliper_schema import validate
 from caliper_schema.cli import main
+from caliper_schema.generation import generating
 from caliper_schema.generation.building import event_types
 from caliper_schema.generation.generating import MANIFEST, generate
 from caliper_schema.generation.mutating import SCHEMA_MUTATIONS
@@ -175,3 +176,68 @@ def test_an_unwritable_folder_is_an_io_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     status, _, err = run("--count", "1", "-o", str(blocker / "sub"))
     assert status == 2 and str(blocker / "sub") in err
+
+
+# The event types each profile's tables describe, as the Caliper 1.2 profile sections list them
+# (shared/reference/caliper-spec-facts.md §5, column (P); General: "Only the generic Event may be utilized").
+COVERED = {
+    "GeneralProfile": {"Event"},
+    "AnnotationProfile": {"AnnotationEvent"},
+    "AssessmentProfile": {"AssessmentEvent", "AssessmentItemEvent", "NavigationEvent", "ViewEvent"},
+    "AssignableProfile": {"AssignableEvent", "NavigationEvent", "ViewEvent"},
+    "FeedbackProfile": {"FeedbackEvent"},
+    "ForumProfile": {"ForumEvent", "MessageEvent", "ThreadEvent", "NavigationEvent", "ViewEvent"},
+    "GradingProfile": {"GradeEvent", "ViewEvent"},
+    "MediaProfile": {"MediaEvent", "NavigationEvent", "ViewEvent"},
+    "ReadingProfile": {"NavigationEvent", "ViewEvent"},
+    "ResourceManagementProfile": {"ResourceManagementEvent"},
+    "SearchProfile": {"SearchEvent"},
+    "SessionProfile": {"SessionEvent"},
+    "SurveyProfile": {
+        "QuestionnaireEvent",
+        "QuestionnaireItemEvent",
+        "SurveyEvent",
+        "SurveyInvitationEvent",
+        "NavigationEvent",
+        "ViewEvent",
+    },
+    "ToolLaunchProfile": {"ToolLaunchEvent"},
+    "ToolUseProfile": {"ToolUseEvent"},
+    "TimebackProfile": {"ActivityEvent", "TimeSpentEvent"},
+}
+
+
+@pytest.mark.parametrize("profile", sorted(COVERED))
+def test_a_profile_alone_generates_the_event_types_it_covers(profile: str) -> None:
+    status, out, err = run("--profile", profile, "--count", "24", "--seed", "5")
+    assert (status, err) == (0, "")
+    generated = documents(out)
+    assert {d["type"] for d in generated} == COVERED[profile]
+    assert {d["profile"] for d in generated} == {profile}
+    assert validate(out, lines=True).issues == ()
+
+
+def test_every_row_of_the_mutations_file_names_the_rule_the_validator_reports(tmp_path: Path) -> None:
+    folder = tmp_path / "negatives"
+    status, _, _ = run("--count", "120", "--seed", "4", "--invalid", "-o", str(folder))
+    rows = [row.split("\t") for row in (folder / MANIFEST).read_text(encoding="utf-8").splitlines()[1:]]
+    assert status == 0 and len(rows) == 120
+    labels = Counter(row[1] for row in rows)
+    assert labels["wrong-type"] >= 5
+    for name, label, pointer, rule, _ in rows:
+        assert rule, (name, label)
+        errors = validate((folder / name).read_bytes()).errors
+        assert any(e.rule == rule and e.pointer in (pointer, parent_of(pointer)) for e in errors), name
+
+
+def test_a_folder_that_already_holds_files_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "fixtures"
+    folder.mkdir()
+    (folder / "mine.json").write_text("{}")
+    status, out, err = run("--count", "3", "-o", str(folder))
+    assert (status, out) == (2, "") and "already holds files" in err and "Traceback" not in err
+    assert [path.name for path in folder.iterdir()] == ["mine.json"]
+    with pytest.raises(FileExistsError):
+        generating.write_folder(generate(count=1), folder)
+    assert generating.write_folder(generate(count=2), folder, force=True) == 2
+    assert len(list(folder.iterdir())) == 3

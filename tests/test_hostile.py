@@ -300,3 +300,16 @@ def test_thousands_of_files_in_one_process_do_not_leak(tmp_path: Path) -> None:
 
 def test_context_constant() -> None:
     assert CONTEXT.endswith("/v1p2") and os.sep
+
+
+def test_an_invalid_item_past_the_issue_cap_still_fails_the_document() -> None:
+    """Checking stops once there is enough to report; what it leaves unchecked is still judged."""
+    event = json.loads(VALID)["data"][0] | {"eventTime": "2025-07-22T21:25:40Z"}  # a datetime-form warning
+    warned = [dict(event, id=f"urn:uuid:5b1f6a2e-8c43-4d1e-9a7b-{n:012x}") for n in range(14)]
+    late_error = dict(warned.pop(), eventTime="soon")
+    untyped = {key: value for key, value in warned.pop().items() if key != "type"}
+    for last in (late_error, untyped):
+        envelope = json.loads(VALID) | {"data": [*warned, last]}
+        report = validate(envelope, policy=Policy(limits=Limits(max_issues=10)))
+        assert report.status == "error"
+        assert [(i.rule, i.severity) for i in report.errors] == [("limit.issues", "error")]

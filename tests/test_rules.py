@@ -254,7 +254,10 @@ def test_a_payload_just_keeping_this_rule(rule: str, document: Document) -> None
 
 
 def test_every_rule_is_exercised() -> None:
-    assert {case[0] for case in BROKEN} == set(RULES)
+    from tests.test_best_practice import BROKEN as BEST_PRACTICE
+
+    assert {case[0] for case in BROKEN} == {rule for rule, each in RULES.items() if not each.best_practice}
+    assert {case[0] for case in BEST_PRACTICE} == {rule for rule, each in RULES.items() if each.best_practice}
     for each in RULES.values():
         assert each.summary and each.severity in ("error", "warning")
 
@@ -332,9 +335,11 @@ def _both_events_broken() -> Document:
 def test_run_finds_what_every_rule_checked_alone_finds_in_the_same_order(document: Document) -> None:
     units, _ = dispatch(document)
     subjects = [Subject(unit) for unit in units]
-    alone = [Issue(where, each.id, each.severity, message, hint=hint)
-             for each in RULES.values() for where, message, hint in each.check(subjects)]  # fmt: skip
-    assert run(units, json.dumps(document, indent=2)) == alone
+    for best_practice in (False, True):
+        alone = [Issue(where, each.id, each.severity, message, hint=hint)
+                 for each in RULES.values() if best_practice or not each.best_practice
+                 for where, message, hint in each.check(subjects)]  # fmt: skip
+        assert run(units, json.dumps(document, indent=2), best_practice=best_practice) == alone
 
 
 def test_several_rules_on_several_events_report_in_rule_order() -> None:

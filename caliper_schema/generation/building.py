@@ -363,11 +363,14 @@ def resolve_types(requested: str | Sequence[str] | None, kind: str = "event") ->
     return names
 
 
-def with_profile(types: Sequence[str], profile: str) -> tuple[str, ...]:
-    """Those of ``types`` whose events may carry ``profile`` (only Timeback's, ``TimebackProfile``).
+def with_profile(types: Sequence[str] | None, profile: str) -> tuple[str, ...]:
+    """Those of ``types`` whose events may carry ``profile``; with ``types`` ``None``, the event types the
+    profile covers (the profile's tables: ``GradingProfile`` is for GradeEvents and ViewEvents of a Result).
 
     >>> with_profile(["ViewEvent", "ActivityEvent"], "GradingProfile")
     ('ViewEvent',)
+    >>> with_profile(None, "GradingProfile")
+    ('GradeEvent', 'ViewEvent')
     """
     vocabulary = planner().at(BASE_URI + "caliper/vocab/profile.json")
     known = [*vocabulary.values, *vocabulary.avoided] if isinstance(vocabulary, Choice) else []
@@ -375,11 +378,12 @@ def with_profile(types: Sequence[str], profile: str) -> tuple[str, ...]:
         raise UnknownType(
             f"unknown profile {profile!r}: {hints.nearest(profile, known) or hints.listing(known)}"
         )
+    names = load().coverage.get(profile, ()) if types is None else types
     admitted = tuple(
-        name for name in types if _admits(planner().document(name).properties.get("profile"), profile)
+        name for name in names if _admits(planner().document(name).properties.get("profile"), profile)
     )
     if not admitted:
-        raise UnknownType(f"no document of type {', '.join(types)} may carry the profile {profile!r}")
+        raise UnknownType(f"no document of type {', '.join(names)} may carry the profile {profile!r}")
     return admitted
 
 

@@ -13,6 +13,7 @@ follow it. Types are taken round-robin, so ``count >= len(types)`` covers each.
 
 from __future__ import annotations
 
+import errno
 import json
 import random
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from caliper_schema import hints
 from caliper_schema.generation.building import Builder, resolve_types, with_profile
 from caliper_schema.generation.drawing import RandomDraw
 from caliper_schema.generation.mutating import Mutant, mutate
@@ -48,10 +50,16 @@ class Fixture:
 
 def types_for(types: Sequence[str] | None, profile: str | None) -> tuple[str, ...]:
     """The document types to generate: those named (checked), or every event type; with ``profile``,
-    those that admit it. Raises :class:`~caliper_schema.generation.building.UnknownType` with the nearest
-    names."""
-    names = resolve_types(types or None, "event")
-    return with_profile(names, profile) if profile else names
+    those named that admit it, or the event types the profile covers. Raises
+    :class:`~caliper_schema.generation.building.UnknownType` with the nearest names.
+
+    >>> types_for(None, "MediaProfile")
+    ('MediaEvent', 'NavigationEvent', 'ViewEvent')
+    """
+    names = resolve_types(types, "event") if types else None
+    if profile:
+        return with_profile(names, profile)
+    return names or resolve_types(None, "event")
 
 
 def generate(
@@ -91,7 +99,9 @@ def generate(
                 yield Fixture(index, type_name, mutant.document, mutant)
                 break
         else:
-            raise ValueError(f"no chosen mutation applies to a {type_name}: choose other types or mutations")
+            raise ValueError(
+                f"no chosen mutation applies to {hints.article(type_name)}: choose other types or mutations"
+            )
 
 
 def dumps(document: Any) -> str:
@@ -108,10 +118,17 @@ def write_lines(fixtures: Iterable[Fixture], stream: TextIO) -> int:
     return written
 
 
-def write_folder(fixtures: Iterable[Fixture], folder: Path) -> int:
+def write_folder(fixtures: Iterable[Fixture], folder: Path, *, force: bool = False) -> int:
     """Write one indented ``.json`` file per document into ``folder`` (created if need be) and, for invalid
     fixtures, ``mutations.tsv``: each file's mutation label, pointer, rule and whether only strict
-    validation rejects it. Returns how many documents."""
+    validation rejects it. Returns how many documents.
+
+    A folder that already holds files is refused (:class:`FileExistsError`) unless ``force``: fixtures of
+    another run left beside these would be taken for theirs, and a same-named file would be overwritten.
+    """
+    if not force and folder.is_dir() and any(folder.iterdir()):
+        reason = "it already holds files; choose an empty or new folder"
+        raise FileExistsError(errno.EEXIST, reason, str(folder))
     folder.mkdir(parents=True, exist_ok=True)
     rows = ["file\tlabel\tpointer\trule\tstrict"]
     written = 0

@@ -41,7 +41,7 @@ from caliper_schema.generation.building import MAX_DEPTH, Builder, Site
 from caliper_schema.generation.drawing import Draw
 from caliper_schema.generation.faking import EPOCH, timestamp
 from caliper_schema.generation.planning import Choice, Const, Either, Real, Record, Slot, Text
-from caliper_schema.locating import parent_of
+from caliper_schema.locating import parent_of, to_pointer, walk
 from caliper_schema.locating import pointer as join
 from caliper_schema.registry import BASE_URI, CALIPER_CONTEXT, load
 
@@ -56,7 +56,8 @@ class Mutant:
     pointer: str
     """Where the validator should report it (or at the parent, for a key the schema reports on its object)."""
     rule: str | None
-    """The rule id of that issue; ``None`` when several are right (a wrong JSON type against an enum)."""
+    """The rule id of that issue: the one the validator reports when the mutation alone cannot say (a
+    wrong JSON type against an enum); ``None`` only if it reports none there."""
     strict: bool = False
     """True when the issue is a warning by default: the document is invalid under ``strict=True`` only."""
 
@@ -574,6 +575,144 @@ def window_after_event(document: dict[str, Any], draw: Draw) -> str | None:
     return join(_items(where), 0) + "/endDate"
 
 
+# --- the best-practice tier: each SHOULD broken alone (found only with Policy(best_practice=True)) ------
+
+
+def _objects_of(document: dict[str, Any], type_: str) -> list[tuple[str, dict[str, Any]]]:
+    """(pointer, object) for every object of ``type_`` in the document."""
+    return [(to_pointer("", path), node) for path, node in walk(document)
+            if isinstance(node, dict) and node.get("type") == type_]  # fmt: skip
+
+
+def _drop_one(document: dict[str, Any], draw: Draw, type_: str, names: tuple[str, ...]) -> str | None:
+    """Drop one of ``names`` from an object of ``type_`` that has it."""
+    present = [(where, node, name) for where, node in _objects_of(document, type_) for name in names
+               if name in node]  # fmt: skip
+    if not present:
+        return None
+    where, node, name = draw.choice(present)
+    del node[name]
+    return join(where, name)
+
+
+def profile_missing(document: dict[str, Any], draw: Draw) -> str | None:
+    """An event that names no profile (one whose schema does not require it)."""
+    catalogue = load()
+    found = _drawn_event(document, draw, keep=lambda event: "profile" in event
+                         and "profile" not in catalogue.required(catalogue.types[event["type"]]))  # fmt: skip
+    if found is None:
+        return None
+    where, event = found
+    del event["profile"]
+    return where + "/profile"
+
+
+def uuid_v1(document: dict[str, Any], draw: Draw) -> str | None:
+    """An event id that is a version 1 UUID (RFC 4122, but not the version 4 Caliper recommends)."""
+    if (found := _drawn_event(document, draw)) is None:
+        return None
+    where, event = found
+    event["id"] = event["id"][:23] + "1" + event["id"][24:]
+    return where + "/id"
+
+
+def attempt_properties(document: dict[str, Any], draw: Draw) -> str | None:
+    """An Attempt without its assignee, assignable or count."""
+    return _drop_one(document, draw, "Attempt", ("assignee", "assignable", "count"))
+
+
+def score_properties(document: dict[str, Any], draw: Draw) -> str | None:
+    """A Score without its attempt, maxScore or scoreGiven."""
+    return _drop_one(document, draw, "Score", ("attempt", "maxScore", "scoreGiven"))
+
+
+def result_properties(document: dict[str, Any], draw: Draw) -> str | None:
+    """A Result without its attempt, maxResultScore or resultScore."""
+    return _drop_one(document, draw, "Result", ("attempt", "maxResultScore", "resultScore"))
+
+
+def timed_out_session(document: dict[str, Any], draw: Draw) -> str | None:
+    """The Session a TimedOut SessionEvent ends, given without its duration."""
+    timed_out = _drawn_event(document, draw, "SessionEvent", keep=lambda event: event["action"] == "TimedOut")
+    if timed_out is None:
+        return None
+    where, event = timed_out
+    ended = event["eventTime"]
+    event["object"] = {"id": "https://example.edu/sessions/6a1f0c", "type": "Session",
+                       "user": "https://example.edu/users/554433", "startedAtTime": _moved(ended, -3600),
+                       "endedAtTime": ended}  # fmt: skip
+    return where + "/object/duration"
+
+
+def federated_session(document: dict[str, Any], draw: Draw) -> str | None:
+    """An event in an LTI session (its session an LtiSession) that references no federatedSession."""
+    if (found := _drawn_event(document, draw, keep=lambda event: "federatedSession" not in event)) is None:
+        return None
+    where, event = found
+    event["session"] = {"id": "https://lms.example.edu/lti/sessions/b533eb02823f", "type": "LtiSession"}
+    return where + "/federatedSession"
+
+
+def media_current_time(document: dict[str, Any], draw: Draw) -> str | None:
+    """A MediaEvent whose target is a MediaLocation with no currentTime."""
+    if (found := _drawn_event(document, draw, "MediaEvent")) is None:
+        return None
+    where, event = found
+    event["target"] = {"id": "https://example.edu/videos/1042#location", "type": "MediaLocation"}
+    return where + "/target/currentTime"
+
+
+def context_role(document: dict[str, Any], draw: Draw) -> str | None:
+    """A Membership whose only role is a sub-role, without its context role."""
+    memberships = _objects_of(document, "Membership")
+    if not memberships:
+        return None
+    where, membership = draw.choice(memberships)
+    membership["roles"] = ["Instructor#TeachingAssistant"]
+    return where + "/roles/0"
+
+
+def empty_value(document: dict[str, Any], draw: Draw) -> str | None:
+    """An event that sends empty ``extensions`` rather than leaving them out."""
+    if (found := _drawn_event(document, draw)) is None:
+        return None
+    where, event = found
+    event["extensions"] = {}
+    return where + "/extensions"
+
+
+def reply_to(document: dict[str, Any], draw: Draw) -> str | None:
+    """A reply Message ("Re: ...") that does not say what it replies to."""
+    messages = _objects_of(document, "Message")
+    if not messages:
+        return None
+    where, message = draw.choice(messages)
+    message.pop("replyTo", None)
+    message.pop("body", None)
+    message["name"] = "Re: " + str(message.get("name", "the reading for week 3"))
+    return where + "/replyTo"
+
+
+def assignable_attempt(document: dict[str, Any], draw: Draw) -> str | None:
+    """A Submitted AssignableEvent that names no Attempt."""
+    if (found := _drawn_event(document, draw, "AssignableEvent")) is None:
+        return None
+    where, event = found
+    event["action"] = "Submitted"
+    event.pop("generated", None)
+    return where + "/generated"
+
+
+def context_duplicate(document: dict[str, Any], draw: Draw) -> str | None:
+    """An @context array that lists a context twice."""
+    picked = _unit_with(document, draw, "@context")
+    if picked is None:
+        return None
+    where, unit = picked
+    unit["@context"] = [EXTRA_CONTEXT, EXTRA_CONTEXT, CALIPER_CONTEXT]
+    return where + "/@context/1"
+
+
 RULE_MUTATIONS: dict[str, Breaker] = {
     "caliper.context-missing": context_missing,
     "caliper.context-order": context_order,
@@ -591,6 +730,19 @@ RULE_MUTATIONS: dict[str, Breaker] = {
     "timeback.time-range": time_range,
     "timeback.window-order": window_order,
     "timeback.window-after-event": window_after_event,
+    "bestpractice.profile": profile_missing,
+    "bestpractice.uuid-v4": uuid_v1,
+    "bestpractice.attempt-properties": attempt_properties,
+    "bestpractice.score-properties": score_properties,
+    "bestpractice.result-properties": result_properties,
+    "bestpractice.timed-out-session": timed_out_session,
+    "bestpractice.federated-session": federated_session,
+    "bestpractice.media-current-time": media_current_time,
+    "bestpractice.context-role": context_role,
+    "bestpractice.empty-value": empty_value,
+    "bestpractice.reply-to": reply_to,
+    "bestpractice.assignable-attempt": assignable_attempt,
+    "bestpractice.context-duplicate": context_duplicate,
 }
 """Rule id → how to break that rule alone. A rule of :mod:`~caliper_schema.validation.rules` needs an entry
 here (``tests/test_strategies.py`` fails otherwise): a function that changes the document in place so that
@@ -615,9 +767,12 @@ def _severity(rule: str | None) -> str:
     return registered.severity if registered else "error"
 
 
-def mutations(*, strict: bool = False, labels: Iterable[str] | None = None) -> list[tuple[str, Mutation]]:
+def mutations(
+    *, strict: bool = False, labels: Iterable[str] | None = None, best_practice: bool = False
+) -> list[tuple[str, Mutation]]:
     """The mutations to choose from, by label: the schema's, the rules' (``rule:<id>``), and under
-    ``strict`` those whose issue is a warning by default (``lint-*``, warning rules). ``labels`` keeps the
+    ``strict`` those whose issue is a warning by default (``lint-*``, warning rules); the best-practice
+    tier's (found only under ``Policy(best_practice=True)``) with ``best_practice``. ``labels`` keeps the
     ones matching any of its shell-style patterns (``["rule:timeback.*"]``).
 
     >>> [label for label, _ in mutations(labels=["bad-*"])]
@@ -627,7 +782,10 @@ def mutations(*, strict: bool = False, labels: Iterable[str] | None = None) -> l
 
     chosen: list[tuple[str, Mutation]] = list(SCHEMA_MUTATIONS.items())
     for rule_id, breaker in RULE_MUTATIONS.items():
-        if rule_id in rules.RULES and (strict or _severity(rule_id) == "error"):
+        registered = rules.RULES.get(rule_id)
+        if registered is None or (registered.best_practice and not best_practice):
+            continue
+        if strict or registered.severity == "error":
             chosen.append((f"rule:{rule_id}", _rule_mutation(rule_id, breaker)))
     if strict:
         chosen += LINT_MUTATIONS.items()
@@ -644,12 +802,15 @@ def mutate(
     *,
     strict: bool = False,
     labels: Iterable[str] | None = None,
+    best_practice: bool = False,
 ) -> Mutant | None:
     """``document`` (built by ``builder``, with its sites noted) with one mutation, or ``None`` when no
-    chosen mutation applies to it. Each mutation that applies is as likely as the others."""
+    chosen mutation applies to it. Each mutation that applies is as likely as the others. With
+    ``best_practice``, the best-practice tier's too: such a mutant is ``strict``, and its issue is only
+    reported under ``Policy(best_practice=True)``."""
     if builder.sites is None:
         raise ValueError("the builder must note its sites: Builder(draw, record_sites=True)")
-    chosen = mutations(strict=strict, labels=labels)
+    chosen = mutations(strict=strict, labels=labels, best_practice=best_practice)
     for index in range(len(chosen) - 1):  # a drawn permutation: its first applicable mutation is uniform
         pick = draw.integer(index, len(chosen) - 1)  # among those that apply, and shrinks to the first
         chosen[index], chosen[pick] = chosen[pick], chosen[index]
@@ -658,6 +819,16 @@ def mutate(
         change = mutation(target, draw)
         if change is not None:
             severity = "warning" if (change.label or "").startswith("lint:") else _severity(change.rule)
-            return Mutant(target.document, change.label or label, change.pointer, change.rule,
+            rule = change.rule or _reported(target.document, change.pointer)
+            return Mutant(target.document, change.label or label, change.pointer, rule,
                           strict=severity == "warning")  # fmt: skip
     return None
+
+
+def _reported(document: dict[str, Any], where: str) -> str | None:
+    """The rule of the error the validator reports at ``where`` (or on its parent, for a key), for a
+    mutation several rules could explain (a number where an enum of strings is expected)."""
+    from caliper_schema.validation.pipeline import validate
+
+    errors = validate(document).errors
+    return next((issue.rule for issue in errors if issue.pointer in (where, parent_of(where))), None)

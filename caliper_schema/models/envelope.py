@@ -54,13 +54,30 @@ class EnvelopeShell(CaliperModel):
     sensor: Annotated[
         str,
         Field(
-            description="The Sensor's id; Caliper: SHOULD be an IRI (the Timeback OpenAPI: format uri).",
+            description="the id of the sensor (the application) that sends the envelope, preferably an IRI such as https://app.example.com",
             min_length=1,
         ),
     ]
-    sendTime: Annotated[str, Field(title="DateTime")]
-    dataVersion: Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
-    data: Annotated[Sequence[Any], Field(min_length=1)]
+    sendTime: Annotated[
+        str,
+        Field(
+            description="when the envelope was sent: a UTC date and time with milliseconds, e.g. 2024-04-24T14:12:00.000Z",
+            title="DateTime",
+        ),
+    ]
+    dataVersion: Annotated[
+        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"],
+        Field(
+            description="the Caliper context the data follows: http://purl.imsglobal.org/ctx/caliper/v1p2"
+        ),
+    ]
+    data: Annotated[
+        Sequence[Any],
+        Field(
+            description="the events and entities sent: an array of one or more, each an object with its type",
+            min_length=1,
+        ),
+    ]
 
 
 class Envelope(EnvelopeShell):
@@ -170,5 +187,8 @@ class Envelope(EnvelopeShell):
                 Field(discriminator="type"),
             ]
         ],
-        Field(min_length=1),
+        Field(
+            description="the events and entities sent: an array of one or more, each an object with its type",
+            min_length=1,
+        ),
     ]

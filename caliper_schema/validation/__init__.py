@@ -10,7 +10,8 @@ schemas, :mod:`~caliper_schema.registry`, and holds the issues, :mod:`~caliper_s
   :mod:`~caliper_schema.validation.fastpath` (jsonschema-rs) first and the
   :mod:`~caliper_schema.validation.authority` (jsonschema) to explain what it rejects;
 - :mod:`~caliper_schema.validation.linting`: the soft constraints the schemas carry as ``x-lint``;
-- :mod:`~caliper_schema.validation.rules`: what JSON Schema cannot say, each rule small and named;
+- :mod:`~caliper_schema.validation.rules`: what JSON Schema cannot say, each rule small and named (and,
+  when the policy asks, the best-practice tier: the spec's SHOULDs);
 - :mod:`~caliper_schema.validation.pipeline`: :func:`validate` and :func:`validate_file`, which run
   them in turn and return a :class:`~caliper_schema.reporting.Report`.
 

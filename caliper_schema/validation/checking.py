@@ -17,23 +17,29 @@ Two schema annotations of this project shape the issue: ``x-rule`` names the rul
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urldefrag, urljoin
 
 from caliper_schema import hints
 from caliper_schema.locating import escape
 from caliper_schema.locating import pointer as join
-from caliper_schema.registry import load
+from caliper_schema.registry import DOCUMENT, Schema, load
 from caliper_schema.reporting import Issue
-from caliper_schema.validation.dispatching import Unit, json_type
+from caliper_schema.validation.dispatching import Unit, article_of, json_type, unknown_type, untyped
 from caliper_schema.validation.fastpath import fast_engine
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
 
 _FORMAT_NAMES = {"date-time": "RFC 3339 date-time", "iri": "absolute IRI", "email": "email address"}
+_FORMAT_EXAMPLES = {
+    "iri": "write an absolute IRI: a scheme, then the rest with no spaces, e.g. https://example.edu/users/554433",
+    "email": "write an email address such as ada.lovelace@example.edu",
+}
 _ARTICLE = {
     "object": "an object",
     "array": "an array",
@@ -60,6 +66,8 @@ def check(unit: Unit) -> list[Issue]:
         if error.validator in _VALUE_KEYWORDS and tuple(error.absolute_path) in mistyped:
             continue  # a value of the wrong JSON type gets one issue, its type, not one per keyword it fails
         issues.extend(explain(error, unit.pointer))
+    if unit.schema == DOCUMENT:  # of no known type: one issue says what is wrong with it, for a document
+        issues = [untyped(unit)] + [issue for issue in issues if issue.pointer != join(unit.pointer, "type")]
     return list(dict.fromkeys(issues))  # several errors can explain to the same issue (required, cascades)
 
 
@@ -130,11 +138,41 @@ def _required(error: ValidationError, base: str) -> Iterator[Issue]:
     here = _where(error, base)
     for name in _value(error):
         if isinstance(error.instance, dict) and name not in error.instance:
-            yield _issue(error, base, f"missing required property {name!r}", where=join(here, name))
+            fallback = required_hint(name, declared(error, name))
+            yield _issue(error, base, f"missing required property {name!r}", where=join(here, name),
+                         fallback=fallback)  # fmt: skip
+
+
+def required_hint(name: str, declarations: tuple[str, ...]) -> str | None:
+    """How to add a missing required property: its constant value, or what it holds (its description).
+
+    >>> required_hint("profile", load().declarations(load().types["ActivityEvent"])["profile"])
+    'add "profile": "TimebackProfile"'
+    """
+    catalogue = load()
+    constants = [catalogue.resolve(uri) for uri in declarations]
+    constant = next((schema["const"] for schema in reversed(constants) if "const" in schema), _NOTHING)
+    if constant is not _NOTHING:
+        return f'add "{name}": {json.dumps(constant)}'
+    what = describe(declarations)
+    return f"add `{name}`: {what}" if what else None
+
+
+_NOTHING = object()
 
 
 def _const(error: ValidationError, base: str) -> Iterator[Issue]:
-    yield _issue(error, base, f"must be {_value(error)!r}")
+    wanted = _value(error)
+    use = f"use `{wanted}`" if isinstance(wanted, str) else f"use {json.dumps(wanted)}"
+    message = f"{_shown(error.instance)} is not allowed: must be {wanted!r}"
+    yield _issue(error, base, message, fallback=hints.nearest(error.instance, [wanted]) or use)
+
+
+def _shown(value: Any) -> str:
+    """A value as a message quotes it: a scalar as itself, a shortened string, an object or array by kind."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= 120 else value[:117] + "...")
+    return repr(value) if not isinstance(value, dict | list) else article_of(value)
 
 
 def _enum(error: ValidationError, base: str) -> Iterator[Issue]:
@@ -145,7 +183,8 @@ def _enum(error: ValidationError, base: str) -> Iterator[Issue]:
 
 def _format(error: ValidationError, base: str) -> Iterator[Issue]:
     name = _FORMAT_NAMES.get(_value(error), _value(error))
-    yield _issue(error, base, f"{error.instance!r} is not a valid {name}")
+    fallback = _FORMAT_EXAMPLES.get(_value(error))
+    yield _issue(error, base, f"{_shown(error.instance)} is not a valid {name}", fallback=fallback)
 
 
 def _pattern(error: ValidationError, base: str) -> Iterator[Issue]:
@@ -161,8 +200,23 @@ def _unknown_properties(error: ValidationError, base: str) -> Iterator[Issue]:
     here = _where(error, base)
     for name in error.instance:
         if name not in known:  # a known name is only "unevaluated" because a sibling failed: not news
-            hint = hints.nearest(name, sorted(known)) or "custom data belongs in extensions"
+            hint = _unknown_hint(error, name, here, sorted(known))
             yield _issue(error, base, f"unknown property {name!r}", where=join(here, name), hint=hint)
+
+
+def _unknown_hint(error: ValidationError, name: str, here: str, known: list[str]) -> str:
+    """The nearest known name whose schema the value would fit; else where the value belongs."""
+    value = error.instance[name] if isinstance(error.instance, dict) else None
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    wrapped = value.get("type") if isinstance(value, dict) else None
+    if isinstance(wrapped, str) and wrapped in schema.get("x-admits", ()):
+        holder = f"`{here.rsplit('/', 1)[-1]}`" if here else "the document"
+        return (f"this looks like {hints.article(wrapped)} wrapped one level too deep:"
+                f" move its properties up into {holder}")  # fmt: skip
+    near = suggest(name, value, known, lambda other: declared(error, other))
+    if near:
+        return near
+    return "custom data belongs in `extensions`" if "extensions" in known else hints.listing(known)
 
 
 def _min_items(error: ValidationError, base: str) -> Iterator[Issue]:
@@ -205,8 +259,17 @@ def _discriminator(error: ValidationError, base: str) -> Iterator[Issue]:
     schema = error.schema if isinstance(error.schema, dict) else {}
     allowed = _value(error)
     expected = schema.get("description") or "one of the types listed"
-    hint = hints.nearest(error.instance, allowed) or hints.listing(allowed)
-    yield _issue(error, base, f"{error.instance!r} is not allowed here: expected {expected}", hint=hint)
+    types = sorted(load().types)
+    found = str(error.instance)  # a discriminator error is only raised for a string
+    if found in types:
+        message = f"{found!r} is not allowed here: expected {expected}"
+        message += "; its properties are another type's, so they are not checked"
+        hint = hints.nearest(error.instance, allowed) or hints.listing(allowed)
+    else:
+        message, anywhere = unknown_type(found, types)
+        message += f": expected {expected}"
+        hint = hints.nearest(error.instance, allowed) or anywhere or hints.listing(allowed)
+    yield _issue(error, base, message, hint=hint)
 
 
 def _generic(error: ValidationError, base: str) -> Iterator[Issue]:
@@ -233,3 +296,86 @@ EXPLAIN: dict[str, Explainer] = {
 def explain(error: ValidationError, base: str = "") -> Iterator[Issue]:
     """The issues one jsonschema error stands for, with pointers prefixed by ``base``."""
     return EXPLAIN.get(str(error.validator), _generic)(error, base)
+
+
+# --- what the schemas say about a property -------------------------------------------------------------
+
+
+def declared(error: ValidationError, name: str) -> tuple[str, ...]:
+    """Where the property ``name`` of the object ``error`` is about is declared: in the schema that
+    reported it, else in the schema of the object's type, else (a schema made on the fly, what a slot's
+    types share) in the absolute references it holds."""
+    catalogue = load()
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    where = catalogue.locate(schema)
+    found = catalogue.declarations(where).get(name, ()) if where else ()
+    type_ = error.instance.get("type") if isinstance(error.instance, dict) else None
+    if not found and isinstance(type_, str) and type_ in catalogue.types:
+        found = catalogue.declarations(catalogue.types[type_]).get(name, ())
+    if not found and where is None:
+        sub = schema.get("properties", {}).get(name)
+        found = tuple(part["$ref"] for part in sub.get("allOf", ())) if isinstance(sub, dict) else ()
+    return found
+
+
+def describe(declarations: Iterable[str]) -> str | None:
+    """What a property holds, for users: the ``description`` of its most derived declaration that has
+    one, or of what it refers to."""
+    for uri in reversed(tuple(declarations)):
+        found = _description(uri, 0)
+        if found:
+            return found
+    return None
+
+
+def _description(uri: str, depth: int) -> str | None:
+    schema = load().resolve(uri)
+    if isinstance(schema.get("description"), str) or depth > 8:
+        return schema.get("description")
+    refs = [schema["$ref"]] if "$ref" in schema else []
+    refs += [part["$ref"] for part in schema.get("allOf", []) if isinstance(part, dict) and "$ref" in part]
+    return next((found for ref in refs if (found := _description(urljoin(uri, ref), depth + 1))), None)
+
+
+def suggest(
+    name: str, value: Any, known: list[str], declarations: Callable[[str], Iterable[str]]
+) -> str | None:
+    """``did you mean `X`?`` for the known property names nearest ``name`` whose schema would take ``value``
+    (``declarations`` says where each is declared): a name whose schema does not fit it is no help."""
+    return hints.nearest(name, known, fits=lambda other: fits(declarations(other), value))
+
+
+def fits(declarations: Iterable[str], value: Any) -> bool:
+    """True when ``value`` has a shape every declaration admits: a JSON type it allows and, in an entity
+    slot, a type the slot admits. Its content may still be wrong (a misspelt enum value): the point is
+    that a hint naming this property does not lead to a type error."""
+    catalogue = load()
+    return all(_admits(catalogue.resolve(uri), urldefrag(uri).url, value, 0) for uri in declarations)
+
+
+def _admits(schema: Schema | bool, base: str, value: Any, depth: int) -> bool:
+    if not isinstance(schema, dict) or depth > 16:
+        return schema is not False
+    kind = json_type(value)
+    declared_types = schema.get("type")
+    if declared_types is not None:
+        names = [declared_types] if isinstance(declared_types, str) else list(declared_types)
+        if kind not in names and not (kind == "integer" and "number" in names):
+            return False
+    choices = [schema["const"]] if "const" in schema else schema.get("enum")
+    if choices is not None and kind not in {json_type(choice) for choice in choices}:
+        return False
+    if "$ref" in schema:
+        target = urljoin(base, schema["$ref"])
+        if not _admits(load().resolve(target), urldefrag(target).url, value, depth + 1):
+            return False
+    if not all(_admits(part, base, value, depth + 1) for part in schema.get("allOf", [])):
+        return False
+    mapping = schema.get("discriminator", {}).get("mapping")
+    if mapping and isinstance(value, dict) and isinstance(value.get("type"), str):
+        return value["type"] in mapping
+    return all(
+        any(_admits(branch, base, value, depth + 1) for branch in schema[keyword])
+        for keyword in ("anyOf", "oneOf")
+        if keyword in schema
+    )

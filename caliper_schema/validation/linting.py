@@ -31,7 +31,8 @@ from caliper_schema.locating import pointer as join
 from caliper_schema.policy import DEFAULT, Policy
 from caliper_schema.registry import Catalogue, Schema, load
 from caliper_schema.reporting import Issue
-from caliper_schema.validation.dispatching import Unit, json_type
+from caliper_schema.validation.checking import suggest
+from caliper_schema.validation.dispatching import Unit, carries_timeback, json_type
 from caliper_schema.validation.fastpath import conforms
 
 Lint = dict[str, Any]
@@ -52,6 +53,8 @@ class _Node:
     """Other ``anyOf``/``oneOf`` branches, with the JSON types each accepts (``None``: any)."""
     known: frozenset[str] = frozenset()
     """Every property name this node and its parts declare (for the ``closed`` check)."""
+    where: str | None = None
+    """The URI of the schema it was compiled from, for a ``closed`` check's hints."""
 
     def children(self) -> Iterator[_Node]:
         """Every node this one leads to."""
@@ -97,8 +100,9 @@ def _prune(nodes: list[_Node]) -> None:
 
 
 class _Compiler:
-    def __init__(self, catalogue: Catalogue) -> None:
+    def __init__(self, catalogue: Catalogue, timeback: bool) -> None:
         self.catalogue = catalogue
+        self.timeback = timeback
         self.memo: dict[int, _Node] = {}
 
     def at(self, uri: str) -> _Node:
@@ -107,7 +111,9 @@ class _Compiler:
     def compile(self, schema: Schema, base: str) -> _Node:
         if id(schema) in self.memo:
             return self.memo[id(schema)]
-        node = self.memo[id(schema)] = _Node(lints=list(schema.get("x-lint", [])))
+        node = self.memo[id(schema)] = _Node(lints=[self.worded(entry) for entry in schema.get("x-lint", [])])
+        if any(entry["check"] == "closed" for entry in node.lints):
+            node.where = self.catalogue.locate(schema)
         if "$ref" in schema:
             node.parts.append(self.at(urljoin(base, schema["$ref"])))
         node.parts += [self.compile(sub, base) for sub in schema.get("allOf", [])]
@@ -127,6 +133,10 @@ class _Compiler:
                 ]
         return node
 
+    def worded(self, entry: Lint) -> Lint:
+        """An entry in the words that fit the payload: its ``timeback`` wording for a Timeback one."""
+        return {**entry, **entry["timeback"]} if self.timeback and "timeback" in entry else entry
+
     def json_types(self, schema: Schema, base: str) -> frozenset[str] | None:
         declared = schema.get("type")
         if declared is None and "$ref" in schema:
@@ -138,8 +148,8 @@ class _Compiler:
 
 
 @functools.cache
-def _plan(schema: str) -> _Node:
-    compiler = _Compiler(load())
+def _plan(schema: str, timeback: bool = False) -> _Node:
+    compiler = _Compiler(load(), timeback)
     root = compiler.at(schema)
     _prune(list(compiler.memo.values()))
     return root
@@ -173,7 +183,7 @@ def _walk(value: Any, node: _Node, where: str, policy: Policy, out: list[Issue])
 def lint(unit: Unit, policy: Policy = DEFAULT) -> list[Issue]:
     """The ``x-lint`` findings for one unit, as warnings."""
     found: list[Issue] = []
-    _walk(unit.value, _plan(unit.schema), unit.pointer, policy, found)
+    _walk(unit.value, _plan(unit.schema, carries_timeback(unit.value)), unit.pointer, policy, found)
     return list(dict.fromkeys(found))
 
 
@@ -215,12 +225,13 @@ def _required(entry: Lint, value: Any, where: str, node: _Node, policy: Policy) 
 
 def _closed(entry: Lint, value: Any, where: str, node: _Node, policy: Policy) -> Iterator[Issue]:
     if isinstance(value, dict):
-        known = node.known
+        known = sorted(node.known)
         renames = entry.get("renames", {})
+        declarations = load().declarations(node.where) if node.where else {}
         for name in value:
-            if name not in known:
+            if name not in node.known:
                 hint = f"use `{renames[name]}`: {entry['renamed']}" if name in renames else None
-                hint = hint or hints.nearest(name, sorted(known))
+                hint = hint or suggest(name, value[name], known, lambda other: declarations.get(other, ()))
                 yield _warning(entry, join(where, name), f"{name!r} {entry['message']}", hint)
 
 

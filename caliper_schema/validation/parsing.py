@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from caliper_schema.hints import article
 from caliper_schema.locating import Finder, Lines, Locator, Path, to_pointer, walk
 from caliper_schema.policy import Limits
 from caliper_schema.reporting import Issue
@@ -231,7 +232,7 @@ def _foreign(node: Any) -> str | None:
         return next((f"the key {key!r} is not a string" for key in node if not isinstance(key, str)), None)
     if isinstance(node, float):
         return None if math.isfinite(node) else f"{node!r} is not a JSON number"
-    return f"a {type(node).__name__} is not a JSON value"
+    return f"{article(type(node).__name__)} is not a JSON value"
 
 
 def _first_problem(value: Any, limits: Limits, first_line: int, *, parsed_by_us: bool) -> Issue | None:

@@ -23,7 +23,7 @@ from caliper_schema.policy import DEFAULT, Policy
 from caliper_schema.reporting import Issue, Report, Severity
 from caliper_schema.validation import checking, linting, rules
 from caliper_schema.validation.dispatching import dispatch
-from caliper_schema.validation.fastpath import clean_engine
+from caliper_schema.validation.fastpath import clean_engine, fast_engine
 from caliper_schema.validation.parsing import Document, oversized, parse, parse_lines, parse_value
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
@@ -46,7 +46,7 @@ def check_document(document: Document, policy: Policy = DEFAULT) -> list[Issue]:
         return list(document.issues)
     units, issues = dispatch(document.value, max_items=policy.limits.max_items)
     issues = list(document.issues) + issues
-    unchecked = 0
+    unchecked = invalid = 0
     clean = clean_engine(policy.subjects).validator
     for checked, unit in enumerate(units, start=1):
         if clean(unit.schema).is_valid(unit.value):
@@ -56,24 +56,28 @@ def check_document(document: Document, policy: Policy = DEFAULT) -> list[Issue]:
         if len(issues) > policy.limits.max_issues:
             # Enough to report: an envelope of bad items must not run the slow path for every one.
             unchecked = len(units) - checked
+            # Not explained, but judged: an invalid item left unchecked still makes the document invalid.
+            invalid = sum(not fast_engine().is_valid(each.schema, each.value) for each in units[checked:])
             break
-    issues += rules.run(units, document.text if document.text is not None else document.serialised)
+    text = document.text if document.text is not None else document.serialised
+    issues += rules.run(units, text, best_practice=policy.best_practice)
     if not issues:
         return issues  # the common case: nothing to weigh, locate or cap
     failed = {issue.pointer for issue in issues if issue.severity == "error"}
     # A warning about a value that is already wrong is noise: the error says it, with the same hint.
     issues = [issue for issue in issues if issue.severity == "error" or issue.pointer not in failed]
-    return _capped(_locate(issues, document), policy.limits.max_issues, unchecked)
+    return _capped(_locate(issues, document), policy.limits.max_issues, unchecked, invalid)
 
 
-def _capped(issues: list[Issue], cap: int, unchecked: int) -> list[Issue]:
+def _capped(issues: list[Issue], cap: int, unchecked: int, invalid: int = 0) -> list[Issue]:
     """At most ``cap`` issues in reading order, errors kept before warnings, and one that counts the rest
     (and the items of an envelope left unchecked once there was that much to report)."""
     ranked = sorted(issues, key=lambda issue: issue.severity != "error")
     kept, dropped = ranked[:cap], ranked[cap:]
     kept.sort(key=lambda issue: (issue.line or 0, issue.column or 0))
     if dropped:
-        severity: Severity = "error" if any(issue.severity == "error" for issue in dropped) else "warning"
+        errors = invalid or any(issue.severity == "error" for issue in dropped)
+        severity: Severity = "error" if errors else "warning"
         message = f"{len(dropped)} more issue{'s' if len(dropped) > 1 else ''} not shown"
         message += f"; {unchecked} more item{'s' if unchecked > 1 else ''} not checked" if unchecked else ""
         kept.append(Issue("", "limit.issues", severity, message, hint="fix these first"))

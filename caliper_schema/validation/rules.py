@@ -5,11 +5,16 @@ Each rule is a small function with a stable id, a default severity and a one-lin
 :func:`document_rule` a check of a whole document at once (ids unique across an envelope). A check yields
 ``(pointer, message, hint)`` findings; the rule's severity, and the policy, decide what they weigh.
 
+The best-practice tier (``bestpractice.*``, registered with ``best_practice=True``) checks the spec's
+SHOULDs: warnings, and only run when the policy asks for them (``Policy(best_practice=True)``); the
+certification guide counts a SHOULD as "a best practice", never a nonconformance, so ``strict`` alone does
+not turn them on.
+
 The Timeback rules encode the ETL conventions of `shared/reference/timeback-profile-facts.md` §3-§5, which
 the service's OpenAPI does not: XP present, question counts paired and coherent, time in 0-86400 seconds.
 
->>> sorted(RULES)[:3]
-['caliper.context-missing', 'caliper.context-order', 'caliper.copied-without-generated']
+>>> [rule for rule in RULES if rule.startswith("caliper.")][:3]
+['caliper.context-missing', 'caliper.context-order', 'caliper.uuid']
 """
 
 from __future__ import annotations
@@ -24,9 +29,9 @@ from typing import Any
 from caliper_schema import hints
 from caliper_schema.locating import pointer as join
 from caliper_schema.locating import to_pointer, walk
-from caliper_schema.registry import CALIPER_CONTEXT
+from caliper_schema.registry import CALIPER_CONTEXT, load
 from caliper_schema.reporting import Issue, Severity
-from caliper_schema.validation.dispatching import Kind, Unit
+from caliper_schema.validation.dispatching import Kind, Unit, carries_timeback
 from caliper_schema.validation.fastpath import conforms
 
 Finding = tuple[str, str, str | None]
@@ -36,7 +41,7 @@ Finding = tuple[str, str, str | None]
 class Subject:
     """One dispatched unit as the rules see it, with what several rules derive from it computed once."""
 
-    __slots__ = ("_metrics", "_named", "kind", "pointer", "type", "value")
+    __slots__ = ("_metrics", "_named", "_typed", "kind", "pointer", "type", "value")
 
     def __init__(self, unit: Unit) -> None:
         # One per unit of every document: plain assignments, no helper call (it halves the cost).
@@ -46,6 +51,7 @@ class Subject:
         self.type = value.get("type") if isinstance(value, dict) else None
         self._metrics: list[tuple[int, dict[str, Any]]] | None = None
         self._named: dict[str, tuple[int, dict[str, Any]]] | None = None
+        self._typed: dict[str, list[tuple[str, dict[str, Any]]]] | None = None
 
     def metrics(self) -> list[tuple[int, dict[str, Any]]]:
         """(index, item) for each metric object in ``generated.items`` (every Timeback rule reads them)."""
@@ -61,6 +67,16 @@ class Subject:
     def metric(self, index: int) -> str:
         """The pointer of ``generated.items[index]``: built only for a finding, valid documents have none."""
         return f"{self.pointer}/generated/items/{index}"
+
+    def objects(self, type_: str) -> list[tuple[str, dict[str, Any]]]:
+        """(pointer, object) for each object of ``type_`` in the unit, the unit itself included (one walk
+        of the unit serves every best-practice rule that looks for entities of some type)."""
+        if self._typed is None:
+            self._typed = {}
+            for path, node in walk(self.value):
+                if isinstance(node, dict) and isinstance(node.get("type"), str):
+                    self._typed.setdefault(node["type"], []).append((to_pointer(self.pointer, path), node))
+        return self._typed.get(type_, [])
 
     def named(self) -> dict[str, tuple[int, dict[str, Any]]]:
         """Metric type → (index, item) of the last metric of that type."""
@@ -92,6 +108,8 @@ class Rule:
     :meth:`fits`."""
     kinds: frozenset[str] = frozenset()
     types: frozenset[str] = frozenset()
+    best_practice: bool = False
+    """True for a rule of the best-practice tier: run only when the policy asks for it."""
 
     def fits(self, kind: str, type_: Any) -> bool:
         """True when ``unit`` checks units of this kind and type."""
@@ -122,12 +140,18 @@ def _register(each: Rule) -> None:
 
 
 def document_rule(
-    id_: str, severity: Severity, summary: str, *, needs: tuple[str, ...] = (), between_events: bool = False
+    id_: str,
+    severity: Severity,
+    summary: str,
+    *,
+    needs: tuple[str, ...] = (),
+    between_events: bool = False,
+    best_practice: bool = False,
 ) -> Callable[[DocumentCheck], DocumentCheck]:
     """Register a check that sees every unit of a document."""
 
     def register(check: DocumentCheck) -> DocumentCheck:
-        _register(Rule(id_, severity, summary, check, needs, between_events))
+        _register(Rule(id_, severity, summary, check, needs, between_events, best_practice=best_practice))
         return check
 
     return register
@@ -140,6 +164,7 @@ def rule(
     *,
     kinds: Iterable[Kind] = ("event",),
     types: Iterable[str] = (),
+    best_practice: bool = False,
 ) -> Callable[[UnitCheck], UnitCheck]:
     """Register a check of one unit, run on the units of the given kinds (and document types, if any)."""
     kinds, types = frozenset(kinds), frozenset(types)
@@ -150,7 +175,8 @@ def rule(
                 if unit.kind in kinds and (not types or unit.type in types):
                     yield from check(unit)
 
-        _register(Rule(id_, severity, summary, each, unit=check, kinds=kinds, types=types))
+        _register(Rule(id_, severity, summary, each, unit=check, kinds=kinds, types=types,
+                       best_practice=best_practice))  # fmt: skip
         return check
 
     return register
@@ -161,23 +187,33 @@ UnitPlan = tuple[tuple[int, Rule, UnitCheck], ...]
 
 
 @functools.cache
-def _unit_plan(kind: str, type_: str | None) -> UnitPlan:
-    """The unit rules that check a unit of this kind and type."""
-    ranked = enumerate(RULES.values())
-    return tuple((rank, each, each.unit) for rank, each in ranked if each.unit and each.fits(kind, type_))
-
-
-@functools.cache
-def _document_plan(many: bool) -> tuple[tuple[int, Rule], ...]:
-    """The document rules, less those comparing events when the document has fewer than two."""
+def _unit_plan(kind: str, type_: str | None, best_practice: bool) -> UnitPlan:
+    """The unit rules that check a unit of this kind and type (and the best-practice ones, if asked)."""
     ranked = enumerate(RULES.values())
     return tuple(
-        (rank, each) for rank, each in ranked if each.unit is None and (many or not each.between_events)
+        (rank, each, each.unit)
+        for rank, each in ranked
+        if each.unit and each.fits(kind, type_) and (best_practice or not each.best_practice)
     )
 
 
-def run(units: list[Unit], text: str | None = None) -> list[Issue]:
-    """Every rule over one document's units (``text``: the document's source, when it is known)."""
+@functools.cache
+def _document_plan(many: bool, best_practice: bool) -> tuple[tuple[int, Rule], ...]:
+    """The document rules, less those comparing events when the document has fewer than two (and the
+    best-practice ones unless asked)."""
+    ranked = enumerate(RULES.values())
+    return tuple(
+        (rank, each)
+        for rank, each in ranked
+        if each.unit is None
+        and (many or not each.between_events)
+        and (best_practice or not each.best_practice)
+    )
+
+
+def run(units: list[Unit], text: str | None = None, *, best_practice: bool = False) -> list[Issue]:
+    """Every rule over one document's units (``text``: the document's source, when it is known); the
+    best-practice tier too when ``best_practice``."""
     # A valid document is the common case: each unit runs only the checks that fit its kind and type,
     # looked up once, rather than every rule filtering every unit.
     subjects = [Subject(unit) for unit in units]
@@ -186,10 +222,10 @@ def run(units: list[Unit], text: str | None = None) -> list[Issue]:
     for subject in subjects:
         events += subject.kind == "event"
         type_ = subject.type if isinstance(subject.type, str) else None  # a cache key: never a list
-        for rank, each, check in _unit_plan(subject.kind, type_):
+        for rank, each, check in _unit_plan(subject.kind, type_, best_practice):
             for finding in check(subject):
                 found.append((rank, each, finding))
-    for rank, each in _document_plan(events > 1):
+    for rank, each in _document_plan(events > 1, best_practice):
         if each.may_find(text):
             for finding in each.check(subjects):
                 found.append((rank, each, finding))
@@ -301,12 +337,18 @@ def _copied_without_generated(unit: Subject) -> Iterator[Finding]:
                between_events=True)  # fmt: skip
 def _duplicate_event_id(units: list[Subject]) -> Iterator[Finding]:
     seen: dict[str, str] = {}
+    timeback = any(unit.kind == "envelope" and carries_timeback(unit.value) for unit in units)
+    why = (
+        "the Timeback service keys events by it"
+        if timeback
+        else "a receiver takes a repeated id for the same event"
+    )
     for unit in units:
         event_id = _field(unit.value, "id") if unit.kind == "event" else None
         if isinstance(event_id, str):
             if event_id in seen:
                 yield (join(unit.pointer, "id"), f"repeats the id of the event at {seen[event_id]}",
-                       "give every event its own urn:uuid: id; the service keys events by it")  # fmt: skip
+                       f"give every event its own urn:uuid: id; {why}")  # fmt: skip
             else:
                 seen[event_id] = unit.pointer
 
@@ -467,3 +509,220 @@ def _window_after_event(unit: Subject) -> Iterator[Finding]:
         if happened is not None and end is not None and end > happened:
             yield (join(unit.metric(index), "endDate"), "is later than the event's eventTime",
                    "send the event when the window closes: eventTime at or after endDate")  # fmt: skip
+
+
+# --- the best-practice tier: the spec's SHOULDs (off unless the policy asks) ------------------------------
+# Sources: shared/reference/caliper-spec-facts.md §4, §5, §7, §8; each rule's README row quotes its sentence.
+
+
+def _missing(unit: Subject, type_: str, expected: tuple[str, ...], why: str) -> Iterator[Finding]:
+    for where, node in unit.objects(type_):
+        for name in expected:
+            if name not in node:
+                yield (join(where, name),
+                       f"{hints.article(type_)} should name its {name}; {why}", None)  # fmt: skip
+
+
+@rule("bestpractice.profile", "warning", "an event names its profile", best_practice=True)
+def _profile_missing(unit: Subject) -> Iterator[Finding]:
+    if isinstance(unit.value, dict) and "profile" not in unit.value:
+        covering = [name for name, types in load().coverage.items() if unit.type in types]
+        example = " or ".join(f'"{name}"' for name in covering[:3]) or '"GeneralProfile"'
+        yield (join(unit.pointer, "profile"), "names no profile; Caliper: Sensors SHOULD specify it",
+               f'add "profile": {example}')  # fmt: skip
+
+
+@rule("bestpractice.uuid-v4", "warning", "an event id is a version 4 UUID", best_practice=True)
+def _uuid_v4(unit: Subject) -> Iterator[Finding]:
+    event_id = _field(unit.value, "id")
+    if isinstance(event_id, str) and _UUID_URN.match(event_id) and event_id[23] != "4":
+        yield (join(unit.pointer, "id"), f"is a version {event_id[23]} UUID; Caliper: a version 4 UUID SHOULD"
+               " be generated", 'generate ids with uuid.uuid4(): f"urn:uuid:{uuid.uuid4()}"')  # fmt: skip
+
+
+_BOTH: tuple[Kind, ...] = ("event", "entity")
+
+
+@rule("bestpractice.attempt-properties", "warning", "an Attempt object has assignee, assignable and count",
+      kinds=_BOTH, best_practice=True)  # fmt: skip
+def _attempt_properties(unit: Subject) -> Iterator[Finding]:
+    yield from _missing(unit, "Attempt", ("assignee", "assignable", "count"),
+                        "the profiles say who attempted what, and which attempt it is")  # fmt: skip
+
+
+@rule("bestpractice.score-properties", "warning", "a Score object has attempt, maxScore and scoreGiven",
+      kinds=_BOTH, best_practice=True)  # fmt: skip
+def _score_properties(unit: Subject) -> Iterator[Finding]:
+    why = "the Grading profile says which attempt it scores, out of what, and the score"
+    yield from _missing(unit, "Score", ("attempt", "maxScore", "scoreGiven"), why)
+
+
+@rule("bestpractice.result-properties", "warning", "a Result object has attempt, maxResultScore and"
+      " resultScore", kinds=_BOTH, best_practice=True)  # fmt: skip
+def _result_properties(unit: Subject) -> Iterator[Finding]:
+    yield from _missing(unit, "Result", ("attempt", "maxResultScore", "resultScore"),
+                        "the Grading profile says which attempt it is the result of, out of what, and the"
+                        " result")  # fmt: skip
+
+
+_TIMED_OUT = ("user", "startedAtTime", "endedAtTime", "duration")
+
+
+@rule("bestpractice.timed-out-session", "warning",
+      "the Session a TimedOut SessionEvent ends has user, startedAtTime, endedAtTime and duration",
+      types=("SessionEvent",), best_practice=True)  # fmt: skip
+def _timed_out_session(unit: Subject) -> Iterator[Finding]:
+    session = _field(unit.value, "object")
+    if _field(unit.value, "action") == "TimedOut" and isinstance(session, dict):
+        for name in _TIMED_OUT:
+            if name not in session:
+                yield (join(join(unit.pointer, "object"), name),
+                       f"a timed-out Session should give its {name}; the Session profile says whose session"
+                       " it was and how long it lasted", None)  # fmt: skip
+
+
+def _lti_identified(app: Any) -> bool:
+    identifiers = _field(app, "otherIdentifiers")
+    return isinstance(identifiers, list) and any(
+        isinstance(_field(item, "identifierType"), str) and item["identifierType"].startswith("Lti")
+        for item in identifiers
+    )
+
+
+@rule("bestpractice.federated-session", "warning",
+      "an event an LTI tool minted (its edApp has an LTI identifier, or its session is an LtiSession)"
+      " references the platform's federatedSession", best_practice=True)  # fmt: skip
+def _federated_session(unit: Subject) -> Iterator[Finding]:
+    value = unit.value
+    if not isinstance(value, dict) or "federatedSession" in value:
+        return
+    lti_session = _field(_field(value, "session"), "type") == "LtiSession"
+    if lti_session or _lti_identified(_field(value, "edApp")):
+        message = "an LTI tool minted this event, which references no federatedSession; Caliper: it SHOULD"
+        hint = "add the LTI platform's session: an LtiSession, as an object or an IRI"
+        yield join(unit.pointer, "federatedSession"), message, hint
+
+
+_CURRENT_TIME = {
+    "Started": "the beginning of the stream",
+    "Restarted": "the beginning of the stream",
+    "Paused": "the pause point",
+    "Resumed": "the previous pause point",
+    "Ended": "the end of the stream",
+}
+_OCCURRED = "the point in the stream where the action occurred"
+
+
+@rule("bestpractice.media-current-time", "warning",
+      "a MediaEvent's target is a MediaLocation with the currentTime its action calls for",
+      types=("MediaEvent",), best_practice=True)  # fmt: skip
+def _media_current_time(unit: Subject) -> Iterator[Finding]:
+    value = unit.value
+    target, action = _field(value, "target"), _field(value, "action")
+    when = _CURRENT_TIME.get(action, _OCCURRED) if isinstance(action, str) else _OCCURRED
+    hint = f'give the MediaLocation "currentTime" as an ISO 8601 duration: {when}'
+    if not isinstance(value, dict) or isinstance(target, str):
+        return  # an IRI: its currentTime is not in this payload
+    if target is None:
+        yield join(unit.pointer, "target"), "names no MediaLocation target, so no currentTime", hint
+    elif isinstance(target, dict) and "currentTime" not in target:
+        yield (
+            join(join(unit.pointer, "target"), "currentTime"),
+            "the MediaLocation gives no currentTime",
+            hint,
+        )
+
+
+@rule("bestpractice.context-role", "warning", "a sub-role comes with its context role",
+      kinds=_BOTH, best_practice=True)  # fmt: skip
+def _context_role(unit: Subject) -> Iterator[Finding]:
+    for where, membership in unit.objects("Membership"):
+        roles = membership.get("roles")
+        if not isinstance(roles, list):
+            continue
+        for index, role in enumerate(roles):
+            context = role.partition("#")[0] if isinstance(role, str) and "#" in role else None
+            if context and context not in roles:
+                yield (f"{where}/roles/{index}",
+                       f"the sub-role {role!r} comes without its context role {context!r}; Caliper: it SHOULD"
+                       " also be included", f'add "{context}" to roles')  # fmt: skip
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | dict) and not value)
+
+
+@functools.cache
+def _required_somewhere() -> frozenset[str]:
+    """Every property some schema requires: one a value is left in rather than dropped when empty."""
+    catalogue = load()
+    return frozenset(
+        name
+        for schema in catalogue.schemas.values()
+        for _, node in walk(schema)
+        if isinstance(node, dict) and isinstance(node.get("required"), list)
+        for name in node["required"]
+        if isinstance(name, str)
+    )
+
+
+def _required_of(node: dict[str, Any]) -> frozenset[str]:
+    catalogue = load()
+    type_ = node.get("type")
+    if isinstance(type_, str) and type_ in catalogue.types:
+        return catalogue.required(catalogue.types[type_])
+    return _required_somewhere()  # an object of no document type (a metric, a reference): any of them
+
+
+_EXCLUDED = "Caliper: properties with a value of null or empty SHOULD be excluded"
+
+
+@rule("bestpractice.empty-value", "warning", "no property is null or empty", kinds=_BOTH, best_practice=True)
+def _empty_value(unit: Subject) -> Iterator[Finding]:
+    for path, node in walk(unit.value):
+        if not isinstance(node, dict) or "extensions" in path:  # custom data is the sender's own
+            continue
+        empty = [name for name, item in node.items() if _empty(item)]
+        required = _required_of(node) if empty else frozenset()
+        for name in (name for name in empty if name not in required):
+            message = f"is {'null' if node[name] is None else 'empty'}; {_EXCLUDED}"
+            yield to_pointer(unit.pointer, (*path, name)), message, f"leave out {name!r}"
+
+
+_REPLY = re.compile(r"\s*re\s*:", re.IGNORECASE)
+
+
+@rule("bestpractice.reply-to", "warning", "a reply Message (a name or body starting 'Re:') names replyTo",
+      kinds=_BOTH, best_practice=True)  # fmt: skip
+def _reply_to(unit: Subject) -> Iterator[Finding]:
+    for where, message in unit.objects("Message"):
+        text = next((t for t in (message.get("name"), message.get("body")) if isinstance(t, str)), "")
+        if "replyTo" not in message and _REPLY.match(text):
+            yield (join(where, "replyTo"), "a reply names no replyTo; Caliper: it SHOULD be set for"
+                   " replies", "add the Message it replies to: an object or its IRI")  # fmt: skip
+
+
+_ASSIGNABLE_ATTEMPTS = frozenset({"Started", "Completed", "Submitted", "Reviewed"})
+
+
+@rule("bestpractice.assignable-attempt", "warning",
+      "an AssignableEvent Started, Completed, Submitted or Reviewed names the Attempt it generated",
+      types=("AssignableEvent",), best_practice=True)  # fmt: skip
+def _assignable_attempt(unit: Subject) -> Iterator[Finding]:
+    action = _field(unit.value, "action")
+    if isinstance(action, str) and action in _ASSIGNABLE_ATTEMPTS and "generated" not in unit.value:
+        message = f"a {action} AssignableEvent names no Attempt; the profile says it SHOULD"
+        yield join(unit.pointer, "generated"), message, "add the Attempt as generated: an object or its IRI"
+
+
+@rule("bestpractice.context-duplicate", "warning", "an @context array lists each context once",
+      kinds=_BOTH, best_practice=True)  # fmt: skip
+def _context_duplicate(unit: Subject) -> Iterator[Finding]:
+    context = _field(unit.value, "@context")
+    if isinstance(context, list):
+        seen: list[Any] = []
+        for index, entry in enumerate(context):
+            if entry in seen:
+                message = "repeats an earlier context; Caliper: duplicates SHOULD be omitted"
+                yield join(join(unit.pointer, "@context"), index), message, "drop the repeat"
+            seen.append(entry)

@@ -20,7 +20,10 @@ class TimebackReference(CaliperModel):
         extra="allow",
     )
     id: Annotated[str | None, Field(title="IRI")] = None
-    name: str
+    name: Annotated[
+        str,
+        Field(description="the name of the app, course or activity, e.g. Math Raiders"),
+    ]
     extensions: extensions_1.Extensions | None = None
 
 
@@ -35,7 +38,7 @@ class TimebackActivityContext(CaliperModel):
         | None,
         Field(alias="@context", title="JSON-LD context"),
     ] = None
-    id: Annotated[str, Field(title="IRI")]
+    id: Annotated[str, Field(description="the activity's IRI", title="IRI")]
     type: Literal["TimebackActivityContext"]
     subject: Annotated[
         Literal[
@@ -50,7 +53,10 @@ class TimebackActivityContext(CaliperModel):
             "None",
             "Other",
         ],
-        Field(title="TimebackSubject"),
+        Field(
+            description="the subject of the activity, e.g. Math or Reading",
+            title="TimebackSubject",
+        ),
     ]
     app: TimebackReference | None = None
     course: TimebackReference | None = None

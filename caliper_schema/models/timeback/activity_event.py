@@ -14,16 +14,42 @@ from . import activity_context, activity_metrics_collection, user
 
 
 class Profile(RootModel[Literal["TimebackProfile"]]):
-    root: Annotated[Literal["TimebackProfile"], Field(title="Profile")]
+    root: Annotated[
+        Literal["TimebackProfile"],
+        Field(description="the profile: TimebackProfile", title="Profile"),
+    ]
 
 
 class TimebackActivityEvent(EventProperties):
     model_config = ConfigDict(
         extra="allow",
     )
-    type: Literal["ActivityEvent"]
-    actor: user.TimebackUser
-    action: Literal["Completed"]
-    object: activity_context.TimebackActivityContext
-    profile: Annotated[Literal["TimebackProfile"], Field(title="Profile")]
-    generated: activity_metrics_collection.TimebackActivityMetricsCollection
+    type: Annotated[
+        Literal["ActivityEvent"], Field(description="the event's type term")
+    ]
+    actor: Annotated[
+        user.TimebackUser,
+        Field(description="the learner: a TimebackUser with their id and email"),
+    ]
+    action: Annotated[
+        Literal["Completed"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed"
+        ),
+    ]
+    object: Annotated[
+        activity_context.TimebackActivityContext,
+        Field(
+            description="the activity: a TimebackActivityContext with its subject, app, course and activity"
+        ),
+    ]
+    profile: Annotated[
+        Literal["TimebackProfile"],
+        Field(description="the profile: TimebackProfile", title="Profile"),
+    ]
+    generated: Annotated[
+        activity_metrics_collection.TimebackActivityMetricsCollection,
+        Field(
+            description="what the activity earned: a TimebackActivityMetricsCollection of metrics (xpEarned, totalQuestions, correctQuestions, masteredUnits)"
+        ),
+    ]

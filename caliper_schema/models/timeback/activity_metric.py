@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from caliper_schema.modelbase import CaliperModel
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from ..common import extensions as extensions_1
 
@@ -17,6 +17,11 @@ class TimebackActivityMetric(CaliperModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    type: Literal["xpEarned", "totalQuestions", "correctQuestions", "masteredUnits"]
-    value: int | float
+    type: Annotated[
+        Literal["xpEarned", "totalQuestions", "correctQuestions", "masteredUnits"],
+        Field(
+            description="the metric: xpEarned, totalQuestions, correctQuestions or masteredUnits"
+        ),
+    ]
+    value: Annotated[int | float, Field(description="the metric's value, a number")]
     extensions: extensions_1.Extensions | None = None

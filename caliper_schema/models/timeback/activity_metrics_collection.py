@@ -27,8 +27,13 @@ class TimebackActivityMetricsCollection(CaliperModel):
         | None,
         Field(alias="@context", title="JSON-LD context"),
     ] = None
-    id: Annotated[str, Field(title="IRI")]
+    id: Annotated[str, Field(description="the collection's IRI", title="IRI")]
     type: Literal["TimebackActivityMetricsCollection"]
-    items: Sequence[activity_metric.TimebackActivityMetric]
+    items: Annotated[
+        Sequence[activity_metric.TimebackActivityMetric],
+        Field(
+            description='the metrics, one item per metric type, e.g. {"type": "xpEarned", "value": 12}'
+        ),
+    ]
     attempt: Annotated[int | None, Field(ge=1)] = None
     extensions: extensions_1.Extensions | None = None

@@ -14,16 +14,42 @@ from . import activity_context, time_spent_metrics_collection, user
 
 
 class Profile(RootModel[Literal["TimebackProfile"]]):
-    root: Annotated[Literal["TimebackProfile"], Field(title="Profile")]
+    root: Annotated[
+        Literal["TimebackProfile"],
+        Field(description="the profile: TimebackProfile", title="Profile"),
+    ]
 
 
 class TimebackTimeSpentEvent(EventProperties):
     model_config = ConfigDict(
         extra="allow",
     )
-    type: Literal["TimeSpentEvent"]
-    actor: user.TimebackUser
-    action: Literal["SpentTime"]
-    object: activity_context.TimebackActivityContext
-    profile: Annotated[Literal["TimebackProfile"], Field(title="Profile")]
-    generated: time_spent_metrics_collection.TimebackTimeSpentMetricsCollection
+    type: Annotated[
+        Literal["TimeSpentEvent"], Field(description="the event's type term")
+    ]
+    actor: Annotated[
+        user.TimebackUser,
+        Field(description="the learner: a TimebackUser with their id and email"),
+    ]
+    action: Annotated[
+        Literal["SpentTime"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed"
+        ),
+    ]
+    object: Annotated[
+        activity_context.TimebackActivityContext,
+        Field(
+            description="the activity: a TimebackActivityContext with its subject, app, course and activity"
+        ),
+    ]
+    profile: Annotated[
+        Literal["TimebackProfile"],
+        Field(description="the profile: TimebackProfile", title="Profile"),
+    ]
+    generated: Annotated[
+        time_spent_metrics_collection.TimebackTimeSpentMetricsCollection,
+        Field(
+            description="the time spent: a TimebackTimeSpentMetricsCollection of seconds by kind (active, inactive, waste, unknown, anti-pattern)"
+        ),
+    ]

@@ -17,8 +17,15 @@ class TimebackTimeSpentMetric(CaliperModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    type: Literal["active", "inactive", "waste", "unknown", "anti-pattern"]
-    value: Annotated[int | float, Field(description="Seconds.")]
+    type: Annotated[
+        Literal["active", "inactive", "waste", "unknown", "anti-pattern"],
+        Field(
+            description="the kind of time: active, inactive, waste, unknown or anti-pattern"
+        ),
+    ]
+    value: Annotated[
+        int | float, Field(description="the seconds spent, from 0 to 86400")
+    ]
     subType: str | None = None
     startDate: Annotated[str | None, Field(title="DateTime")] = None
     endDate: Annotated[str | None, Field(title="DateTime")] = None

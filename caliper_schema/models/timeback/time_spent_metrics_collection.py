@@ -27,7 +27,12 @@ class TimebackTimeSpentMetricsCollection(CaliperModel):
         | None,
         Field(alias="@context", title="JSON-LD context"),
     ] = None
-    id: Annotated[str, Field(title="IRI")]
+    id: Annotated[str, Field(description="the collection's IRI", title="IRI")]
     type: Literal["TimebackTimeSpentMetricsCollection"]
-    items: Sequence[time_spent_metric.TimebackTimeSpentMetric]
+    items: Annotated[
+        Sequence[time_spent_metric.TimebackTimeSpentMetric],
+        Field(
+            description='the time spent, one item per kind, e.g. {"type": "active", "value": 15}'
+        ),
+    ]
     extensions: extensions_1.Extensions | None = None

@@ -29,12 +29,18 @@ class TimebackUser(CaliperModel):
     id: Annotated[
         str,
         Field(
-            description="Preferably the OneRoster user URL https://api.alpha-1edtech.com/ims/oneroster/rostering/v1p2/users/<sourcedId>.",
+            description="the user's IRI, preferably their OneRoster user URL https://api.alpha-1edtech.com/ims/oneroster/rostering/v1p2/users/<sourcedId>",
             title="IRI",
         ),
     ]
     type: Literal["TimebackUser"]
-    email: Annotated[str, Field(title="email address")]
+    email: Annotated[
+        str,
+        Field(
+            description="the user's email address, e.g. ada@example.edu",
+            title="email address",
+        ),
+    ]
     name: str | None = None
     role: Literal["student", "teacher", "admin", "guide"] | None = None
     extensions: extensions_1.Extensions | None = None

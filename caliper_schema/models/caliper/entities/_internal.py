@@ -24,14 +24,25 @@ class EntityProperties(CaliperModel):
         | None,
         Field(alias="@context", title="JSON-LD context"),
     ] = None
-    id: Annotated[str, Field(title="Entity identifier")]
-    type: str
+    id: Annotated[
+        str,
+        Field(
+            description="the entity's IRI, e.g. https://example.edu/users/554433 (or a blank node id such as _:b1)",
+            title="Entity identifier",
+        ),
+    ]
+    type: Annotated[str, Field(description="the entity's type term")]
     name: str | None = None
     description: str | None = None
     dateCreated: Annotated[str | None, Field(title="DateTime")] = None
     dateModified: Annotated[str | None, Field(title="DateTime")] = None
     otherIdentifiers: Sequence[str | SystemIdentifier] | None = None
-    extensions: extensions_1.Extensions | None = None
+    extensions: Annotated[
+        extensions_1.Extensions | None,
+        Field(
+            description="custom data the Caliper model does not define, as a map of names to values"
+        ),
+    ] = None
 
 
 class AgentProperties(EntityProperties):
@@ -42,11 +53,16 @@ class Agent(AgentProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Agent"]
+    type: Annotated[Literal["Agent"], Field(description="the entity's type term")]
 
 
 class AggregateMeasureProperties(EntityProperties):
-    metricValue: Annotated[float, Field(title="Decimal")]
+    metricValue: Annotated[
+        float,
+        Field(
+            description="the measured value, a decimal such as 12.0", title="Decimal"
+        ),
+    ]
     maxMetricValue: Annotated[float | None, Field(title="Decimal")] = None
     metric: Annotated[
         Literal[
@@ -59,7 +75,10 @@ class AggregateMeasureProperties(EntityProperties):
             "UnitsPassed",
             "WordsRead",
         ],
-        Field(title="Metric"),
+        Field(
+            description="what is measured, e.g. MinutesOnTask or UnitsCompleted",
+            title="Metric",
+        ),
     ]
     startedAtTime: Annotated[str | None, Field(title="DateTime")] = None
     endedAtTime: Annotated[str | None, Field(title="DateTime")] = None
@@ -69,14 +88,16 @@ class AggregateMeasure(AggregateMeasureProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AggregateMeasure"]
+    type: Annotated[
+        Literal["AggregateMeasure"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_1(RootModel[str | AggregateMeasure]):
     root: Annotated[
         str | AggregateMeasure,
         Field(
-            description="a AggregateMeasure, as an object or an IRI",
+            description="an AggregateMeasure, as an object or an IRI",
             title="AggregateMeasureRef",
         ),
     ]
@@ -128,7 +149,7 @@ class Annotation(AnnotationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Annotation"]
+    type: Annotated[Literal["Annotation"], Field(description="the entity's type term")]
 
 
 class AttemptProperties(EntityProperties):
@@ -173,7 +194,7 @@ class AttemptProperties(EntityProperties):
     ] = None
     isPartOf: Annotated[
         str | Attempt | None,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
+        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
     ] = None
     count: int | None = None
     startedAtTime: Annotated[str | None, Field(title="DateTime")] = None
@@ -191,13 +212,13 @@ class Attempt(AttemptProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Attempt"]
+    type: Annotated[Literal["Attempt"], Field(description="the entity's type term")]
 
 
 class Ref_7(RootModel[str | Attempt]):
     root: Annotated[
         str | Attempt,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
+        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
     ]
 
 
@@ -209,7 +230,9 @@ class BookmarkAnnotation(BookmarkAnnotationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["BookmarkAnnotation"]
+    type: Annotated[
+        Literal["BookmarkAnnotation"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_9(RootModel[str | BookmarkAnnotation]):
@@ -309,14 +332,17 @@ class AggregateMeasureCollection(AggregateMeasureCollectionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AggregateMeasureCollection"]
+    type: Annotated[
+        Literal["AggregateMeasureCollection"],
+        Field(description="the entity's type term"),
+    ]
 
 
 class Ref_2(RootModel[str | AggregateMeasureCollection]):
     root: Annotated[
         str | AggregateMeasureCollection,
         Field(
-            description="a AggregateMeasureCollection, as an object or an IRI",
+            description="an AggregateMeasureCollection, as an object or an IRI",
             title="AggregateMeasureCollectionRef",
         ),
     ]
@@ -326,7 +352,7 @@ class Collection(CollectionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Collection"]
+    type: Annotated[Literal["Collection"], Field(description="the entity's type term")]
 
 
 class CommentProperties(EntityProperties):
@@ -408,7 +434,7 @@ class CommentProperties(EntityProperties):
         | WebPage
         | None,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ] = None
@@ -419,7 +445,7 @@ class Comment(CommentProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Comment"]
+    type: Annotated[Literal["Comment"], Field(description="the entity's type term")]
 
 
 class Ref_12(RootModel[str | Comment]):
@@ -521,7 +547,7 @@ class DigitalResourceProperties(EntityProperties):
         | WebPage
         | None,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ] = None
@@ -547,14 +573,16 @@ class AssessmentItem(AssessmentItemProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AssessmentItem"]
+    type: Annotated[
+        Literal["AssessmentItem"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_5(RootModel[str | AssessmentItem]):
     root: Annotated[
         str | AssessmentItem,
         Field(
-            description="a AssessmentItem, as an object or an IRI",
+            description="an AssessmentItem, as an object or an IRI",
             title="AssessmentItemRef",
         ),
     ]
@@ -564,7 +592,10 @@ class AssignableDigitalResource(AssignableDigitalResourceProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AssignableDigitalResource"]
+    type: Annotated[
+        Literal["AssignableDigitalResource"],
+        Field(description="the entity's type term"),
+    ]
 
 
 class ChapterProperties(DigitalResourceProperties):
@@ -575,7 +606,7 @@ class Chapter(ChapterProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Chapter"]
+    type: Annotated[Literal["Chapter"], Field(description="the entity's type term")]
 
 
 class Ref_10(RootModel[str | Chapter]):
@@ -589,7 +620,9 @@ class DigitalResource(DigitalResourceProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["DigitalResource"]
+    type: Annotated[
+        Literal["DigitalResource"], Field(description="the entity's type term")
+    ]
 
 
 class DigitalResourceCollectionProperties(
@@ -640,14 +673,14 @@ class Assessment(AssessmentProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Assessment"]
+    type: Annotated[Literal["Assessment"], Field(description="the entity's type term")]
 
 
 class Ref_4(RootModel[str | Assessment]):
     root: Annotated[
         str | Assessment,
         Field(
-            description="a Assessment, as an object or an IRI", title="AssessmentRef"
+            description="an Assessment, as an object or an IRI", title="AssessmentRef"
         ),
     ]
 
@@ -656,7 +689,7 @@ class Ref_6(RootModel[str | Assessment | AssessmentItem | AssignableDigitalResou
     root: Annotated[
         str | Assessment | AssessmentItem | AssignableDigitalResource,
         Field(
-            description="a AssignableDigitalResource or one of its subtypes, as an object or an IRI",
+            description="an AssignableDigitalResource or one of its subtypes, as an object or an IRI",
             title="AssignableDigitalResourceRef",
         ),
     ]
@@ -666,7 +699,10 @@ class DigitalResourceCollection(DigitalResourceCollectionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["DigitalResourceCollection"]
+    type: Annotated[
+        Literal["DigitalResourceCollection"],
+        Field(description="the entity's type term"),
+    ]
 
 
 class DocumentProperties(DigitalResourceProperties):
@@ -677,7 +713,7 @@ class Document(DocumentProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Document"]
+    type: Annotated[Literal["Document"], Field(description="the entity's type term")]
 
 
 class Ref_19(RootModel[str | Document]):
@@ -691,7 +727,7 @@ class Entity(EntityProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Entity"]
+    type: Annotated[Literal["Entity"], Field(description="the entity's type term")]
 
 
 class ForumProperties(DigitalResourceCollectionProperties):
@@ -702,7 +738,7 @@ class Forum(ForumProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Forum"]
+    type: Annotated[Literal["Forum"], Field(description="the entity's type term")]
 
 
 class Ref_22(RootModel[str | Forum]):
@@ -720,7 +756,7 @@ class Frame(FrameProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Frame"]
+    type: Annotated[Literal["Frame"], Field(description="the entity's type term")]
 
 
 class Ref_23(RootModel[str | Frame]):
@@ -745,7 +781,9 @@ class HighlightAnnotation(HighlightAnnotationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["HighlightAnnotation"]
+    type: Annotated[
+        Literal["HighlightAnnotation"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_25(RootModel[str | HighlightAnnotation]):
@@ -766,7 +804,9 @@ class LearningObjective(LearningObjectiveProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["LearningObjective"]
+    type: Annotated[
+        Literal["LearningObjective"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_27(RootModel[str | LearningObjective]):
@@ -787,7 +827,7 @@ class Link(LinkProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Link"]
+    type: Annotated[Literal["Link"], Field(description="the entity's type term")]
 
 
 class Ref_29(RootModel[str | Link]):
@@ -810,13 +850,13 @@ class LtiLink(LtiLinkProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["LtiLink"]
+    type: Annotated[Literal["LtiLink"], Field(description="the entity's type term")]
 
 
 class Ref_30(RootModel[str | LtiLink]):
     root: Annotated[
         str | LtiLink,
-        Field(description="a LtiLink, as an object or an IRI", title="LtiLinkRef"),
+        Field(description="an LtiLink, as an object or an IRI", title="LtiLinkRef"),
     ]
 
 
@@ -834,7 +874,9 @@ class MediaLocation(MediaLocationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MediaLocation"]
+    type: Annotated[
+        Literal["MediaLocation"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_32(RootModel[str | MediaLocation]):
@@ -868,14 +910,14 @@ class AudioObject(AudioObjectProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AudioObject"]
+    type: Annotated[Literal["AudioObject"], Field(description="the entity's type term")]
 
 
 class Ref_8(RootModel[str | AudioObject]):
     root: Annotated[
         str | AudioObject,
         Field(
-            description="a AudioObject, as an object or an IRI", title="AudioObjectRef"
+            description="an AudioObject, as an object or an IRI", title="AudioObjectRef"
         ),
     ]
 
@@ -888,14 +930,14 @@ class ImageObject(ImageObjectProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["ImageObject"]
+    type: Annotated[Literal["ImageObject"], Field(description="the entity's type term")]
 
 
 class Ref_26(RootModel[str | ImageObject]):
     root: Annotated[
         str | ImageObject,
         Field(
-            description="a ImageObject, as an object or an IRI", title="ImageObjectRef"
+            description="an ImageObject, as an object or an IRI", title="ImageObjectRef"
         ),
     ]
 
@@ -904,14 +946,14 @@ class MediaObject(MediaObjectProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MediaObject"]
+    type: Annotated[Literal["MediaObject"], Field(description="the entity's type term")]
 
 
 class MembershipProperties(EntityProperties):
     organization: Annotated[
         str | CourseOffering | CourseSection | Group | Organization | None,
         Field(
-            description="a Organization or one of its subtypes, as an object or an IRI",
+            description="an Organization or one of its subtypes, as an object or an IRI",
             title="OrganizationRef",
         ),
     ] = None
@@ -992,7 +1034,7 @@ class Membership(MembershipProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Membership"]
+    type: Annotated[Literal["Membership"], Field(description="the entity's type term")]
 
 
 class Ref_34(RootModel[str | Membership]):
@@ -1049,7 +1091,7 @@ class Message(MessageProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Message"]
+    type: Annotated[Literal["Message"], Field(description="the entity's type term")]
 
 
 class Ref_35(RootModel[str | Message]):
@@ -1063,7 +1105,7 @@ class OrganizationProperties(AgentProperties):
     subOrganizationOf: Annotated[
         str | CourseOffering | CourseSection | Group | Organization | None,
         Field(
-            description="a Organization or one of its subtypes, as an object or an IRI",
+            description="an Organization or one of its subtypes, as an object or an IRI",
             title="OrganizationRef",
         ),
     ] = None
@@ -1091,7 +1133,9 @@ class CourseOffering(CourseOfferingProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["CourseOffering"]
+    type: Annotated[
+        Literal["CourseOffering"], Field(description="the entity's type term")
+    ]
 
 
 class CourseSectionProperties(CourseOfferingProperties):
@@ -1102,7 +1146,9 @@ class CourseSection(CourseSectionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["CourseSection"]
+    type: Annotated[
+        Literal["CourseSection"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_13(RootModel[str | CourseOffering | CourseSection]):
@@ -1133,7 +1179,7 @@ class Group(GroupProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Group"]
+    type: Annotated[Literal["Group"], Field(description="the entity's type term")]
 
 
 class Ref_24(RootModel[str | Group]):
@@ -1147,14 +1193,16 @@ class Organization(OrganizationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Organization"]
+    type: Annotated[
+        Literal["Organization"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_44(RootModel[str | CourseOffering | CourseSection | Group | Organization]):
     root: Annotated[
         str | CourseOffering | CourseSection | Group | Organization,
         Field(
-            description="a Organization or one of its subtypes, as an object or an IRI",
+            description="an Organization or one of its subtypes, as an object or an IRI",
             title="OrganizationRef",
         ),
     ]
@@ -1168,7 +1216,7 @@ class Page(PageProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Page"]
+    type: Annotated[Literal["Page"], Field(description="the entity's type term")]
 
 
 class Ref_45(RootModel[str | Page]):
@@ -1185,7 +1233,7 @@ class Person(PersonProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Person"]
+    type: Annotated[Literal["Person"], Field(description="the entity's type term")]
 
 
 class Ref_46(RootModel[str | Person]):
@@ -1274,7 +1322,7 @@ class QueryProperties(EntityProperties):
         | WebPage
         | None,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ] = None
@@ -1285,7 +1333,7 @@ class Query(QueryProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Query"]
+    type: Annotated[Literal["Query"], Field(description="the entity's type term")]
 
 
 class Ref_47(RootModel[str | Query]):
@@ -1310,7 +1358,9 @@ class DateTimeQuestion(DateTimeQuestionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["DateTimeQuestion"]
+    type: Annotated[
+        Literal["DateTimeQuestion"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_15(RootModel[str | DateTimeQuestion]):
@@ -1333,7 +1383,9 @@ class MultiselectQuestion(MultiselectQuestionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MultiselectQuestion"]
+    type: Annotated[
+        Literal["MultiselectQuestion"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_38(RootModel[str | MultiselectQuestion]):
@@ -1354,14 +1406,16 @@ class OpenEndedQuestion(OpenEndedQuestionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["OpenEndedQuestion"]
+    type: Annotated[
+        Literal["OpenEndedQuestion"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_42(RootModel[str | OpenEndedQuestion]):
     root: Annotated[
         str | OpenEndedQuestion,
         Field(
-            description="a OpenEndedQuestion, as an object or an IRI",
+            description="an OpenEndedQuestion, as an object or an IRI",
             title="OpenEndedQuestionRef",
         ),
     ]
@@ -1371,18 +1425,25 @@ class Question(QuestionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Question"]
+    type: Annotated[Literal["Question"], Field(description="the entity's type term")]
 
 
 class QuestionnaireProperties(DigitalResourceCollectionProperties):
-    items: Sequence[str | QuestionnaireItem]
+    items: Annotated[
+        Sequence[str | QuestionnaireItem],
+        Field(
+            description="the QuestionnaireItems the questionnaire holds, as objects or IRIs"
+        ),
+    ]
 
 
 class Questionnaire(QuestionnaireProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Questionnaire"]
+    type: Annotated[
+        Literal["Questionnaire"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_49(RootModel[str | Questionnaire]):
@@ -1417,7 +1478,9 @@ class QuestionnaireItem(QuestionnaireItemProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["QuestionnaireItem"]
+    type: Annotated[
+        Literal["QuestionnaireItem"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_50(RootModel[str | QuestionnaireItem]):
@@ -1509,7 +1572,7 @@ class RatingProperties(EntityProperties):
         | WebPage
         | None,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ] = None
@@ -1537,7 +1600,7 @@ class Rating(RatingProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Rating"]
+    type: Annotated[Literal["Rating"], Field(description="the entity's type term")]
 
 
 class Ref_51(RootModel[str | Rating]):
@@ -1561,7 +1624,9 @@ class RatingScaleQuestion(RatingScaleQuestionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["RatingScaleQuestion"]
+    type: Annotated[
+        Literal["RatingScaleQuestion"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_48(
@@ -1601,7 +1666,7 @@ class Ref_52(RootModel[str | RatingScaleQuestion]):
 class ResponseProperties(EntityProperties):
     attempt: Annotated[
         str | Attempt | None,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
+        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
     ] = None
     startedAtTime: Annotated[str | None, Field(title="DateTime")] = None
     endedAtTime: Annotated[str | None, Field(title="DateTime")] = None
@@ -1622,7 +1687,9 @@ class DateTimeResponse(DateTimeResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["DateTimeResponse"]
+    type: Annotated[
+        Literal["DateTimeResponse"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_16(RootModel[str | DateTimeResponse]):
@@ -1643,7 +1710,9 @@ class FillinBlankResponse(FillinBlankResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["FillinBlankResponse"]
+    type: Annotated[
+        Literal["FillinBlankResponse"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_21(RootModel[str | FillinBlankResponse]):
@@ -1664,7 +1733,9 @@ class MultipleChoiceResponse(MultipleChoiceResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MultipleChoiceResponse"]
+    type: Annotated[
+        Literal["MultipleChoiceResponse"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_36(RootModel[str | MultipleChoiceResponse]):
@@ -1685,7 +1756,9 @@ class MultipleResponseResponse(MultipleResponseResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MultipleResponseResponse"]
+    type: Annotated[
+        Literal["MultipleResponseResponse"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_37(RootModel[str | MultipleResponseResponse]):
@@ -1706,7 +1779,9 @@ class MultiselectResponse(MultiselectResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MultiselectResponse"]
+    type: Annotated[
+        Literal["MultiselectResponse"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_39(RootModel[str | MultiselectResponse]):
@@ -1727,14 +1802,16 @@ class OpenEndedResponse(OpenEndedResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["OpenEndedResponse"]
+    type: Annotated[
+        Literal["OpenEndedResponse"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_43(RootModel[str | OpenEndedResponse]):
     root: Annotated[
         str | OpenEndedResponse,
         Field(
-            description="a OpenEndedResponse, as an object or an IRI",
+            description="an OpenEndedResponse, as an object or an IRI",
             title="OpenEndedResponseRef",
         ),
     ]
@@ -1748,7 +1825,9 @@ class RatingScaleResponse(RatingScaleResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["RatingScaleResponse"]
+    type: Annotated[
+        Literal["RatingScaleResponse"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_53(RootModel[str | RatingScaleResponse]):
@@ -1765,13 +1844,13 @@ class Response(ResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Response"]
+    type: Annotated[Literal["Response"], Field(description="the entity's type term")]
 
 
 class ResultProperties(EntityProperties):
     attempt: Annotated[
         str | Attempt | None,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
+        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
     ] = None
     maxResultScore: Annotated[float | None, Field(title="Decimal")] = None
     resultScore: Annotated[float | None, Field(title="Decimal")] = None
@@ -1786,7 +1865,7 @@ class ResultProperties(EntityProperties):
         | SoftwareApplication
         | None,
         Field(
-            description="a Agent or one of its subtypes, as an object or an IRI",
+            description="an Agent or one of its subtypes, as an object or an IRI",
             title="AgentRef",
         ),
     ] = None
@@ -1797,7 +1876,7 @@ class Result(ResultProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Result"]
+    type: Annotated[Literal["Result"], Field(description="the entity's type term")]
 
 
 class Ref_55(RootModel[str | Result]):
@@ -1821,7 +1900,7 @@ class LikertScale(LikertScaleProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["LikertScale"]
+    type: Annotated[Literal["LikertScale"], Field(description="the entity's type term")]
 
 
 class Ref_28(RootModel[str | LikertScale]):
@@ -1846,7 +1925,9 @@ class MultiselectScale(MultiselectScaleProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MultiselectScale"]
+    type: Annotated[
+        Literal["MultiselectScale"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_40(RootModel[str | MultiselectScale]):
@@ -1871,7 +1952,9 @@ class NumericScale(NumericScaleProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["NumericScale"]
+    type: Annotated[
+        Literal["NumericScale"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_41(RootModel[str | NumericScale]):
@@ -1888,7 +1971,7 @@ class Scale(ScaleProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Scale"]
+    type: Annotated[Literal["Scale"], Field(description="the entity's type term")]
 
 
 class Ref_56(RootModel[str | LikertScale | MultiselectScale | NumericScale | Scale]):
@@ -1904,7 +1987,7 @@ class Ref_56(RootModel[str | LikertScale | MultiselectScale | NumericScale | Sca
 class ScoreProperties(EntityProperties):
     attempt: Annotated[
         str | Attempt | None,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
+        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
     ] = None
     maxScore: Annotated[float | None, Field(title="Decimal")] = None
     scoreGiven: Annotated[float | None, Field(title="Decimal")] = None
@@ -1919,7 +2002,7 @@ class ScoreProperties(EntityProperties):
         | SoftwareApplication
         | None,
         Field(
-            description="a Agent or one of its subtypes, as an object or an IRI",
+            description="an Agent or one of its subtypes, as an object or an IRI",
             title="AgentRef",
         ),
     ] = None
@@ -1930,7 +2013,7 @@ class Score(ScoreProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Score"]
+    type: Annotated[Literal["Score"], Field(description="the entity's type term")]
 
 
 class Ref_57(RootModel[str | Score]):
@@ -2022,7 +2105,7 @@ class SearchResponseProperties(EntityProperties):
         | WebPage
         | None,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ] = None
@@ -2113,7 +2196,9 @@ class SearchResponse(SearchResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SearchResponse"]
+    type: Annotated[
+        Literal["SearchResponse"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_58(RootModel[str | SearchResponse]):
@@ -2134,7 +2219,9 @@ class SelectTextResponse(SelectTextResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SelectTextResponse"]
+    type: Annotated[
+        Literal["SelectTextResponse"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_59(RootModel[str | SelectTextResponse]):
@@ -2178,14 +2265,14 @@ class LtiSession(LtiSessionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["LtiSession"]
+    type: Annotated[Literal["LtiSession"], Field(description="the entity's type term")]
 
 
 class Ref_31(RootModel[str | LtiSession]):
     root: Annotated[
         str | LtiSession,
         Field(
-            description="a LtiSession, as an object or an IRI", title="LtiSessionRef"
+            description="an LtiSession, as an object or an IRI", title="LtiSessionRef"
         ),
     ]
 
@@ -2194,7 +2281,7 @@ class Session(SessionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Session"]
+    type: Annotated[Literal["Session"], Field(description="the entity's type term")]
 
 
 class Ref_60(RootModel[str | LtiSession | Session]):
@@ -2227,7 +2314,9 @@ class SharedAnnotation(SharedAnnotationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SharedAnnotation"]
+    type: Annotated[
+        Literal["SharedAnnotation"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_61(RootModel[str | SharedAnnotation]):
@@ -2251,7 +2340,9 @@ class SoftwareApplication(SoftwareApplicationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SoftwareApplication"]
+    type: Annotated[
+        Literal["SoftwareApplication"], Field(description="the entity's type term")
+    ]
 
 
 class Ref(
@@ -2276,7 +2367,7 @@ class Ref(
         | Person
         | SoftwareApplication,
         Field(
-            description="a Agent or one of its subtypes, as an object or an IRI",
+            description="an Agent or one of its subtypes, as an object or an IRI",
             title="AgentRef",
         ),
     ]
@@ -2300,7 +2391,7 @@ class Survey(SurveyProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Survey"]
+    type: Annotated[Literal["Survey"], Field(description="the entity's type term")]
 
 
 class Ref_63(RootModel[str | Survey]):
@@ -2327,7 +2418,9 @@ class SurveyInvitation(SurveyInvitationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SurveyInvitation"]
+    type: Annotated[
+        Literal["SurveyInvitation"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_64(RootModel[str | SurveyInvitation]):
@@ -2368,9 +2461,14 @@ class SystemIdentifier(CaliperModel):
             "SisSourcedId",
             "SystemId",
         ],
-        Field(title="SystemIdentifierType"),
+        Field(
+            description="the kind of identifier, e.g. LisSourcedId, LtiUserId or EmailAddress",
+            title="SystemIdentifierType",
+        ),
     ]
-    identifier: str
+    identifier: Annotated[
+        str, Field(description="the identifier itself, e.g. a user name or a sourcedId")
+    ]
     source: Annotated[
         str | SoftwareApplication | None,
         Field(
@@ -2399,7 +2497,9 @@ class TagAnnotation(TagAnnotationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["TagAnnotation"]
+    type: Annotated[
+        Literal["TagAnnotation"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_3(
@@ -2420,7 +2520,7 @@ class Ref_3(
         | SharedAnnotation
         | TagAnnotation,
         Field(
-            description="a Annotation or one of its subtypes, as an object or an IRI",
+            description="an Annotation or one of its subtypes, as an object or an IRI",
             title="AnnotationRef",
         ),
     ]
@@ -2444,7 +2544,7 @@ class Thread(ThreadProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Thread"]
+    type: Annotated[Literal["Thread"], Field(description="the entity's type term")]
 
 
 class Ref_11(
@@ -2506,7 +2606,9 @@ class TrueFalseResponse(TrueFalseResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["TrueFalseResponse"]
+    type: Annotated[
+        Literal["TrueFalseResponse"], Field(description="the entity's type term")
+    ]
 
 
 class Ref_54(
@@ -2561,7 +2663,7 @@ class VideoObject(VideoObjectProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["VideoObject"]
+    type: Annotated[Literal["VideoObject"], Field(description="the entity's type term")]
 
 
 class Ref_33(RootModel[str | AudioObject | ImageObject | MediaObject | VideoObject]):
@@ -2591,7 +2693,7 @@ class WebPage(WebPageProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["WebPage"]
+    type: Annotated[Literal["WebPage"], Field(description="the entity's type term")]
 
 
 class Ref_17(
@@ -2810,7 +2912,7 @@ class Ref_20(
         | VideoObject
         | WebPage,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ]

@@ -26,8 +26,18 @@ class TextPositionSelector(CaliperModel):
         Field(alias="@context", title="JSON-LD context"),
     ] = None
     type: Literal["TextPositionSelector"]
-    start: int
-    end: int
+    start: Annotated[
+        int,
+        Field(
+            description="where the selection starts: a character position, a whole number"
+        ),
+    ]
+    end: Annotated[
+        int,
+        Field(
+            description="where the selection ends: a character position, a whole number"
+        ),
+    ]
 
 
 class Ref(RootModel[str | TextPositionSelector]):

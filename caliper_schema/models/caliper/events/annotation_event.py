@@ -18,7 +18,10 @@ class AnnotationEventAction(
 ):
     root: Annotated[
         Literal["Bookmarked", "Highlighted", "Shared", "Tagged"],
-        Field(title="AnnotationEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="AnnotationEvent action",
+        ),
     ]
 
 
@@ -26,14 +29,19 @@ class AnnotationEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AnnotationEvent"]
+    type: Annotated[
+        Literal["AnnotationEvent"], Field(description="the event's type term")
+    ]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
     action: Annotated[
         Literal["Bookmarked", "Highlighted", "Shared", "Tagged"],
-        Field(title="AnnotationEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="AnnotationEvent action",
+        ),
     ]
     object: Annotated[
         str
@@ -78,7 +86,7 @@ class AnnotationEvent(EventProperties):
         | field_internal.TagAnnotation
         | None,
         Field(
-            description="a Annotation or one of its subtypes, as an object or an IRI",
+            description="an Annotation or one of its subtypes, as an object or an IRI",
             title="AnnotationRef",
         ),
     ] = None

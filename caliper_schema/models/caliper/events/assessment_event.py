@@ -20,7 +20,10 @@ class AssessmentEventAction(
 ):
     root: Annotated[
         Literal["Started", "Paused", "Resumed", "Restarted", "Reset", "Submitted"],
-        Field(title="AssessmentEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="AssessmentEvent action",
+        ),
     ]
 
 
@@ -28,22 +31,27 @@ class AssessmentEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AssessmentEvent"]
+    type: Annotated[
+        Literal["AssessmentEvent"], Field(description="the event's type term")
+    ]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
     action: Annotated[
         Literal["Started", "Paused", "Resumed", "Restarted", "Reset", "Submitted"],
-        Field(title="AssessmentEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="AssessmentEvent action",
+        ),
     ]
     object: Annotated[
         str | field_internal.Assessment,
         Field(
-            description="a Assessment, as an object or an IRI", title="AssessmentRef"
+            description="an Assessment, as an object or an IRI", title="AssessmentRef"
         ),
     ]
     generated: Annotated[
         str | field_internal.Attempt | None,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
+        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
     ] = None

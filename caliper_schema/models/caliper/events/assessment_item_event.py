@@ -16,7 +16,10 @@ from .event import EventProperties
 class AssessmentItemEventAction(RootModel[Literal["Started", "Skipped", "Completed"]]):
     root: Annotated[
         Literal["Started", "Skipped", "Completed"],
-        Field(title="AssessmentItemEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="AssessmentItemEvent action",
+        ),
     ]
 
 
@@ -24,19 +27,24 @@ class AssessmentItemEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AssessmentItemEvent"]
+    type: Annotated[
+        Literal["AssessmentItemEvent"], Field(description="the event's type term")
+    ]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
     action: Annotated[
         Literal["Started", "Skipped", "Completed"],
-        Field(title="AssessmentItemEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="AssessmentItemEvent action",
+        ),
     ]
     object: Annotated[
         str | field_internal.AssessmentItem,
         Field(
-            description="a AssessmentItem, as an object or an IRI",
+            description="an AssessmentItem, as an object or an IRI",
             title="AssessmentItemRef",
         ),
     ]
@@ -114,14 +122,14 @@ class AssessmentItemEvent(EventProperties):
         | field_internal.WebPage
         | None,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ] = None
     referrer: Annotated[
         str | field_internal.AssessmentItem | None,
         Field(
-            description="a AssessmentItem, as an object or an IRI",
+            description="an AssessmentItem, as an object or an IRI",
             title="AssessmentItemRef",
         ),
     ] = None

@@ -24,7 +24,10 @@ class AssignableEventAction(
         Literal[
             "Activated", "Deactivated", "Started", "Completed", "Submitted", "Reviewed"
         ],
-        Field(title="AssignableEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="AssignableEvent action",
+        ),
     ]
 
 
@@ -32,7 +35,9 @@ class AssignableEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AssignableEvent"]
+    type: Annotated[
+        Literal["AssignableEvent"], Field(description="the event's type term")
+    ]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
@@ -41,7 +46,10 @@ class AssignableEvent(EventProperties):
         Literal[
             "Activated", "Deactivated", "Started", "Completed", "Submitted", "Reviewed"
         ],
-        Field(title="AssignableEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="AssignableEvent action",
+        ),
     ]
     object: Annotated[
         str
@@ -49,13 +57,13 @@ class AssignableEvent(EventProperties):
         | field_internal.AssessmentItem
         | field_internal.AssignableDigitalResource,
         Field(
-            description="a AssignableDigitalResource or one of its subtypes, as an object or an IRI",
+            description="an AssignableDigitalResource or one of its subtypes, as an object or an IRI",
             title="AssignableDigitalResourceRef",
         ),
     ]
     generated: Annotated[
         str | field_internal.Attempt | None,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
+        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
     ] = None
     target: Annotated[
         str | field_internal.Frame | None,

@@ -27,13 +27,25 @@ class EventProperties(CaliperModel):
     id: Annotated[
         str,
         Field(
+            description="the event's id: urn:uuid: and a UUID, e.g. urn:uuid:c51570e4-f8ed-4c18-bb3a-dfe51b2cc594",
             pattern="^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
             title="event id (a UUID URN)",
         ),
     ]
-    type: str
-    action: str
-    eventTime: Annotated[str, Field(title="DateTime")]
+    type: Annotated[str, Field(description="the event's type term")]
+    action: Annotated[
+        str,
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed"
+        ),
+    ]
+    eventTime: Annotated[
+        str,
+        Field(
+            description="when the event happened: a UTC date and time with milliseconds, e.g. 2024-04-24T14:12:00.000Z",
+            title="DateTime",
+        ),
+    ]
     profile: Annotated[
         Literal[
             "GeneralProfile",
@@ -54,12 +66,15 @@ class EventProperties(CaliperModel):
             "TimebackProfile",
         ]
         | None,
-        Field(title="Profile"),
+        Field(
+            description="the Caliper profile the event follows, e.g. ReadingProfile",
+            title="Profile",
+        ),
     ] = None
     edApp: Annotated[
         str | field_internal.SoftwareApplication | None,
         Field(
-            description="a SoftwareApplication, as an object or an IRI",
+            description="the application the event happened in: a SoftwareApplication, as an object or an IRI",
             title="SoftwareApplicationRef",
         ),
     ] = None
@@ -137,7 +152,7 @@ class EventProperties(CaliperModel):
         | field_internal.WebPage
         | None,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ] = None
@@ -215,7 +230,7 @@ class EventProperties(CaliperModel):
         | field_internal.WebPage
         | None,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ] = None
@@ -227,7 +242,7 @@ class EventProperties(CaliperModel):
         | field_internal.Organization
         | None,
         Field(
-            description="a Organization or one of its subtypes, as an object or an IRI",
+            description="an Organization or one of its subtypes, as an object or an IRI",
             title="OrganizationRef",
         ),
     ] = None
@@ -247,17 +262,23 @@ class EventProperties(CaliperModel):
     federatedSession: Annotated[
         str | field_internal.LtiSession | None,
         Field(
-            description="a LtiSession, as an object or an IRI", title="LtiSessionRef"
+            description="the LTI platform's session, when an LTI tool emits the event: an LtiSession, as an object or an IRI",
+            title="LtiSessionRef",
         ),
     ] = None
-    extensions: extensions_1.Extensions | None = None
+    extensions: Annotated[
+        extensions_1.Extensions | None,
+        Field(
+            description="custom data the Caliper model does not define, as a map of names to values"
+        ),
+    ] = None
 
 
 class Event(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Event"]
+    type: Annotated[Literal["Event"], Field(description="the event's type term")]
     actor: Annotated[
         str
         | field_internal.Agent
@@ -268,7 +289,7 @@ class Event(EventProperties):
         | field_internal.Person
         | field_internal.SoftwareApplication,
         Field(
-            description="a Agent or one of its subtypes, as an object or an IRI",
+            description="an Agent or one of its subtypes, as an object or an IRI",
             title="AgentRef",
         ),
     ]
@@ -433,7 +454,7 @@ class Event(EventProperties):
         | field_internal.VideoObject
         | field_internal.WebPage,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ]
@@ -511,7 +532,7 @@ class Event(EventProperties):
         | field_internal.WebPage
         | None,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ] = None

@@ -14,20 +14,32 @@ from .event import EventProperties
 
 
 class FeedbackEventAction(RootModel[Literal["Commented", "Ranked"]]):
-    root: Annotated[Literal["Commented", "Ranked"], Field(title="FeedbackEvent action")]
+    root: Annotated[
+        Literal["Commented", "Ranked"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="FeedbackEvent action",
+        ),
+    ]
 
 
 class FeedbackEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["FeedbackEvent"]
+    type: Annotated[
+        Literal["FeedbackEvent"], Field(description="the event's type term")
+    ]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
     action: Annotated[
-        Literal["Commented", "Ranked"], Field(title="FeedbackEvent action")
+        Literal["Commented", "Ranked"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="FeedbackEvent action",
+        ),
     ]
     object: Annotated[
         str
@@ -102,7 +114,7 @@ class FeedbackEvent(EventProperties):
         | field_internal.VideoObject
         | field_internal.WebPage,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ]
@@ -180,7 +192,7 @@ class FeedbackEvent(EventProperties):
         | field_internal.WebPage
         | None,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ] = None

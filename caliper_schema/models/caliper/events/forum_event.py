@@ -15,7 +15,11 @@ from .event import EventProperties
 
 class ForumEventAction(RootModel[Literal["Subscribed", "Unsubscribed"]]):
     root: Annotated[
-        Literal["Subscribed", "Unsubscribed"], Field(title="ForumEvent action")
+        Literal["Subscribed", "Unsubscribed"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="ForumEvent action",
+        ),
     ]
 
 
@@ -23,13 +27,17 @@ class ForumEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["ForumEvent"]
+    type: Annotated[Literal["ForumEvent"], Field(description="the event's type term")]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
     action: Annotated[
-        Literal["Subscribed", "Unsubscribed"], Field(title="ForumEvent action")
+        Literal["Subscribed", "Unsubscribed"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="ForumEvent action",
+        ),
     ]
     object: Annotated[
         str | field_internal.Forum,

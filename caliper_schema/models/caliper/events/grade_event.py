@@ -14,14 +14,20 @@ from .event import EventProperties
 
 
 class GradeEventAction(RootModel[Literal["Graded"]]):
-    root: Annotated[Literal["Graded"], Field(title="GradeEvent action")]
+    root: Annotated[
+        Literal["Graded"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="GradeEvent action",
+        ),
+    ]
 
 
 class GradeEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["GradeEvent"]
+    type: Annotated[Literal["GradeEvent"], Field(description="the event's type term")]
     actor: Annotated[
         str
         | field_internal.Agent
@@ -32,14 +38,20 @@ class GradeEvent(EventProperties):
         | field_internal.Person
         | field_internal.SoftwareApplication,
         Field(
-            description="a Agent or one of its subtypes, as an object or an IRI",
+            description="an Agent or one of its subtypes, as an object or an IRI",
             title="AgentRef",
         ),
     ]
-    action: Annotated[Literal["Graded"], Field(title="GradeEvent action")]
+    action: Annotated[
+        Literal["Graded"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="GradeEvent action",
+        ),
+    ]
     object: Annotated[
         str | field_internal.Attempt,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
+        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
     ]
     generated: Annotated[
         str | field_internal.Score | None,

@@ -64,7 +64,10 @@ class MediaEventAction(
             "DisabledCloseCaptioning",
             "EnabledCloseCaptioning",
         ],
-        Field(title="MediaEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="MediaEvent action",
+        ),
     ]
 
 
@@ -72,7 +75,7 @@ class MediaEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MediaEvent"]
+    type: Annotated[Literal["MediaEvent"], Field(description="the event's type term")]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
@@ -101,7 +104,10 @@ class MediaEvent(EventProperties):
             "DisabledCloseCaptioning",
             "EnabledCloseCaptioning",
         ],
-        Field(title="MediaEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="MediaEvent action",
+        ),
     ]
     object: Annotated[
         str

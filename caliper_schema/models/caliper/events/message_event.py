@@ -18,7 +18,10 @@ class MessageEventAction(
 ):
     root: Annotated[
         Literal["MarkedAsRead", "MarkedAsUnread", "Posted", "MarkedAsUnRead"],
-        Field(title="MessageEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="MessageEvent action",
+        ),
     ]
 
 
@@ -26,14 +29,17 @@ class MessageEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MessageEvent"]
+    type: Annotated[Literal["MessageEvent"], Field(description="the event's type term")]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
     action: Annotated[
         Literal["MarkedAsRead", "MarkedAsUnread", "Posted", "MarkedAsUnRead"],
-        Field(title="MessageEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="MessageEvent action",
+        ),
     ]
     object: Annotated[
         str | field_internal.Message,

@@ -44,20 +44,34 @@ from .event import EventProperties
 
 
 class NavigationEventAction(RootModel[Literal["NavigatedTo"]]):
-    root: Annotated[Literal["NavigatedTo"], Field(title="NavigationEvent action")]
+    root: Annotated[
+        Literal["NavigatedTo"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="NavigationEvent action",
+        ),
+    ]
 
 
 class NavigationEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["NavigationEvent"]
+    type: Annotated[
+        Literal["NavigationEvent"], Field(description="the event's type term")
+    ]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
-    action: Annotated[Literal["NavigatedTo"], Field(title="NavigationEvent action")]
-    object: (
+    action: Annotated[
+        Literal["NavigatedTo"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="NavigationEvent action",
+        ),
+    ]
+    object: Annotated[
         str
         | Assessment
         | AssessmentItem
@@ -86,8 +100,11 @@ class NavigationEvent(EventProperties):
         | SurveyInvitation
         | Thread
         | VideoObject
-        | WebPage
-    )
+        | WebPage,
+        Field(
+            description="a DigitalResource or SoftwareApplication, or one of their subtypes, as an object or an IRI"
+        ),
+    ]
     target: Annotated[
         str
         | field_internal.Assessment
@@ -197,7 +214,7 @@ class NavigationEvent(EventProperties):
         | field_internal.WebPage
         | None,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="a DigitalResource or SoftwareApplication, or one of their subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ] = None

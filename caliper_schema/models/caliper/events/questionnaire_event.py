@@ -15,7 +15,11 @@ from .event import EventProperties
 
 class QuestionnaireEventAction(RootModel[Literal["Started", "Submitted"]]):
     root: Annotated[
-        Literal["Started", "Submitted"], Field(title="QuestionnaireEvent action")
+        Literal["Started", "Submitted"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="QuestionnaireEvent action",
+        ),
     ]
 
 
@@ -23,13 +27,19 @@ class QuestionnaireEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["QuestionnaireEvent"]
+    type: Annotated[
+        Literal["QuestionnaireEvent"], Field(description="the event's type term")
+    ]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
     action: Annotated[
-        Literal["Started", "Submitted"], Field(title="QuestionnaireEvent action")
+        Literal["Started", "Submitted"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="QuestionnaireEvent action",
+        ),
     ]
     object: Annotated[
         str | field_internal.Questionnaire,
@@ -40,5 +50,5 @@ class QuestionnaireEvent(EventProperties):
     ]
     generated: Annotated[
         str | field_internal.Attempt | None,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
+        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
     ] = None

@@ -18,7 +18,10 @@ class QuestionnaireItemEventAction(
 ):
     root: Annotated[
         Literal["Started", "Skipped", "Completed"],
-        Field(title="QuestionnaireItemEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="QuestionnaireItemEvent action",
+        ),
     ]
 
 
@@ -26,14 +29,19 @@ class QuestionnaireItemEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["QuestionnaireItemEvent"]
+    type: Annotated[
+        Literal["QuestionnaireItemEvent"], Field(description="the event's type term")
+    ]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
     action: Annotated[
         Literal["Started", "Skipped", "Completed"],
-        Field(title="QuestionnaireItemEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="QuestionnaireItemEvent action",
+        ),
     ]
     object: Annotated[
         str | field_internal.QuestionnaireItem,
@@ -116,7 +124,7 @@ class QuestionnaireItemEvent(EventProperties):
         | field_internal.WebPage
         | None,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ] = None

@@ -50,7 +50,10 @@ class ResourceManagementEventAction(
             "Unpublished",
             "Uploaded",
         ],
-        Field(title="ResourceManagementEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="ResourceManagementEvent action",
+        ),
     ]
 
 
@@ -58,7 +61,9 @@ class ResourceManagementEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["ResourceManagementEvent"]
+    type: Annotated[
+        Literal["ResourceManagementEvent"], Field(description="the event's type term")
+    ]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
@@ -80,7 +85,10 @@ class ResourceManagementEvent(EventProperties):
             "Unpublished",
             "Uploaded",
         ],
-        Field(title="ResourceManagementEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="ResourceManagementEvent action",
+        ),
     ]
     object: Annotated[
         str

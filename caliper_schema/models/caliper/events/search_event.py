@@ -14,19 +14,31 @@ from .event import EventProperties
 
 
 class SearchEventAction(RootModel[Literal["Searched"]]):
-    root: Annotated[Literal["Searched"], Field(title="SearchEvent action")]
+    root: Annotated[
+        Literal["Searched"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="SearchEvent action",
+        ),
+    ]
 
 
 class SearchEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SearchEvent"]
+    type: Annotated[Literal["SearchEvent"], Field(description="the event's type term")]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
-    action: Annotated[Literal["Searched"], Field(title="SearchEvent action")]
+    action: Annotated[
+        Literal["Searched"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="SearchEvent action",
+        ),
+    ]
     object: Annotated[
         str
         | field_internal.Agent
@@ -100,7 +112,7 @@ class SearchEvent(EventProperties):
         | field_internal.VideoObject
         | field_internal.WebPage,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ]

@@ -15,7 +15,11 @@ from .event import EventProperties
 
 class SessionEventAction(RootModel[Literal["LoggedIn", "LoggedOut", "TimedOut"]]):
     root: Annotated[
-        Literal["LoggedIn", "LoggedOut", "TimedOut"], Field(title="SessionEvent action")
+        Literal["LoggedIn", "LoggedOut", "TimedOut"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="SessionEvent action",
+        ),
     ]
 
 
@@ -23,7 +27,7 @@ class SessionEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SessionEvent"]
+    type: Annotated[Literal["SessionEvent"], Field(description="the event's type term")]
     actor: Annotated[
         str
         | field_internal.Agent
@@ -34,12 +38,16 @@ class SessionEvent(EventProperties):
         | field_internal.Person
         | field_internal.SoftwareApplication,
         Field(
-            description="a Agent or one of its subtypes, as an object or an IRI",
+            description="an Agent or one of its subtypes, as an object or an IRI",
             title="AgentRef",
         ),
     ]
     action: Annotated[
-        Literal["LoggedIn", "LoggedOut", "TimedOut"], Field(title="SessionEvent action")
+        Literal["LoggedIn", "LoggedOut", "TimedOut"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="SessionEvent action",
+        ),
     ]
     object: Annotated[
         str
@@ -114,7 +122,7 @@ class SessionEvent(EventProperties):
         | field_internal.VideoObject
         | field_internal.WebPage,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ]
@@ -227,7 +235,7 @@ class SessionEvent(EventProperties):
         | field_internal.WebPage
         | None,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="a DigitalResource or SoftwareApplication, or one of their subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ] = None

@@ -14,19 +14,31 @@ from .event import EventProperties
 
 
 class SurveyEventAction(RootModel[Literal["OptedIn", "OptedOut"]]):
-    root: Annotated[Literal["OptedIn", "OptedOut"], Field(title="SurveyEvent action")]
+    root: Annotated[
+        Literal["OptedIn", "OptedOut"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="SurveyEvent action",
+        ),
+    ]
 
 
 class SurveyEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SurveyEvent"]
+    type: Annotated[Literal["SurveyEvent"], Field(description="the event's type term")]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
-    action: Annotated[Literal["OptedIn", "OptedOut"], Field(title="SurveyEvent action")]
+    action: Annotated[
+        Literal["OptedIn", "OptedOut"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="SurveyEvent action",
+        ),
+    ]
     object: Annotated[
         str | field_internal.Survey,
         Field(description="a Survey, as an object or an IRI", title="SurveyRef"),

@@ -16,7 +16,10 @@ from .event import EventProperties
 class SurveyInvitationEventAction(RootModel[Literal["Accepted", "Declined", "Sent"]]):
     root: Annotated[
         Literal["Accepted", "Declined", "Sent"],
-        Field(title="SurveyInvitationEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="SurveyInvitationEvent action",
+        ),
     ]
 
 
@@ -24,14 +27,19 @@ class SurveyInvitationEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SurveyInvitationEvent"]
+    type: Annotated[
+        Literal["SurveyInvitationEvent"], Field(description="the event's type term")
+    ]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
     action: Annotated[
         Literal["Accepted", "Declined", "Sent"],
-        Field(title="SurveyInvitationEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="SurveyInvitationEvent action",
+        ),
     ]
     object: Annotated[
         str | field_internal.SurveyInvitation,

@@ -18,7 +18,10 @@ class ThreadEventAction(
 ):
     root: Annotated[
         Literal["MarkedAsRead", "MarkedAsUnread", "MarkedAsUnRead"],
-        Field(title="ThreadEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="ThreadEvent action",
+        ),
     ]
 
 
@@ -26,14 +29,17 @@ class ThreadEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["ThreadEvent"]
+    type: Annotated[Literal["ThreadEvent"], Field(description="the event's type term")]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
     action: Annotated[
         Literal["MarkedAsRead", "MarkedAsUnread", "MarkedAsUnRead"],
-        Field(title="ThreadEvent action"),
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="ThreadEvent action",
+        ),
     ]
     object: Annotated[
         str | field_internal.Thread,

@@ -15,7 +15,11 @@ from .event import EventProperties
 
 class ToolLaunchEventAction(RootModel[Literal["Launched", "Returned"]]):
     root: Annotated[
-        Literal["Launched", "Returned"], Field(title="ToolLaunchEvent action")
+        Literal["Launched", "Returned"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="ToolLaunchEvent action",
+        ),
     ]
 
 
@@ -23,13 +27,19 @@ class ToolLaunchEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["ToolLaunchEvent"]
+    type: Annotated[
+        Literal["ToolLaunchEvent"], Field(description="the event's type term")
+    ]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
     action: Annotated[
-        Literal["Launched", "Returned"], Field(title="ToolLaunchEvent action")
+        Literal["Launched", "Returned"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="ToolLaunchEvent action",
+        ),
     ]
     object: Annotated[
         str | field_internal.SoftwareApplication,
@@ -147,7 +157,7 @@ class ToolLaunchEvent(EventProperties):
         | field_internal.WebPage
         | None,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="a Link or LtiLink, or one of their subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ] = None

@@ -14,19 +14,31 @@ from .event import EventProperties
 
 
 class ToolUseEventAction(RootModel[Literal["Used"]]):
-    root: Annotated[Literal["Used"], Field(title="ToolUseEvent action")]
+    root: Annotated[
+        Literal["Used"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="ToolUseEvent action",
+        ),
+    ]
 
 
 class ToolUseEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["ToolUseEvent"]
+    type: Annotated[Literal["ToolUseEvent"], Field(description="the event's type term")]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
-    action: Annotated[Literal["Used"], Field(title="ToolUseEvent action")]
+    action: Annotated[
+        Literal["Used"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="ToolUseEvent action",
+        ),
+    ]
     object: Annotated[
         str | field_internal.SoftwareApplication,
         Field(
@@ -37,7 +49,7 @@ class ToolUseEvent(EventProperties):
     generated: Annotated[
         str | field_internal.AggregateMeasureCollection | None,
         Field(
-            description="a AggregateMeasureCollection, as an object or an IRI",
+            description="an AggregateMeasureCollection, as an object or an IRI",
             title="AggregateMeasureCollectionRef",
         ),
     ] = None

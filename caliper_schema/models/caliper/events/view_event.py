@@ -14,19 +14,31 @@ from .event import EventProperties
 
 
 class ViewEventAction(RootModel[Literal["Viewed"]]):
-    root: Annotated[Literal["Viewed"], Field(title="ViewEvent action")]
+    root: Annotated[
+        Literal["Viewed"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="ViewEvent action",
+        ),
+    ]
 
 
 class ViewEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["ViewEvent"]
+    type: Annotated[Literal["ViewEvent"], Field(description="the event's type term")]
     actor: Annotated[
         str | field_internal.Person,
         Field(description="a Person, as an object or an IRI", title="PersonRef"),
     ]
-    action: Annotated[Literal["Viewed"], Field(title="ViewEvent action")]
+    action: Annotated[
+        Literal["Viewed"],
+        Field(
+            description="what the actor did: an action the event type allows, e.g. Viewed",
+            title="ViewEvent action",
+        ),
+    ]
     object: Annotated[
         str
         | field_internal.Agent
@@ -100,7 +112,7 @@ class ViewEvent(EventProperties):
         | field_internal.VideoObject
         | field_internal.WebPage,
         Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
+            description="an Entity or one of its subtypes, as an object or an IRI",
             title="EntityRef",
         ),
     ]
