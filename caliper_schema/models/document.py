@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
+
+from caliper_schema.modelbase import ByType
 
 from .caliper.entities import text_position_selector
 from .caliper.entities._internal import (
@@ -116,112 +119,9 @@ from .timeback import (
     user,
 )
 
-
-class CaliperDocument(
-    RootModel[
-        event.Event
-        | annotation_event.AnnotationEvent
-        | assessment_event.AssessmentEvent
-        | assessment_item_event.AssessmentItemEvent
-        | assignable_event.AssignableEvent
-        | feedback_event.FeedbackEvent
-        | forum_event.ForumEvent
-        | grade_event.GradeEvent
-        | media_event.MediaEvent
-        | message_event.MessageEvent
-        | navigation_event.NavigationEvent
-        | questionnaire_event.QuestionnaireEvent
-        | questionnaire_item_event.QuestionnaireItemEvent
-        | resource_management_event.ResourceManagementEvent
-        | search_event.SearchEvent
-        | session_event.SessionEvent
-        | survey_event.SurveyEvent
-        | survey_invitation_event.SurveyInvitationEvent
-        | thread_event.ThreadEvent
-        | tool_launch_event.ToolLaunchEvent
-        | tool_use_event.ToolUseEvent
-        | view_event.ViewEvent
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | SystemIdentifier
-        | TagAnnotation
-        | text_position_selector.TextPositionSelector
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-        | activity_event.TimebackActivityEvent
-        | time_spent_event.TimebackTimeSpentEvent
-        | user.TimebackUser
-        | activity_context.TimebackActivityContext
-        | activity_metrics_collection.TimebackActivityMetricsCollection
-        | time_spent_metrics_collection.TimebackTimeSpentMetricsCollection
-    ]
-):
-    root: Annotated[
+CaliperDocument = TypeAliasType(
+    "CaliperDocument",
+    Annotated[
         event.Event
         | annotation_event.AnnotationEvent
         | assessment_event.AssessmentEvent
@@ -324,7 +224,8 @@ class CaliperDocument(
         | time_spent_metrics_collection.TimebackTimeSpentMetricsCollection,
         Field(
             description="One Caliper document in an envelope's data: an event or an entity describe, chosen by its type.",
-            discriminator="type",
             title="CaliperDocument",
         ),
-    ]
+        ByType(),
+    ],
+)

@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-from caliper_schema.modelbase import CaliperModel
 from pydantic import ConfigDict
+
+from caliper_schema.modelbase import CaliperModel
 
 
 class Extensions(CaliperModel):

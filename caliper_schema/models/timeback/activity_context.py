@@ -5,21 +5,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from caliper_schema.modelbase import CaliperModel
 from pydantic import ConfigDict, Field
 
-from ..common import context
+from caliper_schema.modelbase import CaliperModel
+
+from ..common import context as context_1
 from ..common import extensions as extensions_1
+from ..common import iri
+from . import subject as subject_1
 
 
 class TimebackReference(CaliperModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    id: Annotated[str | None, Field(title="IRI")] = None
+    id: iri.IRI | None = None
     name: str
     extensions: extensions_1.Extensions | None = None
 
@@ -28,30 +30,13 @@ class TimebackActivityContext(CaliperModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    field_context: Annotated[
-        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
-        | context.JsonLdContext1
-        | Mapping[str, Any]
-        | None,
-        Field(alias="@context", title="JSON-LD context"),
+    context: Annotated[
+        context_1.JsonLdContext | None,
+        Field(validation_alias="@context", serialization_alias="@context"),
     ] = None
-    id: Annotated[str, Field(title="IRI")]
-    type: Literal["TimebackActivityContext"]
-    subject: Annotated[
-        Literal[
-            "Reading",
-            "Language",
-            "Vocabulary",
-            "Social Studies",
-            "Writing",
-            "Science",
-            "FastMath",
-            "Math",
-            "None",
-            "Other",
-        ],
-        Field(title="TimebackSubject"),
-    ]
+    id: iri.IRI
+    type: Literal["TimebackActivityContext"] = "TimebackActivityContext"
+    subject: subject_1.TimebackSubject
     app: TimebackReference | None = None
     course: TimebackReference | None = None
     activity: TimebackReference | None = None

@@ -7,23 +7,26 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from ..caliper.events.event import EventProperties
 from . import activity_context, activity_metrics_collection, user
 
-
-class Profile(RootModel[Literal["TimebackProfile"]]):
-    root: Annotated[Literal["TimebackProfile"], Field(title="Profile")]
+Profile = TypeAliasType(
+    "Profile", Annotated[Literal["TimebackProfile"], Field(title="Profile")]
+)
 
 
 class TimebackActivityEvent(EventProperties):
     model_config = ConfigDict(
         extra="allow",
     )
-    type: Literal["ActivityEvent"]
+    type: Literal["ActivityEvent"] = "ActivityEvent"
     actor: user.TimebackUser
-    action: Literal["Completed"]
+    action: Literal["Completed"] = "Completed"
     object: activity_context.TimebackActivityContext
-    profile: Annotated[Literal["TimebackProfile"], Field(title="Profile")]
+    profile: Annotated[Literal["TimebackProfile"], Field(title="Profile")] = (
+        "TimebackProfile"
+    )
     generated: activity_metrics_collection.TimebackActivityMetricsCollection

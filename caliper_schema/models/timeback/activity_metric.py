@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from caliper_schema.modelbase import CaliperModel
 from pydantic import ConfigDict
+
+from caliper_schema.modelbase import CaliperModel
 
 from ..common import extensions as extensions_1
 

@@ -7,23 +7,26 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from ..caliper.events.event import EventProperties
 from . import activity_context, time_spent_metrics_collection, user
 
-
-class Profile(RootModel[Literal["TimebackProfile"]]):
-    root: Annotated[Literal["TimebackProfile"], Field(title="Profile")]
+Profile = TypeAliasType(
+    "Profile", Annotated[Literal["TimebackProfile"], Field(title="Profile")]
+)
 
 
 class TimebackTimeSpentEvent(EventProperties):
     model_config = ConfigDict(
         extra="allow",
     )
-    type: Literal["TimeSpentEvent"]
+    type: Literal["TimeSpentEvent"] = "TimeSpentEvent"
     actor: user.TimebackUser
-    action: Literal["SpentTime"]
+    action: Literal["SpentTime"] = "SpentTime"
     object: activity_context.TimebackActivityContext
-    profile: Annotated[Literal["TimebackProfile"], Field(title="Profile")]
+    profile: Annotated[Literal["TimebackProfile"], Field(title="Profile")] = (
+        "TimebackProfile"
+    )
     generated: time_spent_metrics_collection.TimebackTimeSpentMetricsCollection

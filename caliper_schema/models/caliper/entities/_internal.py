@@ -6,31 +6,342 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from caliper_schema.modelbase import CaliperModel
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ...common import context
+from caliper_schema.modelbase import ByType, CaliperModel
+
+from ...common import context as context_1
+from ...common import date_time, decimal, entity_id
+from ...common import duration as duration_1
 from ...common import extensions as extensions_1
+from ..vocab import lti_message_type, role, system_identifier_type
+from ..vocab import metric as metric_1
+from ..vocab import status as status_1
 from . import text_position_selector
+
+AgentRef = TypeAliasType(
+    "AgentRef",
+    Annotated[
+        Union[
+            str,
+            "Agent",
+            "CourseOffering",
+            "CourseSection",
+            "Group",
+            "Organization",
+            "Person",
+            "SoftwareApplication",
+        ],
+        Field(
+            description="a Agent or one of its subtypes, as an object or an IRI",
+            title="AgentRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+AggregateMeasureRef = TypeAliasType(
+    "AggregateMeasureRef",
+    Annotated[
+        Union[str, "AggregateMeasure"],
+        Field(
+            description="a AggregateMeasure, as an object or an IRI",
+            title="AggregateMeasureRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+AggregateMeasureCollectionRef = TypeAliasType(
+    "AggregateMeasureCollectionRef",
+    Annotated[
+        Union[str, "AggregateMeasureCollection"],
+        Field(
+            description="a AggregateMeasureCollection, as an object or an IRI",
+            title="AggregateMeasureCollectionRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+AnnotationRef = TypeAliasType(
+    "AnnotationRef",
+    Annotated[
+        Union[
+            str,
+            "Annotation",
+            "BookmarkAnnotation",
+            "HighlightAnnotation",
+            "SharedAnnotation",
+            "TagAnnotation",
+        ],
+        Field(
+            description="a Annotation or one of its subtypes, as an object or an IRI",
+            title="AnnotationRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+AssessmentRef = TypeAliasType(
+    "AssessmentRef",
+    Annotated[
+        Union[str, "Assessment"],
+        Field(
+            description="a Assessment, as an object or an IRI", title="AssessmentRef"
+        ),
+        ByType(),
+    ],
+)
+
+
+AssessmentItemRef = TypeAliasType(
+    "AssessmentItemRef",
+    Annotated[
+        Union[str, "AssessmentItem"],
+        Field(
+            description="a AssessmentItem, as an object or an IRI",
+            title="AssessmentItemRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+AssignableDigitalResourceRef = TypeAliasType(
+    "AssignableDigitalResourceRef",
+    Annotated[
+        Union[str, "Assessment", "AssessmentItem", "AssignableDigitalResource"],
+        Field(
+            description="a AssignableDigitalResource or one of its subtypes, as an object or an IRI",
+            title="AssignableDigitalResourceRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+AttemptRef = TypeAliasType(
+    "AttemptRef",
+    Annotated[
+        Union[str, "Attempt"],
+        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
+        ByType(),
+    ],
+)
+
+
+AudioObjectRef = TypeAliasType(
+    "AudioObjectRef",
+    Annotated[
+        Union[str, "AudioObject"],
+        Field(
+            description="a AudioObject, as an object or an IRI", title="AudioObjectRef"
+        ),
+        ByType(),
+    ],
+)
+
+
+BookmarkAnnotationRef = TypeAliasType(
+    "BookmarkAnnotationRef",
+    Annotated[
+        Union[str, "BookmarkAnnotation"],
+        Field(
+            description="a BookmarkAnnotation, as an object or an IRI",
+            title="BookmarkAnnotationRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+ChapterRef = TypeAliasType(
+    "ChapterRef",
+    Annotated[
+        Union[str, "Chapter"],
+        Field(description="a Chapter, as an object or an IRI", title="ChapterRef"),
+        ByType(),
+    ],
+)
+
+
+CollectionRef = TypeAliasType(
+    "CollectionRef",
+    Annotated[
+        Union[
+            str,
+            "AggregateMeasureCollection",
+            "Assessment",
+            "Collection",
+            "DigitalResourceCollection",
+            "Forum",
+            "Questionnaire",
+            "Survey",
+            "Thread",
+        ],
+        Field(
+            description="a Collection or one of its subtypes, as an object or an IRI",
+            title="CollectionRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+CommentRef = TypeAliasType(
+    "CommentRef",
+    Annotated[
+        Union[str, "Comment"],
+        Field(description="a Comment, as an object or an IRI", title="CommentRef"),
+        ByType(),
+    ],
+)
+
+
+CourseOfferingRef = TypeAliasType(
+    "CourseOfferingRef",
+    Annotated[
+        Union[str, "CourseOffering", "CourseSection"],
+        Field(
+            description="a CourseOffering or one of its subtypes, as an object or an IRI",
+            title="CourseOfferingRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+CourseSectionRef = TypeAliasType(
+    "CourseSectionRef",
+    Annotated[
+        Union[str, "CourseSection"],
+        Field(
+            description="a CourseSection, as an object or an IRI",
+            title="CourseSectionRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+DateTimeQuestionRef = TypeAliasType(
+    "DateTimeQuestionRef",
+    Annotated[
+        Union[str, "DateTimeQuestion"],
+        Field(
+            description="a DateTimeQuestion, as an object or an IRI",
+            title="DateTimeQuestionRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+DateTimeResponseRef = TypeAliasType(
+    "DateTimeResponseRef",
+    Annotated[
+        Union[str, "DateTimeResponse"],
+        Field(
+            description="a DateTimeResponse, as an object or an IRI",
+            title="DateTimeResponseRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+DigitalResourceRef = TypeAliasType(
+    "DigitalResourceRef",
+    Annotated[
+        Union[
+            str,
+            "Assessment",
+            "AssessmentItem",
+            "AssignableDigitalResource",
+            "AudioObject",
+            "Chapter",
+            "DateTimeQuestion",
+            "DigitalResource",
+            "DigitalResourceCollection",
+            "Document",
+            "Forum",
+            "Frame",
+            "ImageObject",
+            "LtiLink",
+            "MediaLocation",
+            "MediaObject",
+            "Message",
+            "MultiselectQuestion",
+            "OpenEndedQuestion",
+            "Page",
+            "Question",
+            "Questionnaire",
+            "QuestionnaireItem",
+            "RatingScaleQuestion",
+            "SurveyInvitation",
+            "Thread",
+            "VideoObject",
+            "WebPage",
+        ],
+        Field(
+            description="a DigitalResource or one of its subtypes, as an object or an IRI",
+            title="DigitalResourceRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+DigitalResourceCollectionRef = TypeAliasType(
+    "DigitalResourceCollectionRef",
+    Annotated[
+        Union[
+            str,
+            "Assessment",
+            "DigitalResourceCollection",
+            "Forum",
+            "Questionnaire",
+            "Thread",
+        ],
+        Field(
+            description="a DigitalResourceCollection or one of its subtypes, as an object or an IRI",
+            title="DigitalResourceCollectionRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+DocumentRef = TypeAliasType(
+    "DocumentRef",
+    Annotated[
+        Union[str, "Document"],
+        Field(description="a Document, as an object or an IRI", title="DocumentRef"),
+        ByType(),
+    ],
+)
 
 
 class EntityProperties(CaliperModel):
-    field_context: Annotated[
-        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
-        | context.JsonLdContext1
-        | Mapping[str, Any]
-        | None,
-        Field(alias="@context", title="JSON-LD context"),
+    context: Annotated[
+        context_1.JsonLdContext | None,
+        Field(validation_alias="@context", serialization_alias="@context"),
     ] = None
-    id: Annotated[str, Field(title="Entity identifier")]
+    id: entity_id.EntityIdentifier
     type: str
     name: str | None = None
     description: str | None = None
-    dateCreated: Annotated[str | None, Field(title="DateTime")] = None
-    dateModified: Annotated[str | None, Field(title="DateTime")] = None
-    otherIdentifiers: Sequence[str | SystemIdentifier] | None = None
+    dateCreated: date_time.DateTime | None = None
+    dateModified: date_time.DateTime | None = None
+    otherIdentifiers: Sequence[SystemIdentifierRef] | None = None
     extensions: extensions_1.Extensions | None = None
 
 
@@ -42,163 +353,51 @@ class Agent(AgentProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Agent"]
+    type: Literal["Agent"] = "Agent"
 
 
 class AggregateMeasureProperties(EntityProperties):
-    metricValue: Annotated[float, Field(title="Decimal")]
-    maxMetricValue: Annotated[float | None, Field(title="Decimal")] = None
-    metric: Annotated[
-        Literal[
-            "AssessmentsPassed",
-            "AssessmentsSubmitted",
-            "MinutesOnTask",
-            "SkillsMastered",
-            "StandardsMastered",
-            "UnitsCompleted",
-            "UnitsPassed",
-            "WordsRead",
-        ],
-        Field(title="Metric"),
-    ]
-    startedAtTime: Annotated[str | None, Field(title="DateTime")] = None
-    endedAtTime: Annotated[str | None, Field(title="DateTime")] = None
+    metricValue: decimal.Decimal
+    maxMetricValue: decimal.Decimal | None = None
+    metric: metric_1.Metric
+    startedAtTime: date_time.DateTime | None = None
+    endedAtTime: date_time.DateTime | None = None
 
 
 class AggregateMeasure(AggregateMeasureProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AggregateMeasure"]
-
-
-class Ref_1(RootModel[str | AggregateMeasure]):
-    root: Annotated[
-        str | AggregateMeasure,
-        Field(
-            description="a AggregateMeasure, as an object or an IRI",
-            title="AggregateMeasureRef",
-        ),
-    ]
+    type: Literal["AggregateMeasure"] = "AggregateMeasure"
 
 
 class AnnotationProperties(EntityProperties):
-    annotator: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    annotated: Annotated[
-        str
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | AudioObject
-        | Chapter
-        | DateTimeQuestion
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Forum
-        | Frame
-        | ImageObject
-        | LtiLink
-        | MediaLocation
-        | MediaObject
-        | Message
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Page
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | RatingScaleQuestion
-        | SurveyInvitation
-        | Thread
-        | VideoObject
-        | WebPage
-        | None,
-        Field(
-            description="a DigitalResource or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceRef",
-        ),
-    ] = None
+    annotator: PersonRef | None = None
+    annotated: DigitalResourceRef | None = None
 
 
 class Annotation(AnnotationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Annotation"]
+    type: Literal["Annotation"] = "Annotation"
 
 
 class AttemptProperties(EntityProperties):
-    assignee: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    assignable: Annotated[
-        str
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | AudioObject
-        | Chapter
-        | DateTimeQuestion
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Forum
-        | Frame
-        | ImageObject
-        | LtiLink
-        | MediaLocation
-        | MediaObject
-        | Message
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Page
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | RatingScaleQuestion
-        | SurveyInvitation
-        | Thread
-        | VideoObject
-        | WebPage
-        | None,
-        Field(
-            description="a DigitalResource or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceRef",
-        ),
-    ] = None
-    isPartOf: Annotated[
-        str | Attempt | None,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
-    ] = None
+    assignee: PersonRef | None = None
+    assignable: DigitalResourceRef | None = None
+    isPartOf: AttemptRef | None = None
     count: int | None = None
-    startedAtTime: Annotated[str | None, Field(title="DateTime")] = None
-    endedAtTime: Annotated[str | None, Field(title="DateTime")] = None
-    duration: Annotated[
-        str | None,
-        Field(
-            pattern="^P(?:[0-9]+W|[0-9]+Y(?:[0-9]+M)?(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+M(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+D(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))$",
-            title="ISO 8601 duration",
-        ),
-    ] = None
+    startedAtTime: date_time.DateTime | None = None
+    endedAtTime: date_time.DateTime | None = None
+    duration: duration_1.ISO8601Duration | None = None
 
 
 class Attempt(AttemptProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Attempt"]
-
-
-class Ref_7(RootModel[str | Attempt]):
-    root: Annotated[
-        str | Attempt,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
-    ]
+    type: Literal["Attempt"] = "Attempt"
 
 
 class BookmarkAnnotationProperties(AnnotationProperties):
@@ -209,209 +408,34 @@ class BookmarkAnnotation(BookmarkAnnotationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["BookmarkAnnotation"]
-
-
-class Ref_9(RootModel[str | BookmarkAnnotation]):
-    root: Annotated[
-        str | BookmarkAnnotation,
-        Field(
-            description="a BookmarkAnnotation, as an object or an IRI",
-            title="BookmarkAnnotationRef",
-        ),
-    ]
+    type: Literal["BookmarkAnnotation"] = "BookmarkAnnotation"
 
 
 class CollectionProperties(EntityProperties):
-    items: (
-        Sequence[
-            str
-            | Agent
-            | AggregateMeasure
-            | AggregateMeasureCollection
-            | Annotation
-            | Assessment
-            | AssessmentItem
-            | AssignableDigitalResource
-            | Attempt
-            | AudioObject
-            | BookmarkAnnotation
-            | Chapter
-            | Collection
-            | Comment
-            | CourseOffering
-            | CourseSection
-            | DateTimeQuestion
-            | DateTimeResponse
-            | DigitalResource
-            | DigitalResourceCollection
-            | Document
-            | Entity
-            | FillinBlankResponse
-            | Forum
-            | Frame
-            | Group
-            | HighlightAnnotation
-            | ImageObject
-            | LearningObjective
-            | LikertScale
-            | Link
-            | LtiLink
-            | LtiSession
-            | MediaLocation
-            | MediaObject
-            | Membership
-            | Message
-            | MultipleChoiceResponse
-            | MultipleResponseResponse
-            | MultiselectQuestion
-            | MultiselectResponse
-            | MultiselectScale
-            | NumericScale
-            | OpenEndedQuestion
-            | OpenEndedResponse
-            | Organization
-            | Page
-            | Person
-            | Query
-            | Question
-            | Questionnaire
-            | QuestionnaireItem
-            | Rating
-            | RatingScaleQuestion
-            | RatingScaleResponse
-            | Response
-            | Result
-            | Scale
-            | Score
-            | SearchResponse
-            | SelectTextResponse
-            | Session
-            | SharedAnnotation
-            | SoftwareApplication
-            | Survey
-            | SurveyInvitation
-            | TagAnnotation
-            | Thread
-            | TrueFalseResponse
-            | VideoObject
-            | WebPage
-        ]
-        | None
-    ) = None
+    items: Sequence[EntityRef] | None = None
 
 
 class AggregateMeasureCollectionProperties(CollectionProperties):
-    items: Sequence[str | AggregateMeasure] | None = None
+    items: Sequence[AggregateMeasureRef] | None = None
 
 
 class AggregateMeasureCollection(AggregateMeasureCollectionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AggregateMeasureCollection"]
-
-
-class Ref_2(RootModel[str | AggregateMeasureCollection]):
-    root: Annotated[
-        str | AggregateMeasureCollection,
-        Field(
-            description="a AggregateMeasureCollection, as an object or an IRI",
-            title="AggregateMeasureCollectionRef",
-        ),
-    ]
+    type: Literal["AggregateMeasureCollection"] = "AggregateMeasureCollection"
 
 
 class Collection(CollectionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Collection"]
+    type: Literal["Collection"] = "Collection"
 
 
 class CommentProperties(EntityProperties):
-    commenter: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    commentedOn: Annotated[
-        str
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | TagAnnotation
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-        | None,
-        Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ] = None
+    commenter: PersonRef | None = None
+    commentedOn: EntityRef | None = None
     value: str | None = None
 
 
@@ -419,124 +443,28 @@ class Comment(CommentProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Comment"]
-
-
-class Ref_12(RootModel[str | Comment]):
-    root: Annotated[
-        str | Comment,
-        Field(description="a Comment, as an object or an IRI", title="CommentRef"),
-    ]
+    type: Literal["Comment"] = "Comment"
 
 
 class DigitalResourceProperties(EntityProperties):
     storageName: str | None = None
-    creators: (
-        Sequence[
-            str
-            | Agent
-            | CourseOffering
-            | CourseSection
-            | Group
-            | Organization
-            | Person
-            | SoftwareApplication
-        ]
-        | None
-    ) = None
+    creators: Sequence[AgentRef] | None = None
     mediaType: str | None = None
     keywords: Sequence[str] | None = None
-    learningObjectives: Sequence[str | LearningObjective] | None = None
-    isPartOf: Annotated[
-        str
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | TagAnnotation
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-        | None,
-        Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ] = None
-    datePublished: Annotated[str | None, Field(title="DateTime")] = None
+    learningObjectives: Sequence[LearningObjectiveRef] | None = None
+    isPartOf: EntityRef | None = None
+    datePublished: date_time.DateTime | None = None
     version: str | None = None
 
 
 class AssignableDigitalResourceProperties(DigitalResourceProperties):
-    dateToActivate: Annotated[str | None, Field(title="DateTime")] = None
-    dateToShow: Annotated[str | None, Field(title="DateTime")] = None
-    dateToStartOn: Annotated[str | None, Field(title="DateTime")] = None
-    dateToSubmit: Annotated[str | None, Field(title="DateTime")] = None
+    dateToActivate: date_time.DateTime | None = None
+    dateToShow: date_time.DateTime | None = None
+    dateToStartOn: date_time.DateTime | None = None
+    dateToSubmit: date_time.DateTime | None = None
     maxAttempts: int | None = None
     maxSubmits: int | None = None
-    maxScore: Annotated[float | None, Field(title="Decimal")] = None
+    maxScore: decimal.Decimal | None = None
 
 
 class AssessmentItemProperties(AssignableDigitalResourceProperties):
@@ -547,24 +475,14 @@ class AssessmentItem(AssessmentItemProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AssessmentItem"]
-
-
-class Ref_5(RootModel[str | AssessmentItem]):
-    root: Annotated[
-        str | AssessmentItem,
-        Field(
-            description="a AssessmentItem, as an object or an IRI",
-            title="AssessmentItemRef",
-        ),
-    ]
+    type: Literal["AssessmentItem"] = "AssessmentItem"
 
 
 class AssignableDigitalResource(AssignableDigitalResourceProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AssignableDigitalResource"]
+    type: Literal["AssignableDigitalResource"] = "AssignableDigitalResource"
 
 
 class ChapterProperties(DigitalResourceProperties):
@@ -575,98 +493,40 @@ class Chapter(ChapterProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Chapter"]
-
-
-class Ref_10(RootModel[str | Chapter]):
-    root: Annotated[
-        str | Chapter,
-        Field(description="a Chapter, as an object or an IRI", title="ChapterRef"),
-    ]
+    type: Literal["Chapter"] = "Chapter"
 
 
 class DigitalResource(DigitalResourceProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["DigitalResource"]
+    type: Literal["DigitalResource"] = "DigitalResource"
 
 
 class DigitalResourceCollectionProperties(
     CollectionProperties, DigitalResourceProperties
 ):
-    items: (
-        Sequence[
-            str
-            | Assessment
-            | AssessmentItem
-            | AssignableDigitalResource
-            | AudioObject
-            | Chapter
-            | DateTimeQuestion
-            | DigitalResource
-            | DigitalResourceCollection
-            | Document
-            | Forum
-            | Frame
-            | ImageObject
-            | LtiLink
-            | MediaLocation
-            | MediaObject
-            | Message
-            | MultiselectQuestion
-            | OpenEndedQuestion
-            | Page
-            | Question
-            | Questionnaire
-            | QuestionnaireItem
-            | RatingScaleQuestion
-            | SurveyInvitation
-            | Thread
-            | VideoObject
-            | WebPage
-        ]
-        | None
-    ) = None
+    items: Sequence[DigitalResourceRef] | None = None
 
 
 class AssessmentProperties(
     AssignableDigitalResourceProperties, DigitalResourceCollectionProperties
 ):
-    items: Sequence[str | AssessmentItem] | None = None
+    items: Sequence[AssessmentItemRef] | None = None
 
 
 class Assessment(AssessmentProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Assessment"]
-
-
-class Ref_4(RootModel[str | Assessment]):
-    root: Annotated[
-        str | Assessment,
-        Field(
-            description="a Assessment, as an object or an IRI", title="AssessmentRef"
-        ),
-    ]
-
-
-class Ref_6(RootModel[str | Assessment | AssessmentItem | AssignableDigitalResource]):
-    root: Annotated[
-        str | Assessment | AssessmentItem | AssignableDigitalResource,
-        Field(
-            description="a AssignableDigitalResource or one of its subtypes, as an object or an IRI",
-            title="AssignableDigitalResourceRef",
-        ),
-    ]
+    type: Literal["Assessment"] = "Assessment"
 
 
 class DigitalResourceCollection(DigitalResourceCollectionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["DigitalResourceCollection"]
+    type: Literal["DigitalResourceCollection"] = "DigitalResourceCollection"
 
 
 class DocumentProperties(DigitalResourceProperties):
@@ -677,39 +537,143 @@ class Document(DocumentProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Document"]
+    type: Literal["Document"] = "Document"
 
 
-class Ref_19(RootModel[str | Document]):
-    root: Annotated[
-        str | Document,
-        Field(description="a Document, as an object or an IRI", title="DocumentRef"),
-    ]
+EntityRef = TypeAliasType(
+    "EntityRef",
+    Annotated[
+        Union[
+            str,
+            Agent,
+            AggregateMeasure,
+            AggregateMeasureCollection,
+            Annotation,
+            Assessment,
+            AssessmentItem,
+            AssignableDigitalResource,
+            Attempt,
+            "AudioObject",
+            BookmarkAnnotation,
+            Chapter,
+            Collection,
+            Comment,
+            "CourseOffering",
+            "CourseSection",
+            "DateTimeQuestion",
+            "DateTimeResponse",
+            DigitalResource,
+            DigitalResourceCollection,
+            Document,
+            "Entity",
+            "FillinBlankResponse",
+            "Forum",
+            "Frame",
+            "Group",
+            "HighlightAnnotation",
+            "ImageObject",
+            "LearningObjective",
+            "LikertScale",
+            "Link",
+            "LtiLink",
+            "LtiSession",
+            "MediaLocation",
+            "MediaObject",
+            "Membership",
+            "Message",
+            "MultipleChoiceResponse",
+            "MultipleResponseResponse",
+            "MultiselectQuestion",
+            "MultiselectResponse",
+            "MultiselectScale",
+            "NumericScale",
+            "OpenEndedQuestion",
+            "OpenEndedResponse",
+            "Organization",
+            "Page",
+            "Person",
+            "Query",
+            "Question",
+            "Questionnaire",
+            "QuestionnaireItem",
+            "Rating",
+            "RatingScaleQuestion",
+            "RatingScaleResponse",
+            "Response",
+            "Result",
+            "Scale",
+            "Score",
+            "SearchResponse",
+            "SelectTextResponse",
+            "Session",
+            "SharedAnnotation",
+            "SoftwareApplication",
+            "Survey",
+            "SurveyInvitation",
+            "TagAnnotation",
+            "Thread",
+            "TrueFalseResponse",
+            "VideoObject",
+            "WebPage",
+        ],
+        Field(
+            description="a Entity or one of its subtypes, as an object or an IRI",
+            title="EntityRef",
+        ),
+        ByType(),
+    ],
+)
 
 
 class Entity(EntityProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Entity"]
+    type: Literal["Entity"] = "Entity"
+
+
+FillinBlankResponseRef = TypeAliasType(
+    "FillinBlankResponseRef",
+    Annotated[
+        Union[str, "FillinBlankResponse"],
+        Field(
+            description="a FillinBlankResponse, as an object or an IRI",
+            title="FillinBlankResponseRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+ForumRef = TypeAliasType(
+    "ForumRef",
+    Annotated[
+        Union[str, "Forum"],
+        Field(description="a Forum, as an object or an IRI", title="ForumRef"),
+        ByType(),
+    ],
+)
 
 
 class ForumProperties(DigitalResourceCollectionProperties):
-    items: Sequence[str | Thread] | None = None
+    items: Sequence[ThreadRef] | None = None
 
 
 class Forum(ForumProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Forum"]
+    type: Literal["Forum"] = "Forum"
 
 
-class Ref_22(RootModel[str | Forum]):
-    root: Annotated[
-        str | Forum,
-        Field(description="a Forum, as an object or an IRI", title="ForumRef"),
-    ]
+FrameRef = TypeAliasType(
+    "FrameRef",
+    Annotated[
+        Union[str, "Frame"],
+        Field(description="a Frame, as an object or an IRI", title="FrameRef"),
+        ByType(),
+    ],
+)
 
 
 class FrameProperties(DigitalResourceProperties):
@@ -720,42 +684,67 @@ class Frame(FrameProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Frame"]
+    type: Literal["Frame"] = "Frame"
 
 
-class Ref_23(RootModel[str | Frame]):
-    root: Annotated[
-        str | Frame,
-        Field(description="a Frame, as an object or an IRI", title="FrameRef"),
-    ]
+GroupRef = TypeAliasType(
+    "GroupRef",
+    Annotated[
+        Union[str, "Group"],
+        Field(description="a Group, as an object or an IRI", title="GroupRef"),
+        ByType(),
+    ],
+)
+
+
+HighlightAnnotationRef = TypeAliasType(
+    "HighlightAnnotationRef",
+    Annotated[
+        Union[str, "HighlightAnnotation"],
+        Field(
+            description="a HighlightAnnotation, as an object or an IRI",
+            title="HighlightAnnotationRef",
+        ),
+        ByType(),
+    ],
+)
 
 
 class HighlightAnnotationProperties(AnnotationProperties):
     selectionText: str | None = None
-    selection: Annotated[
-        str | text_position_selector.TextPositionSelector | None,
-        Field(
-            description="a TextPositionSelector, as an object or an IRI",
-            title="TextPositionSelectorRef",
-        ),
-    ] = None
+    selection: text_position_selector.TextPositionSelectorRef | None = None
 
 
 class HighlightAnnotation(HighlightAnnotationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["HighlightAnnotation"]
+    type: Literal["HighlightAnnotation"] = "HighlightAnnotation"
 
 
-class Ref_25(RootModel[str | HighlightAnnotation]):
-    root: Annotated[
-        str | HighlightAnnotation,
+ImageObjectRef = TypeAliasType(
+    "ImageObjectRef",
+    Annotated[
+        Union[str, "ImageObject"],
         Field(
-            description="a HighlightAnnotation, as an object or an IRI",
-            title="HighlightAnnotationRef",
+            description="a ImageObject, as an object or an IRI", title="ImageObjectRef"
         ),
-    ]
+        ByType(),
+    ],
+)
+
+
+LearningObjectiveRef = TypeAliasType(
+    "LearningObjectiveRef",
+    Annotated[
+        Union[str, "LearningObjective"],
+        Field(
+            description="a LearningObjective, as an object or an IRI",
+            title="LearningObjectiveRef",
+        ),
+        ByType(),
+    ],
+)
 
 
 class LearningObjectiveProperties(EntityProperties):
@@ -766,17 +755,29 @@ class LearningObjective(LearningObjectiveProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["LearningObjective"]
+    type: Literal["LearningObjective"] = "LearningObjective"
 
 
-class Ref_27(RootModel[str | LearningObjective]):
-    root: Annotated[
-        str | LearningObjective,
+LikertScaleRef = TypeAliasType(
+    "LikertScaleRef",
+    Annotated[
+        Union[str, "LikertScale"],
         Field(
-            description="a LearningObjective, as an object or an IRI",
-            title="LearningObjectiveRef",
+            description="a LikertScale, as an object or an IRI", title="LikertScaleRef"
         ),
-    ]
+        ByType(),
+    ],
+)
+
+
+LinkRef = TypeAliasType(
+    "LinkRef",
+    Annotated[
+        Union[str, "Link"],
+        Field(description="a Link, as an object or an IRI", title="LinkRef"),
+        ByType(),
+    ],
+)
 
 
 class LinkProperties(EntityProperties):
@@ -787,74 +788,81 @@ class Link(LinkProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Link"]
+    type: Literal["Link"] = "Link"
 
 
-class Ref_29(RootModel[str | Link]):
-    root: Annotated[
-        str | Link, Field(description="a Link, as an object or an IRI", title="LinkRef")
-    ]
+LtiLinkRef = TypeAliasType(
+    "LtiLinkRef",
+    Annotated[
+        Union[str, "LtiLink"],
+        Field(description="a LtiLink, as an object or an IRI", title="LtiLinkRef"),
+        ByType(),
+    ],
+)
 
 
 class LtiLinkProperties(DigitalResourceProperties):
-    messageType: Annotated[
-        Literal[
-            "LtiResourceLinkRequest", "LtiDeepLinkingRequest", "LtiDeepLinkingResponse"
-        ]
-        | None,
-        Field(title="LtiMessageType"),
-    ] = None
+    messageType: lti_message_type.LtiMessageType | None = None
 
 
 class LtiLink(LtiLinkProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["LtiLink"]
+    type: Literal["LtiLink"] = "LtiLink"
 
 
-class Ref_30(RootModel[str | LtiLink]):
-    root: Annotated[
-        str | LtiLink,
-        Field(description="a LtiLink, as an object or an IRI", title="LtiLinkRef"),
-    ]
+LtiSessionRef = TypeAliasType(
+    "LtiSessionRef",
+    Annotated[
+        Union[str, "LtiSession"],
+        Field(
+            description="a LtiSession, as an object or an IRI", title="LtiSessionRef"
+        ),
+        ByType(),
+    ],
+)
+
+
+MediaLocationRef = TypeAliasType(
+    "MediaLocationRef",
+    Annotated[
+        Union[str, "MediaLocation"],
+        Field(
+            description="a MediaLocation, as an object or an IRI",
+            title="MediaLocationRef",
+        ),
+        ByType(),
+    ],
+)
 
 
 class MediaLocationProperties(DigitalResourceProperties):
-    currentTime: Annotated[
-        str | None,
-        Field(
-            pattern="^P(?:[0-9]+W|[0-9]+Y(?:[0-9]+M)?(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+M(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+D(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))$",
-            title="ISO 8601 duration",
-        ),
-    ] = None
+    currentTime: duration_1.ISO8601Duration | None = None
 
 
 class MediaLocation(MediaLocationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MediaLocation"]
+    type: Literal["MediaLocation"] = "MediaLocation"
 
 
-class Ref_32(RootModel[str | MediaLocation]):
-    root: Annotated[
-        str | MediaLocation,
+MediaObjectRef = TypeAliasType(
+    "MediaObjectRef",
+    Annotated[
+        Union[str, "AudioObject", "ImageObject", "MediaObject", "VideoObject"],
         Field(
-            description="a MediaLocation, as an object or an IRI",
-            title="MediaLocationRef",
+            description="a MediaObject or one of its subtypes, as an object or an IRI",
+            title="MediaObjectRef",
         ),
-    ]
+        ByType(),
+    ],
+)
 
 
 class MediaObjectProperties(DigitalResourceProperties):
-    duration: Annotated[
-        str | None,
-        Field(
-            pattern="^P(?:[0-9]+W|[0-9]+Y(?:[0-9]+M)?(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+M(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+D(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))$",
-            title="ISO 8601 duration",
-        ),
-    ] = None
+    duration: duration_1.ISO8601Duration | None = None
 
 
 class AudioObjectProperties(MediaObjectProperties):
@@ -868,16 +876,7 @@ class AudioObject(AudioObjectProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AudioObject"]
-
-
-class Ref_8(RootModel[str | AudioObject]):
-    root: Annotated[
-        str | AudioObject,
-        Field(
-            description="a AudioObject, as an object or an IRI", title="AudioObjectRef"
-        ),
-    ]
+    type: Literal["AudioObject"] = "AudioObject"
 
 
 class ImageObjectProperties(MediaObjectProperties):
@@ -888,198 +887,185 @@ class ImageObject(ImageObjectProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["ImageObject"]
-
-
-class Ref_26(RootModel[str | ImageObject]):
-    root: Annotated[
-        str | ImageObject,
-        Field(
-            description="a ImageObject, as an object or an IRI", title="ImageObjectRef"
-        ),
-    ]
+    type: Literal["ImageObject"] = "ImageObject"
 
 
 class MediaObject(MediaObjectProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MediaObject"]
+    type: Literal["MediaObject"] = "MediaObject"
+
+
+MembershipRef = TypeAliasType(
+    "MembershipRef",
+    Annotated[
+        Union[str, "Membership"],
+        Field(
+            description="a Membership, as an object or an IRI", title="MembershipRef"
+        ),
+        ByType(),
+    ],
+)
 
 
 class MembershipProperties(EntityProperties):
-    organization: Annotated[
-        str | CourseOffering | CourseSection | Group | Organization | None,
-        Field(
-            description="a Organization or one of its subtypes, as an object or an IRI",
-            title="OrganizationRef",
-        ),
-    ] = None
-    member: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    roles: (
-        Sequence[
-            Literal[
-                "Administrator",
-                "Administrator#Administrator",
-                "Administrator#Developer",
-                "Administrator#ExternalDeveloper",
-                "Administrator#ExternalSupport",
-                "Administrator#ExternalSystemAdministrator",
-                "Administrator#Support",
-                "Administrator#SystemAdministrator",
-                "ContentDeveloper",
-                "ContentDeveloper#ContentDeveloper",
-                "ContentDeveloper#ContentExpert",
-                "ContentDeveloper#ExternalContentExpert",
-                "ContentDeveloper#Librarian",
-                "Instructor",
-                "Instructor#ExternalInstructor",
-                "Instructor#Grader",
-                "Instructor#GuestInstructor",
-                "Instructor#Instructor",
-                "Instructor#Lecturer",
-                "Instructor#PrimaryInstructor",
-                "Instructor#SecondaryInstructor",
-                "Instructor#TeachingAssistant",
-                "Instructor#TeachingAssistantGroup",
-                "Instructor#TeachingAssistantOffering",
-                "Instructor#TeachingAssistantSection",
-                "Instructor#TeachingAssistantTemplate",
-                "Learner",
-                "Learner#ExternalLearner",
-                "Learner#GuestLearner",
-                "Learner#Learner",
-                "Learner#NonCreditLearner",
-                "Manager",
-                "Manager#AreaManager",
-                "Manager#CourseCoordinator",
-                "Manager#ExternalObserver",
-                "Manager#Manager",
-                "Manager#Observer",
-                "Member",
-                "Member#Member",
-                "Mentor",
-                "Mentor#Advisor",
-                "Mentor#Auditor",
-                "Mentor#ExternalAdvisor",
-                "Mentor#ExternalAuditor",
-                "Mentor#ExternalLearningFacilitator",
-                "Mentor#ExternalMentor",
-                "Mentor#ExternalReviewer",
-                "Mentor#ExternalTutor",
-                "Mentor#LearningFacilitator",
-                "Mentor#Mentor",
-                "Mentor#Reviewer",
-                "Mentor#Tutor",
-                "Officer",
-                "Officer#Chair",
-                "Officer#Secretary",
-                "Officer#Treasurer",
-                "Officer#Vice-Chair",
-            ]
-        ]
-        | None
-    ) = None
-    status: Annotated[Literal["Active", "Inactive"] | None, Field(title="Status")] = (
-        None
-    )
+    organization: OrganizationRef | None = None
+    member: PersonRef | None = None
+    roles: Sequence[role.Role] | None = None
+    status: status_1.Status | None = None
 
 
 class Membership(MembershipProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Membership"]
+    type: Literal["Membership"] = "Membership"
 
 
-class Ref_34(RootModel[str | Membership]):
-    root: Annotated[
-        str | Membership,
-        Field(
-            description="a Membership, as an object or an IRI", title="MembershipRef"
-        ),
-    ]
+MessageRef = TypeAliasType(
+    "MessageRef",
+    Annotated[
+        Union[str, "Message"],
+        Field(description="a Message, as an object or an IRI", title="MessageRef"),
+        ByType(),
+    ],
+)
 
 
 class MessageProperties(DigitalResourceProperties):
-    replyTo: Annotated[
-        str | Message | None,
-        Field(description="a Message, as an object or an IRI", title="MessageRef"),
-    ] = None
+    replyTo: MessageRef | None = None
     body: str | None = None
-    attachments: (
-        Sequence[
-            str
-            | Assessment
-            | AssessmentItem
-            | AssignableDigitalResource
-            | AudioObject
-            | Chapter
-            | DateTimeQuestion
-            | DigitalResource
-            | DigitalResourceCollection
-            | Document
-            | Forum
-            | Frame
-            | ImageObject
-            | LtiLink
-            | MediaLocation
-            | MediaObject
-            | Message
-            | MultiselectQuestion
-            | OpenEndedQuestion
-            | Page
-            | Question
-            | Questionnaire
-            | QuestionnaireItem
-            | RatingScaleQuestion
-            | SurveyInvitation
-            | Thread
-            | VideoObject
-            | WebPage
-        ]
-        | None
-    ) = None
+    attachments: Sequence[DigitalResourceRef] | None = None
 
 
 class Message(MessageProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Message"]
+    type: Literal["Message"] = "Message"
 
 
-class Ref_35(RootModel[str | Message]):
-    root: Annotated[
-        str | Message,
-        Field(description="a Message, as an object or an IRI", title="MessageRef"),
-    ]
+MultipleChoiceResponseRef = TypeAliasType(
+    "MultipleChoiceResponseRef",
+    Annotated[
+        Union[str, "MultipleChoiceResponse"],
+        Field(
+            description="a MultipleChoiceResponse, as an object or an IRI",
+            title="MultipleChoiceResponseRef",
+        ),
+        ByType(),
+    ],
+)
 
 
-class OrganizationProperties(AgentProperties):
-    subOrganizationOf: Annotated[
-        str | CourseOffering | CourseSection | Group | Organization | None,
+MultipleResponseResponseRef = TypeAliasType(
+    "MultipleResponseResponseRef",
+    Annotated[
+        Union[str, "MultipleResponseResponse"],
+        Field(
+            description="a MultipleResponseResponse, as an object or an IRI",
+            title="MultipleResponseResponseRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+MultiselectQuestionRef = TypeAliasType(
+    "MultiselectQuestionRef",
+    Annotated[
+        Union[str, "MultiselectQuestion"],
+        Field(
+            description="a MultiselectQuestion, as an object or an IRI",
+            title="MultiselectQuestionRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+MultiselectResponseRef = TypeAliasType(
+    "MultiselectResponseRef",
+    Annotated[
+        Union[str, "MultiselectResponse"],
+        Field(
+            description="a MultiselectResponse, as an object or an IRI",
+            title="MultiselectResponseRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+MultiselectScaleRef = TypeAliasType(
+    "MultiselectScaleRef",
+    Annotated[
+        Union[str, "MultiselectScale"],
+        Field(
+            description="a MultiselectScale, as an object or an IRI",
+            title="MultiselectScaleRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+NumericScaleRef = TypeAliasType(
+    "NumericScaleRef",
+    Annotated[
+        Union[str, "NumericScale"],
+        Field(
+            description="a NumericScale, as an object or an IRI",
+            title="NumericScaleRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+OpenEndedQuestionRef = TypeAliasType(
+    "OpenEndedQuestionRef",
+    Annotated[
+        Union[str, "OpenEndedQuestion"],
+        Field(
+            description="a OpenEndedQuestion, as an object or an IRI",
+            title="OpenEndedQuestionRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+OpenEndedResponseRef = TypeAliasType(
+    "OpenEndedResponseRef",
+    Annotated[
+        Union[str, "OpenEndedResponse"],
+        Field(
+            description="a OpenEndedResponse, as an object or an IRI",
+            title="OpenEndedResponseRef",
+        ),
+        ByType(),
+    ],
+)
+
+
+OrganizationRef = TypeAliasType(
+    "OrganizationRef",
+    Annotated[
+        Union[str, "CourseOffering", "CourseSection", "Group", "Organization"],
         Field(
             description="a Organization or one of its subtypes, as an object or an IRI",
             title="OrganizationRef",
         ),
-    ] = None
-    members: (
-        Sequence[
-            str
-            | Agent
-            | CourseOffering
-            | CourseSection
-            | Group
-            | Organization
-            | Person
-            | SoftwareApplication
-        ]
-        | None
-    ) = None
+        ByType(),
+    ],
+)
+
+
+class OrganizationProperties(AgentProperties):
+    subOrganizationOf: OrganizationRef | None = None
+    members: Sequence[AgentRef] | None = None
 
 
 class CourseOfferingProperties(OrganizationProperties):
@@ -1091,7 +1077,7 @@ class CourseOffering(CourseOfferingProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["CourseOffering"]
+    type: Literal["CourseOffering"] = "CourseOffering"
 
 
 class CourseSectionProperties(CourseOfferingProperties):
@@ -1102,27 +1088,7 @@ class CourseSection(CourseSectionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["CourseSection"]
-
-
-class Ref_13(RootModel[str | CourseOffering | CourseSection]):
-    root: Annotated[
-        str | CourseOffering | CourseSection,
-        Field(
-            description="a CourseOffering or one of its subtypes, as an object or an IRI",
-            title="CourseOfferingRef",
-        ),
-    ]
-
-
-class Ref_14(RootModel[str | CourseSection]):
-    root: Annotated[
-        str | CourseSection,
-        Field(
-            description="a CourseSection, as an object or an IRI",
-            title="CourseSectionRef",
-        ),
-    ]
+    type: Literal["CourseSection"] = "CourseSection"
 
 
 class GroupProperties(OrganizationProperties):
@@ -1133,31 +1099,24 @@ class Group(GroupProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Group"]
-
-
-class Ref_24(RootModel[str | Group]):
-    root: Annotated[
-        str | Group,
-        Field(description="a Group, as an object or an IRI", title="GroupRef"),
-    ]
+    type: Literal["Group"] = "Group"
 
 
 class Organization(OrganizationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Organization"]
+    type: Literal["Organization"] = "Organization"
 
 
-class Ref_44(RootModel[str | CourseOffering | CourseSection | Group | Organization]):
-    root: Annotated[
-        str | CourseOffering | CourseSection | Group | Organization,
-        Field(
-            description="a Organization or one of its subtypes, as an object or an IRI",
-            title="OrganizationRef",
-        ),
-    ]
+PageRef = TypeAliasType(
+    "PageRef",
+    Annotated[
+        Union[str, "Page"],
+        Field(description="a Page, as an object or an IRI", title="PageRef"),
+        ByType(),
+    ],
+)
 
 
 class PageProperties(DigitalResourceProperties):
@@ -1168,13 +1127,17 @@ class Page(PageProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Page"]
+    type: Literal["Page"] = "Page"
 
 
-class Ref_45(RootModel[str | Page]):
-    root: Annotated[
-        str | Page, Field(description="a Page, as an object or an IRI", title="PageRef")
-    ]
+PersonRef = TypeAliasType(
+    "PersonRef",
+    Annotated[
+        Union[str, "Person"],
+        Field(description="a Person, as an object or an IRI", title="PersonRef"),
+        ByType(),
+    ],
+)
 
 
 class PersonProperties(AgentProperties):
@@ -1185,99 +1148,22 @@ class Person(PersonProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Person"]
+    type: Literal["Person"] = "Person"
 
 
-class Ref_46(RootModel[str | Person]):
-    root: Annotated[
-        str | Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+QueryRef = TypeAliasType(
+    "QueryRef",
+    Annotated[
+        Union[str, "Query"],
+        Field(description="a Query, as an object or an IRI", title="QueryRef"),
+        ByType(),
+    ],
+)
 
 
 class QueryProperties(EntityProperties):
-    creator: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    searchTarget: Annotated[
-        str
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | TagAnnotation
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-        | None,
-        Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ] = None
+    creator: PersonRef | None = None
+    searchTarget: EntityRef | None = None
     searchTerms: str | None = None
 
 
@@ -1285,14 +1171,27 @@ class Query(QueryProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Query"]
+    type: Literal["Query"] = "Query"
 
 
-class Ref_47(RootModel[str | Query]):
-    root: Annotated[
-        str | Query,
-        Field(description="a Query, as an object or an IRI", title="QueryRef"),
-    ]
+QuestionRef = TypeAliasType(
+    "QuestionRef",
+    Annotated[
+        Union[
+            str,
+            "DateTimeQuestion",
+            "MultiselectQuestion",
+            "OpenEndedQuestion",
+            "Question",
+            "RatingScaleQuestion",
+        ],
+        Field(
+            description="a Question or one of its subtypes, as an object or an IRI",
+            title="QuestionRef",
+        ),
+        ByType(),
+    ],
+)
 
 
 class QuestionProperties(DigitalResourceProperties):
@@ -1300,9 +1199,9 @@ class QuestionProperties(DigitalResourceProperties):
 
 
 class DateTimeQuestionProperties(QuestionProperties):
-    minDateTime: Annotated[str | None, Field(title="DateTime")] = None
+    minDateTime: date_time.DateTime | None = None
     minLabel: str | None = None
-    maxDateTime: Annotated[str | None, Field(title="DateTime")] = None
+    maxDateTime: date_time.DateTime | None = None
     maxLabel: str | None = None
 
 
@@ -1310,17 +1209,7 @@ class DateTimeQuestion(DateTimeQuestionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["DateTimeQuestion"]
-
-
-class Ref_15(RootModel[str | DateTimeQuestion]):
-    root: Annotated[
-        str | DateTimeQuestion,
-        Field(
-            description="a DateTimeQuestion, as an object or an IRI",
-            title="DateTimeQuestionRef",
-        ),
-    ]
+    type: Literal["DateTimeQuestion"] = "DateTimeQuestion"
 
 
 class MultiselectQuestionProperties(QuestionProperties):
@@ -1333,17 +1222,7 @@ class MultiselectQuestion(MultiselectQuestionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MultiselectQuestion"]
-
-
-class Ref_38(RootModel[str | MultiselectQuestion]):
-    root: Annotated[
-        str | MultiselectQuestion,
-        Field(
-            description="a MultiselectQuestion, as an object or an IRI",
-            title="MultiselectQuestionRef",
-        ),
-    ]
+    type: Literal["MultiselectQuestion"] = "MultiselectQuestion"
 
 
 class OpenEndedQuestionProperties(QuestionProperties):
@@ -1354,285 +1233,169 @@ class OpenEndedQuestion(OpenEndedQuestionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["OpenEndedQuestion"]
-
-
-class Ref_42(RootModel[str | OpenEndedQuestion]):
-    root: Annotated[
-        str | OpenEndedQuestion,
-        Field(
-            description="a OpenEndedQuestion, as an object or an IRI",
-            title="OpenEndedQuestionRef",
-        ),
-    ]
+    type: Literal["OpenEndedQuestion"] = "OpenEndedQuestion"
 
 
 class Question(QuestionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Question"]
+    type: Literal["Question"] = "Question"
+
+
+QuestionnaireRef = TypeAliasType(
+    "QuestionnaireRef",
+    Annotated[
+        Union[str, "Questionnaire"],
+        Field(
+            description="a Questionnaire, as an object or an IRI",
+            title="QuestionnaireRef",
+        ),
+        ByType(),
+    ],
+)
 
 
 class QuestionnaireProperties(DigitalResourceCollectionProperties):
-    items: Sequence[str | QuestionnaireItem]
+    items: Sequence[QuestionnaireItemRef]
 
 
 class Questionnaire(QuestionnaireProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Questionnaire"]
+    type: Literal["Questionnaire"] = "Questionnaire"
 
 
-class Ref_49(RootModel[str | Questionnaire]):
-    root: Annotated[
-        str | Questionnaire,
+QuestionnaireItemRef = TypeAliasType(
+    "QuestionnaireItemRef",
+    Annotated[
+        Union[str, "QuestionnaireItem"],
         Field(
-            description="a Questionnaire, as an object or an IRI",
-            title="QuestionnaireRef",
+            description="a QuestionnaireItem, as an object or an IRI",
+            title="QuestionnaireItemRef",
         ),
-    ]
+        ByType(),
+    ],
+)
 
 
 class QuestionnaireItemProperties(DigitalResourceProperties):
-    question: Annotated[
-        str
-        | DateTimeQuestion
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Question
-        | RatingScaleQuestion
-        | None,
-        Field(
-            description="a Question or one of its subtypes, as an object or an IRI",
-            title="QuestionRef",
-        ),
-    ] = None
+    question: QuestionRef | None = None
     categories: Sequence[str] | None = None
-    weight: Annotated[float | None, Field(title="Decimal")] = None
+    weight: decimal.Decimal | None = None
 
 
 class QuestionnaireItem(QuestionnaireItemProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["QuestionnaireItem"]
+    type: Literal["QuestionnaireItem"] = "QuestionnaireItem"
 
 
-class Ref_50(RootModel[str | QuestionnaireItem]):
-    root: Annotated[
-        str | QuestionnaireItem,
-        Field(
-            description="a QuestionnaireItem, as an object or an IRI",
-            title="QuestionnaireItemRef",
-        ),
-    ]
+RatingRef = TypeAliasType(
+    "RatingRef",
+    Annotated[
+        Union[str, "Rating"],
+        Field(description="a Rating, as an object or an IRI", title="RatingRef"),
+        ByType(),
+    ],
+)
 
 
 class RatingProperties(EntityProperties):
-    rater: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    rated: Annotated[
-        str
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | TagAnnotation
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-        | None,
-        Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ] = None
-    question: Annotated[
-        str
-        | DateTimeQuestion
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Question
-        | RatingScaleQuestion
-        | None,
-        Field(
-            description="a Question or one of its subtypes, as an object or an IRI",
-            title="QuestionRef",
-        ),
-    ] = None
+    rater: PersonRef | None = None
+    rated: EntityRef | None = None
+    question: QuestionRef | None = None
     selections: Sequence[str] | None = None
-    ratingComment: Annotated[
-        str | Comment | None,
-        Field(description="a Comment, as an object or an IRI", title="CommentRef"),
-    ] = None
+    ratingComment: CommentRef | None = None
 
 
 class Rating(RatingProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Rating"]
+    type: Literal["Rating"] = "Rating"
 
 
-class Ref_51(RootModel[str | Rating]):
-    root: Annotated[
-        str | Rating,
-        Field(description="a Rating, as an object or an IRI", title="RatingRef"),
-    ]
+RatingScaleQuestionRef = TypeAliasType(
+    "RatingScaleQuestionRef",
+    Annotated[
+        Union[str, "RatingScaleQuestion"],
+        Field(
+            description="a RatingScaleQuestion, as an object or an IRI",
+            title="RatingScaleQuestionRef",
+        ),
+        ByType(),
+    ],
+)
 
 
 class RatingScaleQuestionProperties(QuestionProperties):
-    scale: Annotated[
-        str | LikertScale | MultiselectScale | NumericScale | Scale | None,
-        Field(
-            description="a Scale or one of its subtypes, as an object or an IRI",
-            title="ScaleRef",
-        ),
-    ] = None
+    scale: ScaleRef | None = None
 
 
 class RatingScaleQuestion(RatingScaleQuestionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["RatingScaleQuestion"]
+    type: Literal["RatingScaleQuestion"] = "RatingScaleQuestion"
 
 
-class Ref_48(
-    RootModel[
-        str
-        | DateTimeQuestion
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Question
-        | RatingScaleQuestion
-    ]
-):
-    root: Annotated[
-        str
-        | DateTimeQuestion
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Question
-        | RatingScaleQuestion,
+RatingScaleResponseRef = TypeAliasType(
+    "RatingScaleResponseRef",
+    Annotated[
+        Union[str, "RatingScaleResponse"],
         Field(
-            description="a Question or one of its subtypes, as an object or an IRI",
-            title="QuestionRef",
+            description="a RatingScaleResponse, as an object or an IRI",
+            title="RatingScaleResponseRef",
         ),
-    ]
+        ByType(),
+    ],
+)
 
 
-class Ref_52(RootModel[str | RatingScaleQuestion]):
-    root: Annotated[
-        str | RatingScaleQuestion,
+ResponseRef = TypeAliasType(
+    "ResponseRef",
+    Annotated[
+        Union[
+            str,
+            "DateTimeResponse",
+            "FillinBlankResponse",
+            "MultipleChoiceResponse",
+            "MultipleResponseResponse",
+            "MultiselectResponse",
+            "OpenEndedResponse",
+            "RatingScaleResponse",
+            "Response",
+            "SelectTextResponse",
+            "TrueFalseResponse",
+        ],
         Field(
-            description="a RatingScaleQuestion, as an object or an IRI",
-            title="RatingScaleQuestionRef",
+            description="a Response or one of its subtypes, as an object or an IRI",
+            title="ResponseRef",
         ),
-    ]
+        ByType(),
+    ],
+)
 
 
 class ResponseProperties(EntityProperties):
-    attempt: Annotated[
-        str | Attempt | None,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
-    ] = None
-    startedAtTime: Annotated[str | None, Field(title="DateTime")] = None
-    endedAtTime: Annotated[str | None, Field(title="DateTime")] = None
-    duration: Annotated[
-        str | None,
-        Field(
-            pattern="^P(?:[0-9]+W|[0-9]+Y(?:[0-9]+M)?(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+M(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+D(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))$",
-            title="ISO 8601 duration",
-        ),
-    ] = None
+    attempt: AttemptRef | None = None
+    startedAtTime: date_time.DateTime | None = None
+    endedAtTime: date_time.DateTime | None = None
+    duration: duration_1.ISO8601Duration | None = None
 
 
 class DateTimeResponseProperties(ResponseProperties):
-    dateTimeSelected: Annotated[str | None, Field(title="DateTime")] = None
+    dateTimeSelected: date_time.DateTime | None = None
 
 
 class DateTimeResponse(DateTimeResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["DateTimeResponse"]
-
-
-class Ref_16(RootModel[str | DateTimeResponse]):
-    root: Annotated[
-        str | DateTimeResponse,
-        Field(
-            description="a DateTimeResponse, as an object or an IRI",
-            title="DateTimeResponseRef",
-        ),
-    ]
+    type: Literal["DateTimeResponse"] = "DateTimeResponse"
 
 
 class FillinBlankResponseProperties(ResponseProperties):
@@ -1643,17 +1406,7 @@ class FillinBlankResponse(FillinBlankResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["FillinBlankResponse"]
-
-
-class Ref_21(RootModel[str | FillinBlankResponse]):
-    root: Annotated[
-        str | FillinBlankResponse,
-        Field(
-            description="a FillinBlankResponse, as an object or an IRI",
-            title="FillinBlankResponseRef",
-        ),
-    ]
+    type: Literal["FillinBlankResponse"] = "FillinBlankResponse"
 
 
 class MultipleChoiceResponseProperties(ResponseProperties):
@@ -1664,17 +1417,7 @@ class MultipleChoiceResponse(MultipleChoiceResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MultipleChoiceResponse"]
-
-
-class Ref_36(RootModel[str | MultipleChoiceResponse]):
-    root: Annotated[
-        str | MultipleChoiceResponse,
-        Field(
-            description="a MultipleChoiceResponse, as an object or an IRI",
-            title="MultipleChoiceResponseRef",
-        ),
-    ]
+    type: Literal["MultipleChoiceResponse"] = "MultipleChoiceResponse"
 
 
 class MultipleResponseResponseProperties(ResponseProperties):
@@ -1685,17 +1428,7 @@ class MultipleResponseResponse(MultipleResponseResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MultipleResponseResponse"]
-
-
-class Ref_37(RootModel[str | MultipleResponseResponse]):
-    root: Annotated[
-        str | MultipleResponseResponse,
-        Field(
-            description="a MultipleResponseResponse, as an object or an IRI",
-            title="MultipleResponseResponseRef",
-        ),
-    ]
+    type: Literal["MultipleResponseResponse"] = "MultipleResponseResponse"
 
 
 class MultiselectResponseProperties(ResponseProperties):
@@ -1706,17 +1439,7 @@ class MultiselectResponse(MultiselectResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MultiselectResponse"]
-
-
-class Ref_39(RootModel[str | MultiselectResponse]):
-    root: Annotated[
-        str | MultiselectResponse,
-        Field(
-            description="a MultiselectResponse, as an object or an IRI",
-            title="MultiselectResponseRef",
-        ),
-    ]
+    type: Literal["MultiselectResponse"] = "MultiselectResponse"
 
 
 class OpenEndedResponseProperties(ResponseProperties):
@@ -1727,17 +1450,7 @@ class OpenEndedResponse(OpenEndedResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["OpenEndedResponse"]
-
-
-class Ref_43(RootModel[str | OpenEndedResponse]):
-    root: Annotated[
-        str | OpenEndedResponse,
-        Field(
-            description="a OpenEndedResponse, as an object or an IRI",
-            title="OpenEndedResponseRef",
-        ),
-    ]
+    type: Literal["OpenEndedResponse"] = "OpenEndedResponse"
 
 
 class RatingScaleResponseProperties(ResponseProperties):
@@ -1748,48 +1461,31 @@ class RatingScaleResponse(RatingScaleResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["RatingScaleResponse"]
-
-
-class Ref_53(RootModel[str | RatingScaleResponse]):
-    root: Annotated[
-        str | RatingScaleResponse,
-        Field(
-            description="a RatingScaleResponse, as an object or an IRI",
-            title="RatingScaleResponseRef",
-        ),
-    ]
+    type: Literal["RatingScaleResponse"] = "RatingScaleResponse"
 
 
 class Response(ResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Response"]
+    type: Literal["Response"] = "Response"
+
+
+ResultRef = TypeAliasType(
+    "ResultRef",
+    Annotated[
+        Union[str, "Result"],
+        Field(description="a Result, as an object or an IRI", title="ResultRef"),
+        ByType(),
+    ],
+)
 
 
 class ResultProperties(EntityProperties):
-    attempt: Annotated[
-        str | Attempt | None,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
-    ] = None
-    maxResultScore: Annotated[float | None, Field(title="Decimal")] = None
-    resultScore: Annotated[float | None, Field(title="Decimal")] = None
-    scoredBy: Annotated[
-        str
-        | Agent
-        | CourseOffering
-        | CourseSection
-        | Group
-        | Organization
-        | Person
-        | SoftwareApplication
-        | None,
-        Field(
-            description="a Agent or one of its subtypes, as an object or an IRI",
-            title="AgentRef",
-        ),
-    ] = None
+    attempt: AttemptRef | None = None
+    maxResultScore: decimal.Decimal | None = None
+    resultScore: decimal.Decimal | None = None
+    scoredBy: AgentRef | None = None
     comment: str | None = None
 
 
@@ -1797,14 +1493,20 @@ class Result(ResultProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Result"]
+    type: Literal["Result"] = "Result"
 
 
-class Ref_55(RootModel[str | Result]):
-    root: Annotated[
-        str | Result,
-        Field(description="a Result, as an object or an IRI", title="ResultRef"),
-    ]
+ScaleRef = TypeAliasType(
+    "ScaleRef",
+    Annotated[
+        Union[str, "LikertScale", "MultiselectScale", "NumericScale", "Scale"],
+        Field(
+            description="a Scale or one of its subtypes, as an object or an IRI",
+            title="ScaleRef",
+        ),
+        ByType(),
+    ],
+)
 
 
 class ScaleProperties(EntityProperties):
@@ -1821,16 +1523,7 @@ class LikertScale(LikertScaleProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["LikertScale"]
-
-
-class Ref_28(RootModel[str | LikertScale]):
-    root: Annotated[
-        str | LikertScale,
-        Field(
-            description="a LikertScale, as an object or an IRI", title="LikertScaleRef"
-        ),
-    ]
+    type: Literal["LikertScale"] = "LikertScale"
 
 
 class MultiselectScaleProperties(ScaleProperties):
@@ -1846,83 +1539,46 @@ class MultiselectScale(MultiselectScaleProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MultiselectScale"]
-
-
-class Ref_40(RootModel[str | MultiselectScale]):
-    root: Annotated[
-        str | MultiselectScale,
-        Field(
-            description="a MultiselectScale, as an object or an IRI",
-            title="MultiselectScaleRef",
-        ),
-    ]
+    type: Literal["MultiselectScale"] = "MultiselectScale"
 
 
 class NumericScaleProperties(ScaleProperties):
-    minValue: Annotated[float | None, Field(title="Decimal")] = None
+    minValue: decimal.Decimal | None = None
     minLabel: str | None = None
-    maxValue: Annotated[float | None, Field(title="Decimal")] = None
+    maxValue: decimal.Decimal | None = None
     maxLabel: str | None = None
-    step: Annotated[float | None, Field(title="Decimal")] = None
+    step: decimal.Decimal | None = None
 
 
 class NumericScale(NumericScaleProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["NumericScale"]
-
-
-class Ref_41(RootModel[str | NumericScale]):
-    root: Annotated[
-        str | NumericScale,
-        Field(
-            description="a NumericScale, as an object or an IRI",
-            title="NumericScaleRef",
-        ),
-    ]
+    type: Literal["NumericScale"] = "NumericScale"
 
 
 class Scale(ScaleProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Scale"]
+    type: Literal["Scale"] = "Scale"
 
 
-class Ref_56(RootModel[str | LikertScale | MultiselectScale | NumericScale | Scale]):
-    root: Annotated[
-        str | LikertScale | MultiselectScale | NumericScale | Scale,
-        Field(
-            description="a Scale or one of its subtypes, as an object or an IRI",
-            title="ScaleRef",
-        ),
-    ]
+ScoreRef = TypeAliasType(
+    "ScoreRef",
+    Annotated[
+        Union[str, "Score"],
+        Field(description="a Score, as an object or an IRI", title="ScoreRef"),
+        ByType(),
+    ],
+)
 
 
 class ScoreProperties(EntityProperties):
-    attempt: Annotated[
-        str | Attempt | None,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
-    ] = None
-    maxScore: Annotated[float | None, Field(title="Decimal")] = None
-    scoreGiven: Annotated[float | None, Field(title="Decimal")] = None
-    scoredBy: Annotated[
-        str
-        | Agent
-        | CourseOffering
-        | CourseSection
-        | Group
-        | Organization
-        | Person
-        | SoftwareApplication
-        | None,
-        Field(
-            description="a Agent or one of its subtypes, as an object or an IRI",
-            title="AgentRef",
-        ),
-    ] = None
+    attempt: AttemptRef | None = None
+    maxScore: decimal.Decimal | None = None
+    scoreGiven: decimal.Decimal | None = None
+    scoredBy: AgentRef | None = None
     comment: str | None = None
 
 
@@ -1930,200 +1586,48 @@ class Score(ScoreProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Score"]
+    type: Literal["Score"] = "Score"
 
 
-class Ref_57(RootModel[str | Score]):
-    root: Annotated[
-        str | Score,
-        Field(description="a Score, as an object or an IRI", title="ScoreRef"),
-    ]
+SearchResponseRef = TypeAliasType(
+    "SearchResponseRef",
+    Annotated[
+        Union[str, "SearchResponse"],
+        Field(
+            description="a SearchResponse, as an object or an IRI",
+            title="SearchResponseRef",
+        ),
+        ByType(),
+    ],
+)
 
 
 class SearchResponseProperties(EntityProperties):
-    searchProvider: Annotated[
-        str | SoftwareApplication | None,
-        Field(
-            description="a SoftwareApplication, as an object or an IRI",
-            title="SoftwareApplicationRef",
-        ),
-    ] = None
-    searchTarget: Annotated[
-        str
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | TagAnnotation
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-        | None,
-        Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ] = None
-    query: Annotated[
-        str | Query | None,
-        Field(description="a Query, as an object or an IRI", title="QueryRef"),
-    ] = None
+    searchProvider: SoftwareApplicationRef | None = None
+    searchTarget: EntityRef | None = None
+    query: QueryRef | None = None
     searchResultsItemCount: int | None = None
-    searchResults: (
-        Sequence[
-            str
-            | Agent
-            | AggregateMeasure
-            | AggregateMeasureCollection
-            | Annotation
-            | Assessment
-            | AssessmentItem
-            | AssignableDigitalResource
-            | Attempt
-            | AudioObject
-            | BookmarkAnnotation
-            | Chapter
-            | Collection
-            | Comment
-            | CourseOffering
-            | CourseSection
-            | DateTimeQuestion
-            | DateTimeResponse
-            | DigitalResource
-            | DigitalResourceCollection
-            | Document
-            | Entity
-            | FillinBlankResponse
-            | Forum
-            | Frame
-            | Group
-            | HighlightAnnotation
-            | ImageObject
-            | LearningObjective
-            | LikertScale
-            | Link
-            | LtiLink
-            | LtiSession
-            | MediaLocation
-            | MediaObject
-            | Membership
-            | Message
-            | MultipleChoiceResponse
-            | MultipleResponseResponse
-            | MultiselectQuestion
-            | MultiselectResponse
-            | MultiselectScale
-            | NumericScale
-            | OpenEndedQuestion
-            | OpenEndedResponse
-            | Organization
-            | Page
-            | Person
-            | Query
-            | Question
-            | Questionnaire
-            | QuestionnaireItem
-            | Rating
-            | RatingScaleQuestion
-            | RatingScaleResponse
-            | Response
-            | Result
-            | Scale
-            | Score
-            | SearchResponse
-            | SelectTextResponse
-            | Session
-            | SharedAnnotation
-            | SoftwareApplication
-            | Survey
-            | SurveyInvitation
-            | TagAnnotation
-            | Thread
-            | TrueFalseResponse
-            | VideoObject
-            | WebPage
-        ]
-        | None
-    ) = None
+    searchResults: Sequence[EntityRef] | None = None
 
 
 class SearchResponse(SearchResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SearchResponse"]
+    type: Literal["SearchResponse"] = "SearchResponse"
 
 
-class Ref_58(RootModel[str | SearchResponse]):
-    root: Annotated[
-        str | SearchResponse,
+SelectTextResponseRef = TypeAliasType(
+    "SelectTextResponseRef",
+    Annotated[
+        Union[str, "SelectTextResponse"],
         Field(
-            description="a SearchResponse, as an object or an IRI",
-            title="SearchResponseRef",
+            description="a SelectTextResponse, as an object or an IRI",
+            title="SelectTextResponseRef",
         ),
-    ]
+        ByType(),
+    ],
+)
 
 
 class SelectTextResponseProperties(ResponseProperties):
@@ -2134,40 +1638,28 @@ class SelectTextResponse(SelectTextResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SelectTextResponse"]
+    type: Literal["SelectTextResponse"] = "SelectTextResponse"
 
 
-class Ref_59(RootModel[str | SelectTextResponse]):
-    root: Annotated[
-        str | SelectTextResponse,
+SessionRef = TypeAliasType(
+    "SessionRef",
+    Annotated[
+        Union[str, "LtiSession", "Session"],
         Field(
-            description="a SelectTextResponse, as an object or an IRI",
-            title="SelectTextResponseRef",
+            description="a Session or one of its subtypes, as an object or an IRI",
+            title="SessionRef",
         ),
-    ]
+        ByType(),
+    ],
+)
 
 
 class SessionProperties(EntityProperties):
-    user: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    client: Annotated[
-        str | SoftwareApplication | None,
-        Field(
-            description="a SoftwareApplication, as an object or an IRI",
-            title="SoftwareApplicationRef",
-        ),
-    ] = None
-    startedAtTime: Annotated[str | None, Field(title="DateTime")] = None
-    endedAtTime: Annotated[str | None, Field(title="DateTime")] = None
-    duration: Annotated[
-        str | None,
-        Field(
-            pattern="^P(?:[0-9]+W|[0-9]+Y(?:[0-9]+M)?(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+M(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+D(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))$",
-            title="ISO 8601 duration",
-        ),
-    ] = None
+    user: PersonRef | None = None
+    client: SoftwareApplicationRef | None = None
+    startedAtTime: date_time.DateTime | None = None
+    endedAtTime: date_time.DateTime | None = None
+    duration: duration_1.ISO8601Duration | None = None
 
 
 class LtiSessionProperties(SessionProperties):
@@ -2178,66 +1670,51 @@ class LtiSession(LtiSessionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["LtiSession"]
-
-
-class Ref_31(RootModel[str | LtiSession]):
-    root: Annotated[
-        str | LtiSession,
-        Field(
-            description="a LtiSession, as an object or an IRI", title="LtiSessionRef"
-        ),
-    ]
+    type: Literal["LtiSession"] = "LtiSession"
 
 
 class Session(SessionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Session"]
+    type: Literal["Session"] = "Session"
 
 
-class Ref_60(RootModel[str | LtiSession | Session]):
-    root: Annotated[
-        str | LtiSession | Session,
+SharedAnnotationRef = TypeAliasType(
+    "SharedAnnotationRef",
+    Annotated[
+        Union[str, "SharedAnnotation"],
         Field(
-            description="a Session or one of its subtypes, as an object or an IRI",
-            title="SessionRef",
+            description="a SharedAnnotation, as an object or an IRI",
+            title="SharedAnnotationRef",
         ),
-    ]
+        ByType(),
+    ],
+)
 
 
 class SharedAnnotationProperties(AnnotationProperties):
-    withAgents: (
-        Sequence[
-            str
-            | Agent
-            | CourseOffering
-            | CourseSection
-            | Group
-            | Organization
-            | Person
-            | SoftwareApplication
-        ]
-        | None
-    ) = None
+    withAgents: Sequence[AgentRef] | None = None
 
 
 class SharedAnnotation(SharedAnnotationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SharedAnnotation"]
+    type: Literal["SharedAnnotation"] = "SharedAnnotation"
 
 
-class Ref_61(RootModel[str | SharedAnnotation]):
-    root: Annotated[
-        str | SharedAnnotation,
+SoftwareApplicationRef = TypeAliasType(
+    "SoftwareApplicationRef",
+    Annotated[
+        Union[str, "SoftwareApplication"],
         Field(
-            description="a SharedAnnotation, as an object or an IRI",
-            title="SharedAnnotationRef",
+            description="a SoftwareApplication, as an object or an IRI",
+            title="SoftwareApplicationRef",
         ),
-    ]
+        ByType(),
+    ],
+)
 
 
 class SoftwareApplicationProperties(AgentProperties):
@@ -2251,144 +1728,96 @@ class SoftwareApplication(SoftwareApplicationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SoftwareApplication"]
+    type: Literal["SoftwareApplication"] = "SoftwareApplication"
 
 
-class Ref(
-    RootModel[
-        str
-        | Agent
-        | CourseOffering
-        | CourseSection
-        | Group
-        | Organization
-        | Person
-        | SoftwareApplication
-    ]
-):
-    root: Annotated[
-        str
-        | Agent
-        | CourseOffering
-        | CourseSection
-        | Group
-        | Organization
-        | Person
-        | SoftwareApplication,
-        Field(
-            description="a Agent or one of its subtypes, as an object or an IRI",
-            title="AgentRef",
-        ),
-    ]
-
-
-class Ref_62(RootModel[str | SoftwareApplication]):
-    root: Annotated[
-        str | SoftwareApplication,
-        Field(
-            description="a SoftwareApplication, as an object or an IRI",
-            title="SoftwareApplicationRef",
-        ),
-    ]
+SurveyRef = TypeAliasType(
+    "SurveyRef",
+    Annotated[
+        Union[str, "Survey"],
+        Field(description="a Survey, as an object or an IRI", title="SurveyRef"),
+        ByType(),
+    ],
+)
 
 
 class SurveyProperties(CollectionProperties):
-    items: Sequence[str | Questionnaire] | None = None
+    items: Sequence[QuestionnaireRef] | None = None
 
 
 class Survey(SurveyProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Survey"]
+    type: Literal["Survey"] = "Survey"
 
 
-class Ref_63(RootModel[str | Survey]):
-    root: Annotated[
-        str | Survey,
-        Field(description="a Survey, as an object or an IRI", title="SurveyRef"),
-    ]
+SurveyInvitationRef = TypeAliasType(
+    "SurveyInvitationRef",
+    Annotated[
+        Union[str, "SurveyInvitation"],
+        Field(
+            description="a SurveyInvitation, as an object or an IRI",
+            title="SurveyInvitationRef",
+        ),
+        ByType(),
+    ],
+)
 
 
 class SurveyInvitationProperties(DigitalResourceProperties):
-    rater: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    survey: Annotated[
-        str | Survey | None,
-        Field(description="a Survey, as an object or an IRI", title="SurveyRef"),
-    ] = None
+    rater: PersonRef | None = None
+    survey: SurveyRef | None = None
     sentCount: int | None = None
-    dateSent: Annotated[str | None, Field(title="DateTime")] = None
+    dateSent: date_time.DateTime | None = None
 
 
 class SurveyInvitation(SurveyInvitationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SurveyInvitation"]
-
-
-class Ref_64(RootModel[str | SurveyInvitation]):
-    root: Annotated[
-        str | SurveyInvitation,
-        Field(
-            description="a SurveyInvitation, as an object or an IRI",
-            title="SurveyInvitationRef",
-        ),
-    ]
+    type: Literal["SurveyInvitation"] = "SurveyInvitation"
 
 
 class SystemIdentifier(CaliperModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    field_context: Annotated[
-        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
-        | context.JsonLdContext1
-        | Mapping[str, Any]
-        | None,
-        Field(alias="@context", title="JSON-LD context"),
+    context: Annotated[
+        context_1.JsonLdContext | None,
+        Field(validation_alias="@context", serialization_alias="@context"),
     ] = None
-    type: Literal["SystemIdentifier"]
-    identifierType: Annotated[
-        Literal[
-            "AccountUserName",
-            "CaseItemUri",
-            "EmailAddress",
-            "LisSourcedId",
-            "LtiContextId",
-            "LtiDeploymentId",
-            "LtiPlatformId",
-            "LtiToolId",
-            "LtiUserId",
-            "OneRosterSourcedId",
-            "Other",
-            "SisSourcedId",
-            "SystemId",
-        ],
-        Field(title="SystemIdentifierType"),
-    ]
+    type: Literal["SystemIdentifier"] = "SystemIdentifier"
+    identifierType: system_identifier_type.SystemIdentifierType
     identifier: str
-    source: Annotated[
-        str | SoftwareApplication | None,
-        Field(
-            description="a SoftwareApplication, as an object or an IRI",
-            title="SoftwareApplicationRef",
-        ),
-    ] = None
+    source: SoftwareApplicationRef | None = None
     extensions: extensions_1.Extensions | None = None
 
 
-class Ref_65(RootModel[str | SystemIdentifier]):
-    root: Annotated[
+SystemIdentifierRef = TypeAliasType(
+    "SystemIdentifierRef",
+    Annotated[
         str | SystemIdentifier,
         Field(
             description="a SystemIdentifier, as an object or an IRI",
             title="SystemIdentifierRef",
         ),
-    ]
+        ByType(),
+    ],
+)
+
+
+TagAnnotationRef = TypeAliasType(
+    "TagAnnotationRef",
+    Annotated[
+        Union[str, "TagAnnotation"],
+        Field(
+            description="a TagAnnotation, as an object or an IRI",
+            title="TagAnnotationRef",
+        ),
+        ByType(),
+    ],
+)
 
 
 class TagAnnotationProperties(AnnotationProperties):
@@ -2399,41 +1828,17 @@ class TagAnnotation(TagAnnotationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["TagAnnotation"]
+    type: Literal["TagAnnotation"] = "TagAnnotation"
 
 
-class Ref_3(
-    RootModel[
-        str
-        | Annotation
-        | BookmarkAnnotation
-        | HighlightAnnotation
-        | SharedAnnotation
-        | TagAnnotation
-    ]
-):
-    root: Annotated[
-        str
-        | Annotation
-        | BookmarkAnnotation
-        | HighlightAnnotation
-        | SharedAnnotation
-        | TagAnnotation,
-        Field(
-            description="a Annotation or one of its subtypes, as an object or an IRI",
-            title="AnnotationRef",
-        ),
-    ]
-
-
-class Ref_66(RootModel[str | TagAnnotation]):
-    root: Annotated[
-        str | TagAnnotation,
-        Field(
-            description="a TagAnnotation, as an object or an IRI",
-            title="TagAnnotationRef",
-        ),
-    ]
+ThreadRef = TypeAliasType(
+    "ThreadRef",
+    Annotated[
+        Union[str, "Thread"],
+        Field(description="a Thread, as an object or an IRI", title="ThreadRef"),
+        ByType(),
+    ],
+)
 
 
 class ThreadProperties(DigitalResourceCollectionProperties):
@@ -2444,58 +1849,20 @@ class Thread(ThreadProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["Thread"]
+    type: Literal["Thread"] = "Thread"
 
 
-class Ref_11(
-    RootModel[
-        str
-        | AggregateMeasureCollection
-        | Assessment
-        | Collection
-        | DigitalResourceCollection
-        | Forum
-        | Questionnaire
-        | Survey
-        | Thread
-    ]
-):
-    root: Annotated[
-        str
-        | AggregateMeasureCollection
-        | Assessment
-        | Collection
-        | DigitalResourceCollection
-        | Forum
-        | Questionnaire
-        | Survey
-        | Thread,
+TrueFalseResponseRef = TypeAliasType(
+    "TrueFalseResponseRef",
+    Annotated[
+        Union[str, "TrueFalseResponse"],
         Field(
-            description="a Collection or one of its subtypes, as an object or an IRI",
-            title="CollectionRef",
+            description="a TrueFalseResponse, as an object or an IRI",
+            title="TrueFalseResponseRef",
         ),
-    ]
-
-
-class Ref_18(
-    RootModel[
-        str | Assessment | DigitalResourceCollection | Forum | Questionnaire | Thread
-    ]
-):
-    root: Annotated[
-        str | Assessment | DigitalResourceCollection | Forum | Questionnaire | Thread,
-        Field(
-            description="a DigitalResourceCollection or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceCollectionRef",
-        ),
-    ]
-
-
-class Ref_67(RootModel[str | Thread]):
-    root: Annotated[
-        str | Thread,
-        Field(description="a Thread, as an object or an IRI", title="ThreadRef"),
-    ]
+        ByType(),
+    ],
+)
 
 
 class TrueFalseResponseProperties(ResponseProperties):
@@ -2506,51 +1873,19 @@ class TrueFalseResponse(TrueFalseResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["TrueFalseResponse"]
+    type: Literal["TrueFalseResponse"] = "TrueFalseResponse"
 
 
-class Ref_54(
-    RootModel[
-        str
-        | DateTimeResponse
-        | FillinBlankResponse
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectResponse
-        | OpenEndedResponse
-        | RatingScaleResponse
-        | Response
-        | SelectTextResponse
-        | TrueFalseResponse
-    ]
-):
-    root: Annotated[
-        str
-        | DateTimeResponse
-        | FillinBlankResponse
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectResponse
-        | OpenEndedResponse
-        | RatingScaleResponse
-        | Response
-        | SelectTextResponse
-        | TrueFalseResponse,
+VideoObjectRef = TypeAliasType(
+    "VideoObjectRef",
+    Annotated[
+        Union[str, "VideoObject"],
         Field(
-            description="a Response or one of its subtypes, as an object or an IRI",
-            title="ResponseRef",
+            description="a VideoObject, as an object or an IRI", title="VideoObjectRef"
         ),
-    ]
-
-
-class Ref_68(RootModel[str | TrueFalseResponse]):
-    root: Annotated[
-        str | TrueFalseResponse,
-        Field(
-            description="a TrueFalseResponse, as an object or an IRI",
-            title="TrueFalseResponseRef",
-        ),
-    ]
+        ByType(),
+    ],
+)
 
 
 class VideoObjectProperties(MediaObjectProperties):
@@ -2561,26 +1896,17 @@ class VideoObject(VideoObjectProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["VideoObject"]
+    type: Literal["VideoObject"] = "VideoObject"
 
 
-class Ref_33(RootModel[str | AudioObject | ImageObject | MediaObject | VideoObject]):
-    root: Annotated[
-        str | AudioObject | ImageObject | MediaObject | VideoObject,
-        Field(
-            description="a MediaObject or one of its subtypes, as an object or an IRI",
-            title="MediaObjectRef",
-        ),
-    ]
-
-
-class Ref_69(RootModel[str | VideoObject]):
-    root: Annotated[
-        str | VideoObject,
-        Field(
-            description="a VideoObject, as an object or an IRI", title="VideoObjectRef"
-        ),
-    ]
+WebPageRef = TypeAliasType(
+    "WebPageRef",
+    Annotated[
+        Union[str, "WebPage"],
+        Field(description="a WebPage, as an object or an IRI", title="WebPageRef"),
+        ByType(),
+    ],
+)
 
 
 class WebPageProperties(DigitalResourceProperties):
@@ -2591,375 +1917,4 @@ class WebPage(WebPageProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["WebPage"]
-
-
-class Ref_17(
-    RootModel[
-        str
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | AudioObject
-        | Chapter
-        | DateTimeQuestion
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Forum
-        | Frame
-        | ImageObject
-        | LtiLink
-        | MediaLocation
-        | MediaObject
-        | Message
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Page
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | RatingScaleQuestion
-        | SurveyInvitation
-        | Thread
-        | VideoObject
-        | WebPage
-    ]
-):
-    root: Annotated[
-        str
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | AudioObject
-        | Chapter
-        | DateTimeQuestion
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Forum
-        | Frame
-        | ImageObject
-        | LtiLink
-        | MediaLocation
-        | MediaObject
-        | Message
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Page
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | RatingScaleQuestion
-        | SurveyInvitation
-        | Thread
-        | VideoObject
-        | WebPage,
-        Field(
-            description="a DigitalResource or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceRef",
-        ),
-    ]
-
-
-class Ref_20(
-    RootModel[
-        str
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | TagAnnotation
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-    ]
-):
-    root: Annotated[
-        str
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | TagAnnotation
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage,
-        Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ]
-
-
-class Ref_70(RootModel[str | WebPage]):
-    root: Annotated[
-        str | WebPage,
-        Field(description="a WebPage, as an object or an IRI", title="WebPageRef"),
-    ]
-
-
-EntityProperties.model_rebuild()
-AgentProperties.model_rebuild()
-Agent.model_rebuild()
-AggregateMeasureProperties.model_rebuild()
-AggregateMeasure.model_rebuild()
-AnnotationProperties.model_rebuild()
-Annotation.model_rebuild()
-AttemptProperties.model_rebuild()
-Attempt.model_rebuild()
-BookmarkAnnotationProperties.model_rebuild()
-BookmarkAnnotation.model_rebuild()
-CollectionProperties.model_rebuild()
-AggregateMeasureCollectionProperties.model_rebuild()
-AggregateMeasureCollection.model_rebuild()
-Collection.model_rebuild()
-CommentProperties.model_rebuild()
-Comment.model_rebuild()
-DigitalResourceProperties.model_rebuild()
-AssignableDigitalResourceProperties.model_rebuild()
-AssessmentItemProperties.model_rebuild()
-AssessmentItem.model_rebuild()
-AssignableDigitalResource.model_rebuild()
-ChapterProperties.model_rebuild()
-Chapter.model_rebuild()
-DigitalResource.model_rebuild()
-DigitalResourceCollectionProperties.model_rebuild()
-AssessmentProperties.model_rebuild()
-Assessment.model_rebuild()
-DigitalResourceCollection.model_rebuild()
-DocumentProperties.model_rebuild()
-Document.model_rebuild()
-Entity.model_rebuild()
-ForumProperties.model_rebuild()
-Forum.model_rebuild()
-FrameProperties.model_rebuild()
-Frame.model_rebuild()
-HighlightAnnotationProperties.model_rebuild()
-HighlightAnnotation.model_rebuild()
-LearningObjectiveProperties.model_rebuild()
-LearningObjective.model_rebuild()
-LinkProperties.model_rebuild()
-Link.model_rebuild()
-LtiLinkProperties.model_rebuild()
-LtiLink.model_rebuild()
-MediaLocationProperties.model_rebuild()
-MediaLocation.model_rebuild()
-MediaObjectProperties.model_rebuild()
-AudioObjectProperties.model_rebuild()
-AudioObject.model_rebuild()
-ImageObjectProperties.model_rebuild()
-ImageObject.model_rebuild()
-MediaObject.model_rebuild()
-MembershipProperties.model_rebuild()
-Membership.model_rebuild()
-MessageProperties.model_rebuild()
-Message.model_rebuild()
-OrganizationProperties.model_rebuild()
-CourseOfferingProperties.model_rebuild()
-CourseOffering.model_rebuild()
-CourseSectionProperties.model_rebuild()
-CourseSection.model_rebuild()
-GroupProperties.model_rebuild()
-Group.model_rebuild()
-Organization.model_rebuild()
-PageProperties.model_rebuild()
-Page.model_rebuild()
-PersonProperties.model_rebuild()
-Person.model_rebuild()
-QueryProperties.model_rebuild()
-Query.model_rebuild()
-QuestionProperties.model_rebuild()
-DateTimeQuestionProperties.model_rebuild()
-DateTimeQuestion.model_rebuild()
-MultiselectQuestionProperties.model_rebuild()
-MultiselectQuestion.model_rebuild()
-OpenEndedQuestionProperties.model_rebuild()
-OpenEndedQuestion.model_rebuild()
-Question.model_rebuild()
-QuestionnaireProperties.model_rebuild()
-Questionnaire.model_rebuild()
-QuestionnaireItemProperties.model_rebuild()
-QuestionnaireItem.model_rebuild()
-RatingProperties.model_rebuild()
-Rating.model_rebuild()
-RatingScaleQuestionProperties.model_rebuild()
-RatingScaleQuestion.model_rebuild()
-ResponseProperties.model_rebuild()
-DateTimeResponseProperties.model_rebuild()
-DateTimeResponse.model_rebuild()
-FillinBlankResponseProperties.model_rebuild()
-FillinBlankResponse.model_rebuild()
-MultipleChoiceResponseProperties.model_rebuild()
-MultipleChoiceResponse.model_rebuild()
-MultipleResponseResponseProperties.model_rebuild()
-MultipleResponseResponse.model_rebuild()
-MultiselectResponseProperties.model_rebuild()
-MultiselectResponse.model_rebuild()
-OpenEndedResponseProperties.model_rebuild()
-OpenEndedResponse.model_rebuild()
-RatingScaleResponseProperties.model_rebuild()
-RatingScaleResponse.model_rebuild()
-Response.model_rebuild()
-ResultProperties.model_rebuild()
-Result.model_rebuild()
-ScaleProperties.model_rebuild()
-LikertScaleProperties.model_rebuild()
-LikertScale.model_rebuild()
-MultiselectScaleProperties.model_rebuild()
-MultiselectScale.model_rebuild()
-NumericScaleProperties.model_rebuild()
-NumericScale.model_rebuild()
-Scale.model_rebuild()
-ScoreProperties.model_rebuild()
-Score.model_rebuild()
-SearchResponseProperties.model_rebuild()
-SearchResponse.model_rebuild()
-SelectTextResponseProperties.model_rebuild()
-SelectTextResponse.model_rebuild()
-SessionProperties.model_rebuild()
-LtiSessionProperties.model_rebuild()
-LtiSession.model_rebuild()
-Session.model_rebuild()
-SharedAnnotationProperties.model_rebuild()
-SharedAnnotation.model_rebuild()
-SoftwareApplicationProperties.model_rebuild()
-SoftwareApplication.model_rebuild()
-SurveyProperties.model_rebuild()
-Survey.model_rebuild()
-SurveyInvitationProperties.model_rebuild()
-SurveyInvitation.model_rebuild()
-TagAnnotationProperties.model_rebuild()
-TagAnnotation.model_rebuild()
-ThreadProperties.model_rebuild()
-Thread.model_rebuild()
-TrueFalseResponseProperties.model_rebuild()
-TrueFalseResponse.model_rebuild()
-VideoObjectProperties.model_rebuild()
-VideoObject.model_rebuild()
-WebPageProperties.model_rebuild()
-WebPage.model_rebuild()
+    type: Literal["WebPage"] = "WebPage"

@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Agent, AgentProperties, Ref
+from ._internal import Agent, AgentProperties, AgentRef
 
-__all__ = ["Agent", "AgentProperties", "Ref"]
+__all__ = ["Agent", "AgentProperties", "AgentRef"]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Annotation, AnnotationProperties
-from ._internal import Ref_3 as Ref
+from ._internal import Annotation, AnnotationProperties, AnnotationRef
 
-__all__ = ["Annotation", "AnnotationProperties", "Ref"]
+__all__ = ["Annotation", "AnnotationProperties", "AnnotationRef"]

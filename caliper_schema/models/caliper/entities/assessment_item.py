@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import AssessmentItem, AssessmentItemProperties
-from ._internal import Ref_5 as Ref
+from ._internal import AssessmentItem, AssessmentItemProperties, AssessmentItemRef
 
-__all__ = ["AssessmentItem", "AssessmentItemProperties", "Ref"]
+__all__ = ["AssessmentItem", "AssessmentItemProperties", "AssessmentItemRef"]

@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
-from ._internal import AssignableDigitalResource, AssignableDigitalResourceProperties
-from ._internal import Ref_6 as Ref
+from ._internal import (
+    AssignableDigitalResource,
+    AssignableDigitalResourceProperties,
+    AssignableDigitalResourceRef,
+)
 
-__all__ = ["AssignableDigitalResource", "AssignableDigitalResourceProperties", "Ref"]
+__all__ = [
+    "AssignableDigitalResource",
+    "AssignableDigitalResourceProperties",
+    "AssignableDigitalResourceRef",
+]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Attempt, AttemptProperties
-from ._internal import Ref_7 as Ref
+from ._internal import Attempt, AttemptProperties, AttemptRef
 
-__all__ = ["Attempt", "AttemptProperties", "Ref"]
+__all__ = ["Attempt", "AttemptProperties", "AttemptRef"]

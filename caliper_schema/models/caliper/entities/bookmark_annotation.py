@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
-from ._internal import BookmarkAnnotation, BookmarkAnnotationProperties
-from ._internal import Ref_9 as Ref
+from ._internal import (
+    BookmarkAnnotation,
+    BookmarkAnnotationProperties,
+    BookmarkAnnotationRef,
+)
 
-__all__ = ["BookmarkAnnotation", "BookmarkAnnotationProperties", "Ref"]
+__all__ = [
+    "BookmarkAnnotation",
+    "BookmarkAnnotationProperties",
+    "BookmarkAnnotationRef",
+]

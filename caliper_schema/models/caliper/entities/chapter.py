@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Chapter, ChapterProperties
-from ._internal import Ref_10 as Ref
+from ._internal import Chapter, ChapterProperties, ChapterRef
 
-__all__ = ["Chapter", "ChapterProperties", "Ref"]
+__all__ = ["Chapter", "ChapterProperties", "ChapterRef"]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import DateTimeQuestion, DateTimeQuestionProperties
-from ._internal import Ref_15 as Ref
+from ._internal import DateTimeQuestion, DateTimeQuestionProperties, DateTimeQuestionRef
 
-__all__ = ["DateTimeQuestion", "DateTimeQuestionProperties", "Ref"]
+__all__ = ["DateTimeQuestion", "DateTimeQuestionProperties", "DateTimeQuestionRef"]

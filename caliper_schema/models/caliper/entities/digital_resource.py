@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import DigitalResource, DigitalResourceProperties
-from ._internal import Ref_17 as Ref
+from ._internal import DigitalResource, DigitalResourceProperties, DigitalResourceRef
 
-__all__ = ["DigitalResource", "DigitalResourceProperties", "Ref"]
+__all__ = ["DigitalResource", "DigitalResourceProperties", "DigitalResourceRef"]

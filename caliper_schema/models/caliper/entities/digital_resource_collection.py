@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
-from ._internal import DigitalResourceCollection, DigitalResourceCollectionProperties
-from ._internal import Ref_18 as Ref
+from ._internal import (
+    DigitalResourceCollection,
+    DigitalResourceCollectionProperties,
+    DigitalResourceCollectionRef,
+)
 
-__all__ = ["DigitalResourceCollection", "DigitalResourceCollectionProperties", "Ref"]
+__all__ = [
+    "DigitalResourceCollection",
+    "DigitalResourceCollectionProperties",
+    "DigitalResourceCollectionRef",
+]

@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
-from ._internal import FillinBlankResponse, FillinBlankResponseProperties
-from ._internal import Ref_21 as Ref
+from ._internal import (
+    FillinBlankResponse,
+    FillinBlankResponseProperties,
+    FillinBlankResponseRef,
+)
 
-__all__ = ["FillinBlankResponse", "FillinBlankResponseProperties", "Ref"]
+__all__ = [
+    "FillinBlankResponse",
+    "FillinBlankResponseProperties",
+    "FillinBlankResponseRef",
+]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Frame, FrameProperties
-from ._internal import Ref_23 as Ref
+from ._internal import Frame, FrameProperties, FrameRef
 
-__all__ = ["Frame", "FrameProperties", "Ref"]
+__all__ = ["Frame", "FrameProperties", "FrameRef"]

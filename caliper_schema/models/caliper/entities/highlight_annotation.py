@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
-from ._internal import HighlightAnnotation, HighlightAnnotationProperties
-from ._internal import Ref_25 as Ref
+from ._internal import (
+    HighlightAnnotation,
+    HighlightAnnotationProperties,
+    HighlightAnnotationRef,
+)
 
-__all__ = ["HighlightAnnotation", "HighlightAnnotationProperties", "Ref"]
+__all__ = [
+    "HighlightAnnotation",
+    "HighlightAnnotationProperties",
+    "HighlightAnnotationRef",
+]

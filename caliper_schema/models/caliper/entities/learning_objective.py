@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
-from ._internal import LearningObjective, LearningObjectiveProperties
-from ._internal import Ref_27 as Ref
+from ._internal import (
+    LearningObjective,
+    LearningObjectiveProperties,
+    LearningObjectiveRef,
+)
 
-__all__ = ["LearningObjective", "LearningObjectiveProperties", "Ref"]
+__all__ = ["LearningObjective", "LearningObjectiveProperties", "LearningObjectiveRef"]

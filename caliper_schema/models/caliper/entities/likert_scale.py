@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import LikertScale, LikertScaleProperties
-from ._internal import Ref_28 as Ref
+from ._internal import LikertScale, LikertScaleProperties, LikertScaleRef
 
-__all__ = ["LikertScale", "LikertScaleProperties", "Ref"]
+__all__ = ["LikertScale", "LikertScaleProperties", "LikertScaleRef"]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Link, LinkProperties
-from ._internal import Ref_29 as Ref
+from ._internal import Link, LinkProperties, LinkRef
 
-__all__ = ["Link", "LinkProperties", "Ref"]
+__all__ = ["Link", "LinkProperties", "LinkRef"]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import LtiLink, LtiLinkProperties
-from ._internal import Ref_30 as Ref
+from ._internal import LtiLink, LtiLinkProperties, LtiLinkRef
 
-__all__ = ["LtiLink", "LtiLinkProperties", "Ref"]
+__all__ = ["LtiLink", "LtiLinkProperties", "LtiLinkRef"]

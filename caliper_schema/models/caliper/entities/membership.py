@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Membership, MembershipProperties
-from ._internal import Ref_34 as Ref
+from ._internal import Membership, MembershipProperties, MembershipRef
 
-__all__ = ["Membership", "MembershipProperties", "Ref"]
+__all__ = ["Membership", "MembershipProperties", "MembershipRef"]

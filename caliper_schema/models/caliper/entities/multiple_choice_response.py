@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
-from ._internal import MultipleChoiceResponse, MultipleChoiceResponseProperties
-from ._internal import Ref_36 as Ref
+from ._internal import (
+    MultipleChoiceResponse,
+    MultipleChoiceResponseProperties,
+    MultipleChoiceResponseRef,
+)
 
-__all__ = ["MultipleChoiceResponse", "MultipleChoiceResponseProperties", "Ref"]
+__all__ = [
+    "MultipleChoiceResponse",
+    "MultipleChoiceResponseProperties",
+    "MultipleChoiceResponseRef",
+]

@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
-from ._internal import MultipleResponseResponse, MultipleResponseResponseProperties
-from ._internal import Ref_37 as Ref
+from ._internal import (
+    MultipleResponseResponse,
+    MultipleResponseResponseProperties,
+    MultipleResponseResponseRef,
+)
 
-__all__ = ["MultipleResponseResponse", "MultipleResponseResponseProperties", "Ref"]
+__all__ = [
+    "MultipleResponseResponse",
+    "MultipleResponseResponseProperties",
+    "MultipleResponseResponseRef",
+]

@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
-from ._internal import MultiselectQuestion, MultiselectQuestionProperties
-from ._internal import Ref_38 as Ref
+from ._internal import (
+    MultiselectQuestion,
+    MultiselectQuestionProperties,
+    MultiselectQuestionRef,
+)
 
-__all__ = ["MultiselectQuestion", "MultiselectQuestionProperties", "Ref"]
+__all__ = [
+    "MultiselectQuestion",
+    "MultiselectQuestionProperties",
+    "MultiselectQuestionRef",
+]

@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
-from ._internal import MultiselectResponse, MultiselectResponseProperties
-from ._internal import Ref_39 as Ref
+from ._internal import (
+    MultiselectResponse,
+    MultiselectResponseProperties,
+    MultiselectResponseRef,
+)
 
-__all__ = ["MultiselectResponse", "MultiselectResponseProperties", "Ref"]
+__all__ = [
+    "MultiselectResponse",
+    "MultiselectResponseProperties",
+    "MultiselectResponseRef",
+]

@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
-from ._internal import OpenEndedQuestion, OpenEndedQuestionProperties
-from ._internal import Ref_42 as Ref
+from ._internal import (
+    OpenEndedQuestion,
+    OpenEndedQuestionProperties,
+    OpenEndedQuestionRef,
+)
 
-__all__ = ["OpenEndedQuestion", "OpenEndedQuestionProperties", "Ref"]
+__all__ = ["OpenEndedQuestion", "OpenEndedQuestionProperties", "OpenEndedQuestionRef"]

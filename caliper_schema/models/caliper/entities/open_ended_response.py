@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
-from ._internal import OpenEndedResponse, OpenEndedResponseProperties
-from ._internal import Ref_43 as Ref
+from ._internal import (
+    OpenEndedResponse,
+    OpenEndedResponseProperties,
+    OpenEndedResponseRef,
+)
 
-__all__ = ["OpenEndedResponse", "OpenEndedResponseProperties", "Ref"]
+__all__ = ["OpenEndedResponse", "OpenEndedResponseProperties", "OpenEndedResponseRef"]

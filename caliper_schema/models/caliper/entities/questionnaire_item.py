@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
-from ._internal import QuestionnaireItem, QuestionnaireItemProperties
-from ._internal import Ref_50 as Ref
+from ._internal import (
+    QuestionnaireItem,
+    QuestionnaireItemProperties,
+    QuestionnaireItemRef,
+)
 
-__all__ = ["QuestionnaireItem", "QuestionnaireItemProperties", "Ref"]
+__all__ = ["QuestionnaireItem", "QuestionnaireItemProperties", "QuestionnaireItemRef"]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Rating, RatingProperties
-from ._internal import Ref_51 as Ref
+from ._internal import Rating, RatingProperties, RatingRef
 
-__all__ = ["Rating", "RatingProperties", "Ref"]
+__all__ = ["Rating", "RatingProperties", "RatingRef"]

@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
-from ._internal import RatingScaleQuestion, RatingScaleQuestionProperties
-from ._internal import Ref_52 as Ref
+from ._internal import (
+    RatingScaleQuestion,
+    RatingScaleQuestionProperties,
+    RatingScaleQuestionRef,
+)
 
-__all__ = ["RatingScaleQuestion", "RatingScaleQuestionProperties", "Ref"]
+__all__ = [
+    "RatingScaleQuestion",
+    "RatingScaleQuestionProperties",
+    "RatingScaleQuestionRef",
+]

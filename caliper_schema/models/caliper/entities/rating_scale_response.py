@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
-from ._internal import RatingScaleResponse, RatingScaleResponseProperties
-from ._internal import Ref_53 as Ref
+from ._internal import (
+    RatingScaleResponse,
+    RatingScaleResponseProperties,
+    RatingScaleResponseRef,
+)
 
-__all__ = ["RatingScaleResponse", "RatingScaleResponseProperties", "Ref"]
+__all__ = [
+    "RatingScaleResponse",
+    "RatingScaleResponseProperties",
+    "RatingScaleResponseRef",
+]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_55 as Ref
-from ._internal import Result, ResultProperties
+from ._internal import Result, ResultProperties, ResultRef
 
-__all__ = ["Ref", "Result", "ResultProperties"]
+__all__ = ["Result", "ResultProperties", "ResultRef"]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_57 as Ref
-from ._internal import Score, ScoreProperties
+from ._internal import Score, ScoreProperties, ScoreRef
 
-__all__ = ["Ref", "Score", "ScoreProperties"]
+__all__ = ["Score", "ScoreProperties", "ScoreRef"]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_60 as Ref
-from ._internal import Session, SessionProperties
+from ._internal import Session, SessionProperties, SessionRef
 
-__all__ = ["Ref", "Session", "SessionProperties"]
+__all__ = ["Session", "SessionProperties", "SessionRef"]

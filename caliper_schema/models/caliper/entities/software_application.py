@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_62 as Ref
-from ._internal import SoftwareApplication, SoftwareApplicationProperties
+from ._internal import (
+    SoftwareApplication,
+    SoftwareApplicationProperties,
+    SoftwareApplicationRef,
+)
 
-__all__ = ["Ref", "SoftwareApplication", "SoftwareApplicationProperties"]
+__all__ = [
+    "SoftwareApplication",
+    "SoftwareApplicationProperties",
+    "SoftwareApplicationRef",
+]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_63 as Ref
-from ._internal import Survey, SurveyProperties
+from ._internal import Survey, SurveyProperties, SurveyRef
 
-__all__ = ["Ref", "Survey", "SurveyProperties"]
+__all__ = ["Survey", "SurveyProperties", "SurveyRef"]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_64 as Ref
-from ._internal import SurveyInvitation, SurveyInvitationProperties
+from ._internal import SurveyInvitation, SurveyInvitationProperties, SurveyInvitationRef
 
-__all__ = ["Ref", "SurveyInvitation", "SurveyInvitationProperties"]
+__all__ = ["SurveyInvitation", "SurveyInvitationProperties", "SurveyInvitationRef"]

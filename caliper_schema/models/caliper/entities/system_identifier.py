@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_65 as Ref
-from ._internal import SystemIdentifier
+from ._internal import SystemIdentifier, SystemIdentifierRef
 
-__all__ = ["Ref", "SystemIdentifier"]
+__all__ = ["SystemIdentifier", "SystemIdentifierRef"]

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_69 as Ref
-from ._internal import VideoObject, VideoObjectProperties
+from ._internal import VideoObject, VideoObjectProperties, VideoObjectRef
 
-__all__ = ["Ref", "VideoObject", "VideoObjectProperties"]
+__all__ = ["VideoObject", "VideoObjectProperties", "VideoObjectRef"]

@@ -7,43 +7,27 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities._internal import AssessmentRef, AttemptRef, PersonRef
 from .event import EventProperties
 
-
-class AssessmentEventAction(
-    RootModel[
-        Literal["Started", "Paused", "Resumed", "Restarted", "Reset", "Submitted"]
-    ]
-):
-    root: Annotated[
+AssessmentEventAction = TypeAliasType(
+    "AssessmentEventAction",
+    Annotated[
         Literal["Started", "Paused", "Resumed", "Restarted", "Reset", "Submitted"],
         Field(title="AssessmentEvent action"),
-    ]
+    ],
+)
 
 
 class AssessmentEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AssessmentEvent"]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
-    action: Annotated[
-        Literal["Started", "Paused", "Resumed", "Restarted", "Reset", "Submitted"],
-        Field(title="AssessmentEvent action"),
-    ]
-    object: Annotated[
-        str | field_internal.Assessment,
-        Field(
-            description="a Assessment, as an object or an IRI", title="AssessmentRef"
-        ),
-    ]
-    generated: Annotated[
-        str | field_internal.Attempt | None,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
-    ] = None
+    type: Literal["AssessmentEvent"] = "AssessmentEvent"
+    actor: PersonRef
+    action: Annotated[AssessmentEventAction, Field(title="AssessmentEvent action")]
+    object: AssessmentRef
+    generated: AttemptRef | None = None

@@ -7,57 +7,35 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities._internal import (
+    AssignableDigitalResourceRef,
+    AttemptRef,
+    FrameRef,
+    PersonRef,
+)
 from .event import EventProperties
 
-
-class AssignableEventAction(
-    RootModel[
-        Literal[
-            "Activated", "Deactivated", "Started", "Completed", "Submitted", "Reviewed"
-        ]
-    ]
-):
-    root: Annotated[
+AssignableEventAction = TypeAliasType(
+    "AssignableEventAction",
+    Annotated[
         Literal[
             "Activated", "Deactivated", "Started", "Completed", "Submitted", "Reviewed"
         ],
         Field(title="AssignableEvent action"),
-    ]
+    ],
+)
 
 
 class AssignableEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["AssignableEvent"]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
-    action: Annotated[
-        Literal[
-            "Activated", "Deactivated", "Started", "Completed", "Submitted", "Reviewed"
-        ],
-        Field(title="AssignableEvent action"),
-    ]
-    object: Annotated[
-        str
-        | field_internal.Assessment
-        | field_internal.AssessmentItem
-        | field_internal.AssignableDigitalResource,
-        Field(
-            description="a AssignableDigitalResource or one of its subtypes, as an object or an IRI",
-            title="AssignableDigitalResourceRef",
-        ),
-    ]
-    generated: Annotated[
-        str | field_internal.Attempt | None,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
-    ] = None
-    target: Annotated[
-        str | field_internal.Frame | None,
-        Field(description="a Frame, as an object or an IRI", title="FrameRef"),
-    ] = None
+    type: Literal["AssignableEvent"] = "AssignableEvent"
+    actor: PersonRef
+    action: Annotated[AssignableEventAction, Field(title="AssignableEvent action")]
+    object: AssignableDigitalResourceRef
+    generated: AttemptRef | None = None
+    target: FrameRef | None = None

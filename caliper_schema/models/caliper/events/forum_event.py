@@ -7,31 +7,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities._internal import ForumRef, PersonRef
 from .event import EventProperties
 
-
-class ForumEventAction(RootModel[Literal["Subscribed", "Unsubscribed"]]):
-    root: Annotated[
-        Literal["Subscribed", "Unsubscribed"], Field(title="ForumEvent action")
-    ]
+ForumEventAction = TypeAliasType(
+    "ForumEventAction",
+    Annotated[Literal["Subscribed", "Unsubscribed"], Field(title="ForumEvent action")],
+)
 
 
 class ForumEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["ForumEvent"]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
-    action: Annotated[
-        Literal["Subscribed", "Unsubscribed"], Field(title="ForumEvent action")
-    ]
-    object: Annotated[
-        str | field_internal.Forum,
-        Field(description="a Forum, as an object or an IRI", title="ForumRef"),
-    ]
+    type: Literal["ForumEvent"] = "ForumEvent"
+    actor: PersonRef
+    action: Annotated[ForumEventAction, Field(title="ForumEvent action")]
+    object: ForumRef

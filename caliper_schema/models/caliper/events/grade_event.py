@@ -7,41 +7,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities._internal import AgentRef, AttemptRef, ScoreRef
 from .event import EventProperties
 
-
-class GradeEventAction(RootModel[Literal["Graded"]]):
-    root: Annotated[Literal["Graded"], Field(title="GradeEvent action")]
+GradeEventAction = TypeAliasType(
+    "GradeEventAction", Annotated[Literal["Graded"], Field(title="GradeEvent action")]
+)
 
 
 class GradeEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["GradeEvent"]
-    actor: Annotated[
-        str
-        | field_internal.Agent
-        | field_internal.CourseOffering
-        | field_internal.CourseSection
-        | field_internal.Group
-        | field_internal.Organization
-        | field_internal.Person
-        | field_internal.SoftwareApplication,
-        Field(
-            description="a Agent or one of its subtypes, as an object or an IRI",
-            title="AgentRef",
-        ),
-    ]
-    action: Annotated[Literal["Graded"], Field(title="GradeEvent action")]
-    object: Annotated[
-        str | field_internal.Attempt,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
-    ]
-    generated: Annotated[
-        str | field_internal.Score | None,
-        Field(description="a Score, as an object or an IRI", title="ScoreRef"),
-    ] = None
+    type: Literal["GradeEvent"] = "GradeEvent"
+    actor: AgentRef
+    action: Annotated[GradeEventAction, Field(title="GradeEvent action")] = "Graded"
+    object: AttemptRef
+    generated: ScoreRef | None = None

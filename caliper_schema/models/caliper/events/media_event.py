@@ -7,40 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities._internal import MediaLocationRef, MediaObjectRef, PersonRef
 from .event import EventProperties
 
-
-class MediaEventAction(
-    RootModel[
-        Literal[
-            "Started",
-            "Ended",
-            "Paused",
-            "Resumed",
-            "Restarted",
-            "ForwardedTo",
-            "JumpedTo",
-            "ChangedResolution",
-            "ChangedSize",
-            "ChangedSpeed",
-            "ChangedVolume",
-            "EnabledClosedCaptioning",
-            "DisabledClosedCaptioning",
-            "EnteredFullScreen",
-            "ExitedFullScreen",
-            "Muted",
-            "Unmuted",
-            "OpenedPopout",
-            "ClosedPopout",
-            "DisabledCloseCaptioning",
-            "EnabledCloseCaptioning",
-        ]
-    ]
-):
-    root: Annotated[
+MediaEventAction = TypeAliasType(
+    "MediaEventAction",
+    Annotated[
         Literal[
             "Started",
             "Ended",
@@ -65,59 +40,16 @@ class MediaEventAction(
             "EnabledCloseCaptioning",
         ],
         Field(title="MediaEvent action"),
-    ]
+    ],
+)
 
 
 class MediaEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MediaEvent"]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
-    action: Annotated[
-        Literal[
-            "Started",
-            "Ended",
-            "Paused",
-            "Resumed",
-            "Restarted",
-            "ForwardedTo",
-            "JumpedTo",
-            "ChangedResolution",
-            "ChangedSize",
-            "ChangedSpeed",
-            "ChangedVolume",
-            "EnabledClosedCaptioning",
-            "DisabledClosedCaptioning",
-            "EnteredFullScreen",
-            "ExitedFullScreen",
-            "Muted",
-            "Unmuted",
-            "OpenedPopout",
-            "ClosedPopout",
-            "DisabledCloseCaptioning",
-            "EnabledCloseCaptioning",
-        ],
-        Field(title="MediaEvent action"),
-    ]
-    object: Annotated[
-        str
-        | field_internal.AudioObject
-        | field_internal.ImageObject
-        | field_internal.MediaObject
-        | field_internal.VideoObject,
-        Field(
-            description="a MediaObject or one of its subtypes, as an object or an IRI",
-            title="MediaObjectRef",
-        ),
-    ]
-    target: Annotated[
-        str | field_internal.MediaLocation | None,
-        Field(
-            description="a MediaLocation, as an object or an IRI",
-            title="MediaLocationRef",
-        ),
-    ] = None
+    type: Literal["MediaEvent"] = "MediaEvent"
+    actor: PersonRef
+    action: Annotated[MediaEventAction, Field(title="MediaEvent action")]
+    object: MediaObjectRef
+    target: MediaLocationRef | None = None

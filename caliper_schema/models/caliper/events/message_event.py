@@ -7,35 +7,26 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities._internal import MessageRef, PersonRef
 from .event import EventProperties
 
-
-class MessageEventAction(
-    RootModel[Literal["MarkedAsRead", "MarkedAsUnread", "Posted", "MarkedAsUnRead"]]
-):
-    root: Annotated[
+MessageEventAction = TypeAliasType(
+    "MessageEventAction",
+    Annotated[
         Literal["MarkedAsRead", "MarkedAsUnread", "Posted", "MarkedAsUnRead"],
         Field(title="MessageEvent action"),
-    ]
+    ],
+)
 
 
 class MessageEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["MessageEvent"]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
-    action: Annotated[
-        Literal["MarkedAsRead", "MarkedAsUnread", "Posted", "MarkedAsUnRead"],
-        Field(title="MessageEvent action"),
-    ]
-    object: Annotated[
-        str | field_internal.Message,
-        Field(description="a Message, as an object or an IRI", title="MessageRef"),
-    ]
+    type: Literal["MessageEvent"] = "MessageEvent"
+    actor: PersonRef
+    action: Annotated[MessageEventAction, Field(title="MessageEvent action")]
+    object: MessageRef

@@ -7,38 +7,28 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities._internal import AttemptRef, PersonRef, QuestionnaireRef
 from .event import EventProperties
 
-
-class QuestionnaireEventAction(RootModel[Literal["Started", "Submitted"]]):
-    root: Annotated[
+QuestionnaireEventAction = TypeAliasType(
+    "QuestionnaireEventAction",
+    Annotated[
         Literal["Started", "Submitted"], Field(title="QuestionnaireEvent action")
-    ]
+    ],
+)
 
 
 class QuestionnaireEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["QuestionnaireEvent"]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    type: Literal["QuestionnaireEvent"] = "QuestionnaireEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal["Started", "Submitted"], Field(title="QuestionnaireEvent action")
+        QuestionnaireEventAction, Field(title="QuestionnaireEvent action")
     ]
-    object: Annotated[
-        str | field_internal.Questionnaire,
-        Field(
-            description="a Questionnaire, as an object or an IRI",
-            title="QuestionnaireRef",
-        ),
-    ]
-    generated: Annotated[
-        str | field_internal.Attempt | None,
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
-    ] = None
+    object: QuestionnaireRef
+    generated: AttemptRef | None = None

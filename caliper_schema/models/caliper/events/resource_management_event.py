@@ -7,33 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities._internal import DigitalResourceRef, PersonRef
 from .event import EventProperties
 
-
-class ResourceManagementEventAction(
-    RootModel[
-        Literal[
-            "Archived",
-            "Copied",
-            "Created",
-            "Deleted",
-            "Described",
-            "Downloaded",
-            "Modified",
-            "Printed",
-            "Published",
-            "Restored",
-            "Retrieved",
-            "Saved",
-            "Unpublished",
-            "Uploaded",
-        ]
-    ]
-):
-    root: Annotated[
+ResourceManagementEventAction = TypeAliasType(
+    "ResourceManagementEventAction",
+    Annotated[
         Literal[
             "Archived",
             "Copied",
@@ -51,103 +33,18 @@ class ResourceManagementEventAction(
             "Uploaded",
         ],
         Field(title="ResourceManagementEvent action"),
-    ]
+    ],
+)
 
 
 class ResourceManagementEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["ResourceManagementEvent"]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    type: Literal["ResourceManagementEvent"] = "ResourceManagementEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal[
-            "Archived",
-            "Copied",
-            "Created",
-            "Deleted",
-            "Described",
-            "Downloaded",
-            "Modified",
-            "Printed",
-            "Published",
-            "Restored",
-            "Retrieved",
-            "Saved",
-            "Unpublished",
-            "Uploaded",
-        ],
-        Field(title="ResourceManagementEvent action"),
+        ResourceManagementEventAction, Field(title="ResourceManagementEvent action")
     ]
-    object: Annotated[
-        str
-        | field_internal.Assessment
-        | field_internal.AssessmentItem
-        | field_internal.AssignableDigitalResource
-        | field_internal.AudioObject
-        | field_internal.Chapter
-        | field_internal.DateTimeQuestion
-        | field_internal.DigitalResource
-        | field_internal.DigitalResourceCollection
-        | field_internal.Document
-        | field_internal.Forum
-        | field_internal.Frame
-        | field_internal.ImageObject
-        | field_internal.LtiLink
-        | field_internal.MediaLocation
-        | field_internal.MediaObject
-        | field_internal.Message
-        | field_internal.MultiselectQuestion
-        | field_internal.OpenEndedQuestion
-        | field_internal.Page
-        | field_internal.Question
-        | field_internal.Questionnaire
-        | field_internal.QuestionnaireItem
-        | field_internal.RatingScaleQuestion
-        | field_internal.SurveyInvitation
-        | field_internal.Thread
-        | field_internal.VideoObject
-        | field_internal.WebPage,
-        Field(
-            description="a DigitalResource or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceRef",
-        ),
-    ]
-    generated: Annotated[
-        str
-        | field_internal.Assessment
-        | field_internal.AssessmentItem
-        | field_internal.AssignableDigitalResource
-        | field_internal.AudioObject
-        | field_internal.Chapter
-        | field_internal.DateTimeQuestion
-        | field_internal.DigitalResource
-        | field_internal.DigitalResourceCollection
-        | field_internal.Document
-        | field_internal.Forum
-        | field_internal.Frame
-        | field_internal.ImageObject
-        | field_internal.LtiLink
-        | field_internal.MediaLocation
-        | field_internal.MediaObject
-        | field_internal.Message
-        | field_internal.MultiselectQuestion
-        | field_internal.OpenEndedQuestion
-        | field_internal.Page
-        | field_internal.Question
-        | field_internal.Questionnaire
-        | field_internal.QuestionnaireItem
-        | field_internal.RatingScaleQuestion
-        | field_internal.SurveyInvitation
-        | field_internal.Thread
-        | field_internal.VideoObject
-        | field_internal.WebPage
-        | None,
-        Field(
-            description="a DigitalResource or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceRef",
-        ),
-    ] = None
+    object: DigitalResourceRef
+    generated: DigitalResourceRef | None = None

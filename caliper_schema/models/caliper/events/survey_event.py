@@ -7,27 +7,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities._internal import PersonRef, SurveyRef
 from .event import EventProperties
 
-
-class SurveyEventAction(RootModel[Literal["OptedIn", "OptedOut"]]):
-    root: Annotated[Literal["OptedIn", "OptedOut"], Field(title="SurveyEvent action")]
+SurveyEventAction = TypeAliasType(
+    "SurveyEventAction",
+    Annotated[Literal["OptedIn", "OptedOut"], Field(title="SurveyEvent action")],
+)
 
 
 class SurveyEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SurveyEvent"]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
-    action: Annotated[Literal["OptedIn", "OptedOut"], Field(title="SurveyEvent action")]
-    object: Annotated[
-        str | field_internal.Survey,
-        Field(description="a Survey, as an object or an IRI", title="SurveyRef"),
-    ]
+    type: Literal["SurveyEvent"] = "SurveyEvent"
+    actor: PersonRef
+    action: Annotated[SurveyEventAction, Field(title="SurveyEvent action")]
+    object: SurveyRef

@@ -7,36 +7,28 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities._internal import PersonRef, SurveyInvitationRef
 from .event import EventProperties
 
-
-class SurveyInvitationEventAction(RootModel[Literal["Accepted", "Declined", "Sent"]]):
-    root: Annotated[
+SurveyInvitationEventAction = TypeAliasType(
+    "SurveyInvitationEventAction",
+    Annotated[
         Literal["Accepted", "Declined", "Sent"],
         Field(title="SurveyInvitationEvent action"),
-    ]
+    ],
+)
 
 
 class SurveyInvitationEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["SurveyInvitationEvent"]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    type: Literal["SurveyInvitationEvent"] = "SurveyInvitationEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal["Accepted", "Declined", "Sent"],
-        Field(title="SurveyInvitationEvent action"),
+        SurveyInvitationEventAction, Field(title="SurveyInvitationEvent action")
     ]
-    object: Annotated[
-        str | field_internal.SurveyInvitation,
-        Field(
-            description="a SurveyInvitation, as an object or an IRI",
-            title="SurveyInvitationRef",
-        ),
-    ]
+    object: SurveyInvitationRef

@@ -7,35 +7,26 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities._internal import PersonRef, ThreadRef
 from .event import EventProperties
 
-
-class ThreadEventAction(
-    RootModel[Literal["MarkedAsRead", "MarkedAsUnread", "MarkedAsUnRead"]]
-):
-    root: Annotated[
+ThreadEventAction = TypeAliasType(
+    "ThreadEventAction",
+    Annotated[
         Literal["MarkedAsRead", "MarkedAsUnread", "MarkedAsUnRead"],
         Field(title="ThreadEvent action"),
-    ]
+    ],
+)
 
 
 class ThreadEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["ThreadEvent"]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
-    action: Annotated[
-        Literal["MarkedAsRead", "MarkedAsUnread", "MarkedAsUnRead"],
-        Field(title="ThreadEvent action"),
-    ]
-    object: Annotated[
-        str | field_internal.Thread,
-        Field(description="a Thread, as an object or an IRI", title="ThreadRef"),
-    ]
+    type: Literal["ThreadEvent"] = "ThreadEvent"
+    actor: PersonRef
+    action: Annotated[ThreadEventAction, Field(title="ThreadEvent action")]
+    object: ThreadRef

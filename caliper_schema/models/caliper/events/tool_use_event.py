@@ -7,44 +7,28 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities._internal import (
+    AggregateMeasureCollectionRef,
+    PersonRef,
+    SoftwareApplicationRef,
+)
 from .event import EventProperties
 
-
-class ToolUseEventAction(RootModel[Literal["Used"]]):
-    root: Annotated[Literal["Used"], Field(title="ToolUseEvent action")]
+ToolUseEventAction = TypeAliasType(
+    "ToolUseEventAction", Annotated[Literal["Used"], Field(title="ToolUseEvent action")]
+)
 
 
 class ToolUseEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Literal["ToolUseEvent"]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
-    action: Annotated[Literal["Used"], Field(title="ToolUseEvent action")]
-    object: Annotated[
-        str | field_internal.SoftwareApplication,
-        Field(
-            description="a SoftwareApplication, as an object or an IRI",
-            title="SoftwareApplicationRef",
-        ),
-    ]
-    generated: Annotated[
-        str | field_internal.AggregateMeasureCollection | None,
-        Field(
-            description="a AggregateMeasureCollection, as an object or an IRI",
-            title="AggregateMeasureCollectionRef",
-        ),
-    ] = None
-    target: Annotated[
-        str | field_internal.SoftwareApplication | None,
-        Field(
-            description="a SoftwareApplication, as an object or an IRI",
-            title="SoftwareApplicationRef",
-        ),
-    ] = None
+    type: Literal["ToolUseEvent"] = "ToolUseEvent"
+    actor: PersonRef
+    action: Annotated[ToolUseEventAction, Field(title="ToolUseEvent action")] = "Used"
+    object: SoftwareApplicationRef
+    generated: AggregateMeasureCollectionRef | None = None
+    target: SoftwareApplicationRef | None = None
