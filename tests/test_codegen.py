@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from codegen import generate, hooks
+from codegen import generate, hooks, rewriting
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -41,3 +41,69 @@ def test_generated_files_say_so() -> None:
 
 def test_hook_file_is_rendered_from_the_catalogue() -> None:
     assert yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text()) == hooks.HOOKS
+
+
+# --- the rewrites of datamodel-codegen's output (codegen/rewriting.py) ------------------------------------
+
+SAMPLE = """from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
+
+PersonRef = TypeAliasType(
+    "PersonRef",
+    Annotated[Union[str, "Person", "Group"], Field(discriminator="type", title="PersonRef")],
+)
+Kind = TypeAliasType("Kind", Annotated[Literal["Viewed"], Field(title="Kind")])
+Context = TypeAliasType("Context", Annotated[Literal["a"] | Mapping[str, Any], Field(title="C")])
+
+
+class Person(CaliperModel):
+    context: Annotated[Context | None, Field(alias="@context")] = None
+    type: Literal["Person"]
+    action: Annotated[Kind, Field(title="Kind")]
+    role: Literal["a", "b"]
+    friend: PersonRef | None = None
+
+
+Person.model_rebuild()
+"""
+
+
+def test_each_rewrite_edits_what_its_docstring_says() -> None:
+    module = rewriting.Module("caliper/entities/_internal.py", SAMPLE.encode())
+    counts = {function.__name__: function(module) for function in rewriting.REWRITES}
+    assert counts == {"drop_rebuilds": 1, "context_alias": 1, "one_value_defaults": 2, "datetime_type": 0,
+                      "dispatch_unions": 1}  # fmt: skip
+    text = module.text()
+    assert "model_rebuild" not in text
+    assert 'Field(validation_alias="@context", serialization_alias="@context")' in text
+    assert 'type: Literal["Person"] = "Person"' in text and 'Field(title="Kind")] = "Viewed"' in text
+    assert 'role: Literal["a", "b"]\n' in text  # two values: no default
+    assert "Field(title='PersonRef'), ByType()]" in text and "discriminator" not in text
+    assert 'Mapping[str, Any], Field(title="C")])' in text  # not a union of models: left alone
+    assert "from caliper_schema.modelbase import ByType\n" in text
+    compile(text, "sample", "exec")
+
+
+def test_the_datetime_rewrite_admits_an_aware_datetime() -> None:
+    source = (
+        'from __future__ import annotations\nDateTime = TypeAliasType("DateTime", Annotated[str, Field()])\n'
+    )
+    module = rewriting.Module("common/date_time.py", source.encode())
+    assert rewriting.datetime_type(module) == 1
+    assert "Annotated[str | CaliperDateTime, Field()]" in module.text()
+
+
+def test_a_rewrite_that_finds_nothing_fails_the_generation(tmp_path: Path) -> None:
+    (tmp_path / "plain.py").write_text("from __future__ import annotations\n\nX = 1\n")
+    with pytest.raises(RuntimeError, match="drop_rebuilds, context_alias, one_value_defaults"):
+        rewriting.rewrite(tmp_path)
+
+
+def test_every_definition_is_named_by_its_title() -> None:
+    names = generate.titles(ROOT / "schemas")
+    assert names["caliper/entities/person.json#/$defs/ref"] == "PersonRef"
+    assert len(names) >= 140
