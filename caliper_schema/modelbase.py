@@ -24,9 +24,10 @@ the generated code only names it (``codegen/rewriting.py`` says where each name 
 
 from __future__ import annotations
 
+import importlib
 import sys
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -41,6 +42,7 @@ from pydantic import (
     model_serializer,
 )
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+from typing_extensions import TypeAliasType
 
 
 class CaliperModel(BaseModel):
@@ -83,16 +85,30 @@ class ByType:
     """``Annotated`` metadata for a union of IRI strings and models: validate by the object's ``type``.
 
     Each model's validator is built the first time an object of its type is met, once per process, and
-    reused by every slot; a model instance of a member type is taken as it is. A union this cannot
-    dispatch (a member that is not a model with a one-value ``type``, two members with the same ``type``)
-    gets Pydantic's own union schema.
+    reused by every slot; a model instance of a member type is taken as it is. As metadata (``ByType()``)
+    it reads the members off the annotated union, and a union it cannot dispatch (a member that is not a
+    model with a one-value ``type``, two members with the same ``type``) gets Pydantic's own union schema.
+    :meth:`alias` names the members by type instead, so that their modules are imported only when an
+    object of their type is first met.
 
     Pydantic cannot write a JSON Schema for such a slot (``model_json_schema()``): the JSON Schemas are
     the ones in ``schemas/`` (``caliper-schema schema NAME``).
     """
 
+    def __init__(self, members: _Dispatcher | None = None) -> None:
+        self.members = members
+
+    @classmethod
+    def alias(cls, name: str, models: Mapping[str, str], types: Sequence[str], *, text: bool) -> Any:
+        """The run-time form of a generated slot alias: ``types`` are the document types it admits,
+        ``models`` maps each to ``"module:Class"``, ``text`` says whether an IRI string is admitted. Type
+        checkers see the union of those classes instead (the generated ``if TYPE_CHECKING`` branch).
+        """
+        dispatcher = _Dispatcher(text, {tag: models[tag] for tag in types})
+        return TypeAliasType(name, Annotated[Any, cls(dispatcher)])
+
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        dispatcher = _Dispatcher.of(typing.get_args(source) or (source,))
+        dispatcher = self.members or _Dispatcher.of(typing.get_args(source) or (source,))
         if dispatcher is None:
             return handler(source)
         return core_schema.with_info_plain_validator_function(dispatcher)
@@ -101,15 +117,15 @@ class ByType:
 class _Dispatcher:
     """The validator of a :class:`ByType` slot: a string, a member instance, or an object of a member type."""
 
-    def __init__(self, text: bool, models: dict[str, type[CaliperModel]]) -> None:
+    def __init__(self, text: bool, models: Mapping[str, type[CaliperModel] | str]) -> None:
         self.text = text
-        self.models = models
-        self.classes = tuple(models.values())
+        self.models = dict(models)
+        """Document type → its model, or ``"module:Class"`` until an object of that type is first met."""
         self.expected = ", ".join(repr(tag) for tag in models)
 
     @classmethod
     def of(cls, members: tuple[Any, ...]) -> _Dispatcher | None:
-        models: dict[str, type[CaliperModel]] = {}
+        models: dict[str, type[CaliperModel] | str] = {}
         for member in members:
             if member is str:
                 continue
@@ -119,22 +135,30 @@ class _Dispatcher:
             models[tag] = member
         return cls(str in members, models) if models else None
 
+    def model(self, tag: Any) -> type[CaliperModel] | None:
+        found = self.models.get(tag) if isinstance(tag, str) else None
+        if isinstance(found, str):
+            module, name = found.split(":")
+            found = self.models[tag] = getattr(importlib.import_module(module), name)
+        return found
+
     def __call__(self, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, str) and self.text:
             return value
-        if isinstance(value, self.classes):
-            return value
-        if not isinstance(value, Mapping):
+        if isinstance(value, CaliperModel):  # built by the caller: taken as it is if its type belongs here
+            tag = _type_tag(type(value))
+        elif isinstance(value, Mapping):
+            tag = value.get("type")
+        else:
             expected = "an IRI string or an object" if self.text else "an object"
             raise PydanticCustomError("model_type", "Input should be {expected}", {"expected": expected})
-        tag = value.get("type")
         if tag is None:
             raise PydanticCustomError(
                 "union_tag_not_found",
                 "Unable to extract tag using discriminator {discriminator}",
                 {"discriminator": "'type'"},
             )
-        model = self.models.get(tag) if isinstance(tag, str) else None
+        model = self.model(tag)
         if model is None:
             raise PydanticCustomError(
                 "union_tag_invalid",
@@ -142,6 +166,8 @@ class _Dispatcher:
                 "{expected_tags}",
                 {"discriminator": "'type'", "tag": str(tag), "expected_tags": self.expected},
             )
+        if isinstance(value, CaliperModel):
+            return value
         return model.model_validate(value, context=info.context)
 
 

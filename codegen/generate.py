@@ -73,7 +73,7 @@ def generate(output: Path) -> None:
                    "--model-name-map", str(names)]  # fmt: skip
         env = {**os.environ, "RUFF_NO_CACHE": "true"}
         subprocess.run(command, cwd=ROOT, env=env, check=True)
-    rewriting.rewrite(output)
+    rewriting.rewrite(output, HEADER)
 
 
 def titles(schemas: Path) -> dict[str, str]:

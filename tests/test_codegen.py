@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -73,7 +74,7 @@ Person.model_rebuild()
 
 
 def test_each_rewrite_edits_what_its_docstring_says() -> None:
-    module = rewriting.Module("caliper/entities/_internal.py", SAMPLE.encode())
+    module = rewriting.Module("caliper/entities/sample.py", SAMPLE.encode())
     counts = {function.__name__: function(module) for function in rewriting.REWRITES}
     assert counts == {"drop_rebuilds": 1, "context_alias": 1, "one_value_defaults": 2, "datetime_type": 0,
                       "dispatch_unions": 1}  # fmt: skip
@@ -99,11 +100,98 @@ def test_the_datetime_rewrite_admits_an_aware_datetime() -> None:
 
 def test_a_rewrite_that_finds_nothing_fails_the_generation(tmp_path: Path) -> None:
     (tmp_path / "plain.py").write_text("from __future__ import annotations\n\nX = 1\n")
-    with pytest.raises(RuntimeError, match="drop_rebuilds, context_alias, one_value_defaults"):
-        rewriting.rewrite(tmp_path)
+    with pytest.raises(RuntimeError, match=r"drop_rebuilds, context_alias, .*, lazy_unions"):
+        rewriting.rewrite(tmp_path, "# HEADER")
 
 
 def test_every_definition_is_named_by_its_title() -> None:
     names = generate.titles(ROOT / "schemas")
     assert names["caliper/entities/person.json#/$defs/ref"] == "PersonRef"
     assert len(names) >= 140
+
+
+ENTITIES = """from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import Field
+from typing_extensions import TypeAliasType
+
+from . import text_position_selector
+
+AgentRef = TypeAliasType(
+    "AgentRef", Annotated[Union[str, "Agent", "Person", text_position_selector.Selector], Field(title="A")]
+)
+
+
+class Agent(CaliperModel):
+    type: Literal["Agent"]
+    friend: AgentRef | None = None
+
+
+class Person(Agent):
+    type: Literal["Person"]
+"""
+SELECTOR = """from __future__ import annotations
+
+from typing import Literal
+
+
+class Selector(CaliperModel):
+    type: Literal["Selector"]
+"""
+EVENT = """from __future__ import annotations
+
+from ..entities._internal import AgentRef, Person
+
+
+class Event(CaliperModel):
+    type: Literal["Event"]
+    actor: AgentRef
+    object: str | Person | Agent
+"""
+DOCUMENT = """from __future__ import annotations
+
+from typing import Annotated
+
+from .caliper.entities._internal import Agent, Person
+from .caliper.events import event
+
+CaliperDocument = TypeAliasType(
+    "CaliperDocument", Annotated[Agent | Person | event.Event, Field(discriminator="type")]
+)
+"""
+
+
+def test_slots_become_lazy_and_move_out_of_the_entities_module() -> None:
+    sources = {
+        "caliper/entities/_internal.py": ENTITIES,
+        "caliper/entities/text_position_selector.py": SELECTOR,
+        "caliper/events/event.py": EVENT,
+        "document.py": DOCUMENT,
+    }
+    modules = {path: rewriting.Module(path, text.encode()) for path, text in sources.items()}
+    created = rewriting.lazy_unions(modules, "# HEADER")
+    assert created[rewriting.REGISTRY].startswith("# HEADER")
+    namespace: dict[str, Any] = {}
+    exec(created[rewriting.REGISTRY].split("\n\n", 2)[2], namespace)
+    assert namespace["MODELS"] == {
+        "Agent": "caliper_schema.models.caliper.entities._internal:Agent",
+        "Person": "caliper_schema.models.caliper.entities._internal:Person",
+        "Selector": "caliper_schema.models.caliper.entities.text_position_selector:Selector",
+        "Event": "caliper_schema.models.caliper.events.event:Event",
+    }
+    refs = created[rewriting.REFS]
+    imports = "    from ._internal import Agent, Person\n    from . import text_position_selector\n"
+    assert f"if TYPE_CHECKING:\n{imports}" in refs
+    assert 'AgentRef = ByType.alias(\'AgentRef\', MODELS, ("Agent", "Person", "Selector"), text=True)' in refs
+    compile(refs, "refs", "exec")
+    entities = modules["caliper/entities/_internal.py"].text()
+    assert "AgentRef = " not in entities and "from .refs import AgentRef\n" in entities
+    event = modules["caliper/events/event.py"].text()
+    assert "from ..entities._internal import Person\nfrom ..entities.refs import AgentRef\n" in event
+    document = modules["document.py"].text()
+    type_checking, runtime = document.split("else:\n")
+    assert "    from .caliper.events import event\n" in type_checking and "discriminator" in type_checking
+    assert 'ByType.alias(\'CaliperDocument\', MODELS, ("Agent", "Person", "Event"), text=False)' in runtime
+    compile(document, "document", "exec")

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from caliper_schema.modelbase import ByType, CaliperModel
+from caliper_schema.modelbase import CaliperModel
 
 from ...common import context as context_1
 from ...common import date_time, decimal, entity_id
@@ -21,312 +21,78 @@ from ..vocab import lti_message_type, role, system_identifier_type
 from ..vocab import metric as metric_1
 from ..vocab import status as status_1
 from . import text_position_selector
-
-AgentRef = TypeAliasType(
-    "AgentRef",
-    Annotated[
-        Union[
-            str,
-            "Agent",
-            "CourseOffering",
-            "CourseSection",
-            "Group",
-            "Organization",
-            "Person",
-            "SoftwareApplication",
-        ],
-        Field(
-            description="a Agent or one of its subtypes, as an object or an IRI",
-            title="AgentRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-AggregateMeasureRef = TypeAliasType(
-    "AggregateMeasureRef",
-    Annotated[
-        Union[str, "AggregateMeasure"],
-        Field(
-            description="a AggregateMeasure, as an object or an IRI",
-            title="AggregateMeasureRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-AggregateMeasureCollectionRef = TypeAliasType(
-    "AggregateMeasureCollectionRef",
-    Annotated[
-        Union[str, "AggregateMeasureCollection"],
-        Field(
-            description="a AggregateMeasureCollection, as an object or an IRI",
-            title="AggregateMeasureCollectionRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-AnnotationRef = TypeAliasType(
-    "AnnotationRef",
-    Annotated[
-        Union[
-            str,
-            "Annotation",
-            "BookmarkAnnotation",
-            "HighlightAnnotation",
-            "SharedAnnotation",
-            "TagAnnotation",
-        ],
-        Field(
-            description="a Annotation or one of its subtypes, as an object or an IRI",
-            title="AnnotationRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-AssessmentRef = TypeAliasType(
-    "AssessmentRef",
-    Annotated[
-        Union[str, "Assessment"],
-        Field(
-            description="a Assessment, as an object or an IRI", title="AssessmentRef"
-        ),
-        ByType(),
-    ],
-)
-
-
-AssessmentItemRef = TypeAliasType(
-    "AssessmentItemRef",
-    Annotated[
-        Union[str, "AssessmentItem"],
-        Field(
-            description="a AssessmentItem, as an object or an IRI",
-            title="AssessmentItemRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-AssignableDigitalResourceRef = TypeAliasType(
-    "AssignableDigitalResourceRef",
-    Annotated[
-        Union[str, "Assessment", "AssessmentItem", "AssignableDigitalResource"],
-        Field(
-            description="a AssignableDigitalResource or one of its subtypes, as an object or an IRI",
-            title="AssignableDigitalResourceRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-AttemptRef = TypeAliasType(
-    "AttemptRef",
-    Annotated[
-        Union[str, "Attempt"],
-        Field(description="a Attempt, as an object or an IRI", title="AttemptRef"),
-        ByType(),
-    ],
-)
-
-
-AudioObjectRef = TypeAliasType(
-    "AudioObjectRef",
-    Annotated[
-        Union[str, "AudioObject"],
-        Field(
-            description="a AudioObject, as an object or an IRI", title="AudioObjectRef"
-        ),
-        ByType(),
-    ],
-)
-
-
-BookmarkAnnotationRef = TypeAliasType(
-    "BookmarkAnnotationRef",
-    Annotated[
-        Union[str, "BookmarkAnnotation"],
-        Field(
-            description="a BookmarkAnnotation, as an object or an IRI",
-            title="BookmarkAnnotationRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-ChapterRef = TypeAliasType(
-    "ChapterRef",
-    Annotated[
-        Union[str, "Chapter"],
-        Field(description="a Chapter, as an object or an IRI", title="ChapterRef"),
-        ByType(),
-    ],
-)
-
-
-CollectionRef = TypeAliasType(
-    "CollectionRef",
-    Annotated[
-        Union[
-            str,
-            "AggregateMeasureCollection",
-            "Assessment",
-            "Collection",
-            "DigitalResourceCollection",
-            "Forum",
-            "Questionnaire",
-            "Survey",
-            "Thread",
-        ],
-        Field(
-            description="a Collection or one of its subtypes, as an object or an IRI",
-            title="CollectionRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-CommentRef = TypeAliasType(
-    "CommentRef",
-    Annotated[
-        Union[str, "Comment"],
-        Field(description="a Comment, as an object or an IRI", title="CommentRef"),
-        ByType(),
-    ],
-)
-
-
-CourseOfferingRef = TypeAliasType(
-    "CourseOfferingRef",
-    Annotated[
-        Union[str, "CourseOffering", "CourseSection"],
-        Field(
-            description="a CourseOffering or one of its subtypes, as an object or an IRI",
-            title="CourseOfferingRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-CourseSectionRef = TypeAliasType(
-    "CourseSectionRef",
-    Annotated[
-        Union[str, "CourseSection"],
-        Field(
-            description="a CourseSection, as an object or an IRI",
-            title="CourseSectionRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-DateTimeQuestionRef = TypeAliasType(
-    "DateTimeQuestionRef",
-    Annotated[
-        Union[str, "DateTimeQuestion"],
-        Field(
-            description="a DateTimeQuestion, as an object or an IRI",
-            title="DateTimeQuestionRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-DateTimeResponseRef = TypeAliasType(
-    "DateTimeResponseRef",
-    Annotated[
-        Union[str, "DateTimeResponse"],
-        Field(
-            description="a DateTimeResponse, as an object or an IRI",
-            title="DateTimeResponseRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-DigitalResourceRef = TypeAliasType(
-    "DigitalResourceRef",
-    Annotated[
-        Union[
-            str,
-            "Assessment",
-            "AssessmentItem",
-            "AssignableDigitalResource",
-            "AudioObject",
-            "Chapter",
-            "DateTimeQuestion",
-            "DigitalResource",
-            "DigitalResourceCollection",
-            "Document",
-            "Forum",
-            "Frame",
-            "ImageObject",
-            "LtiLink",
-            "MediaLocation",
-            "MediaObject",
-            "Message",
-            "MultiselectQuestion",
-            "OpenEndedQuestion",
-            "Page",
-            "Question",
-            "Questionnaire",
-            "QuestionnaireItem",
-            "RatingScaleQuestion",
-            "SurveyInvitation",
-            "Thread",
-            "VideoObject",
-            "WebPage",
-        ],
-        Field(
-            description="a DigitalResource or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-DigitalResourceCollectionRef = TypeAliasType(
-    "DigitalResourceCollectionRef",
-    Annotated[
-        Union[
-            str,
-            "Assessment",
-            "DigitalResourceCollection",
-            "Forum",
-            "Questionnaire",
-            "Thread",
-        ],
-        Field(
-            description="a DigitalResourceCollection or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceCollectionRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-DocumentRef = TypeAliasType(
-    "DocumentRef",
-    Annotated[
-        Union[str, "Document"],
-        Field(description="a Document, as an object or an IRI", title="DocumentRef"),
-        ByType(),
-    ],
+from .refs import (
+    AgentRef,
+    AggregateMeasureCollectionRef,
+    AggregateMeasureRef,
+    AnnotationRef,
+    AssessmentItemRef,
+    AssessmentRef,
+    AssignableDigitalResourceRef,
+    AttemptRef,
+    AudioObjectRef,
+    BookmarkAnnotationRef,
+    ChapterRef,
+    CollectionRef,
+    CommentRef,
+    CourseOfferingRef,
+    CourseSectionRef,
+    DateTimeQuestionRef,
+    DateTimeResponseRef,
+    DigitalResourceCollectionRef,
+    DigitalResourceRef,
+    DocumentRef,
+    EntityRef,
+    FillinBlankResponseRef,
+    ForumRef,
+    FrameRef,
+    GroupRef,
+    HighlightAnnotationRef,
+    ImageObjectRef,
+    LearningObjectiveRef,
+    LikertScaleRef,
+    LinkRef,
+    LtiLinkRef,
+    LtiSessionRef,
+    MediaLocationRef,
+    MediaObjectRef,
+    MembershipRef,
+    MessageRef,
+    MultipleChoiceResponseRef,
+    MultipleResponseResponseRef,
+    MultiselectQuestionRef,
+    MultiselectResponseRef,
+    MultiselectScaleRef,
+    NumericScaleRef,
+    OpenEndedQuestionRef,
+    OpenEndedResponseRef,
+    OrganizationRef,
+    PageRef,
+    PersonRef,
+    QueryRef,
+    QuestionnaireItemRef,
+    QuestionnaireRef,
+    QuestionRef,
+    RatingRef,
+    RatingScaleQuestionRef,
+    RatingScaleResponseRef,
+    ResponseRef,
+    ResultRef,
+    ScaleRef,
+    ScoreRef,
+    SearchResponseRef,
+    SelectTextResponseRef,
+    SessionRef,
+    SharedAnnotationRef,
+    SoftwareApplicationRef,
+    SurveyInvitationRef,
+    SurveyRef,
+    SystemIdentifierRef,
+    TagAnnotationRef,
+    ThreadRef,
+    TrueFalseResponseRef,
+    VideoObjectRef,
+    WebPageRef,
 )
 
 
@@ -540,119 +306,11 @@ class Document(DocumentProperties):
     type: Literal["Document"] = "Document"
 
 
-EntityRef = TypeAliasType(
-    "EntityRef",
-    Annotated[
-        Union[
-            str,
-            Agent,
-            AggregateMeasure,
-            AggregateMeasureCollection,
-            Annotation,
-            Assessment,
-            AssessmentItem,
-            AssignableDigitalResource,
-            Attempt,
-            "AudioObject",
-            BookmarkAnnotation,
-            Chapter,
-            Collection,
-            Comment,
-            "CourseOffering",
-            "CourseSection",
-            "DateTimeQuestion",
-            "DateTimeResponse",
-            DigitalResource,
-            DigitalResourceCollection,
-            Document,
-            "Entity",
-            "FillinBlankResponse",
-            "Forum",
-            "Frame",
-            "Group",
-            "HighlightAnnotation",
-            "ImageObject",
-            "LearningObjective",
-            "LikertScale",
-            "Link",
-            "LtiLink",
-            "LtiSession",
-            "MediaLocation",
-            "MediaObject",
-            "Membership",
-            "Message",
-            "MultipleChoiceResponse",
-            "MultipleResponseResponse",
-            "MultiselectQuestion",
-            "MultiselectResponse",
-            "MultiselectScale",
-            "NumericScale",
-            "OpenEndedQuestion",
-            "OpenEndedResponse",
-            "Organization",
-            "Page",
-            "Person",
-            "Query",
-            "Question",
-            "Questionnaire",
-            "QuestionnaireItem",
-            "Rating",
-            "RatingScaleQuestion",
-            "RatingScaleResponse",
-            "Response",
-            "Result",
-            "Scale",
-            "Score",
-            "SearchResponse",
-            "SelectTextResponse",
-            "Session",
-            "SharedAnnotation",
-            "SoftwareApplication",
-            "Survey",
-            "SurveyInvitation",
-            "TagAnnotation",
-            "Thread",
-            "TrueFalseResponse",
-            "VideoObject",
-            "WebPage",
-        ],
-        Field(
-            description="a Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-        ByType(),
-    ],
-)
-
-
 class Entity(EntityProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
     type: Literal["Entity"] = "Entity"
-
-
-FillinBlankResponseRef = TypeAliasType(
-    "FillinBlankResponseRef",
-    Annotated[
-        Union[str, "FillinBlankResponse"],
-        Field(
-            description="a FillinBlankResponse, as an object or an IRI",
-            title="FillinBlankResponseRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-ForumRef = TypeAliasType(
-    "ForumRef",
-    Annotated[
-        Union[str, "Forum"],
-        Field(description="a Forum, as an object or an IRI", title="ForumRef"),
-        ByType(),
-    ],
-)
 
 
 class ForumProperties(DigitalResourceCollectionProperties):
@@ -666,16 +324,6 @@ class Forum(ForumProperties):
     type: Literal["Forum"] = "Forum"
 
 
-FrameRef = TypeAliasType(
-    "FrameRef",
-    Annotated[
-        Union[str, "Frame"],
-        Field(description="a Frame, as an object or an IRI", title="FrameRef"),
-        ByType(),
-    ],
-)
-
-
 class FrameProperties(DigitalResourceProperties):
     index: int | None = None
 
@@ -685,29 +333,6 @@ class Frame(FrameProperties):
         extra="forbid",
     )
     type: Literal["Frame"] = "Frame"
-
-
-GroupRef = TypeAliasType(
-    "GroupRef",
-    Annotated[
-        Union[str, "Group"],
-        Field(description="a Group, as an object or an IRI", title="GroupRef"),
-        ByType(),
-    ],
-)
-
-
-HighlightAnnotationRef = TypeAliasType(
-    "HighlightAnnotationRef",
-    Annotated[
-        Union[str, "HighlightAnnotation"],
-        Field(
-            description="a HighlightAnnotation, as an object or an IRI",
-            title="HighlightAnnotationRef",
-        ),
-        ByType(),
-    ],
-)
 
 
 class HighlightAnnotationProperties(AnnotationProperties):
@@ -722,31 +347,6 @@ class HighlightAnnotation(HighlightAnnotationProperties):
     type: Literal["HighlightAnnotation"] = "HighlightAnnotation"
 
 
-ImageObjectRef = TypeAliasType(
-    "ImageObjectRef",
-    Annotated[
-        Union[str, "ImageObject"],
-        Field(
-            description="a ImageObject, as an object or an IRI", title="ImageObjectRef"
-        ),
-        ByType(),
-    ],
-)
-
-
-LearningObjectiveRef = TypeAliasType(
-    "LearningObjectiveRef",
-    Annotated[
-        Union[str, "LearningObjective"],
-        Field(
-            description="a LearningObjective, as an object or an IRI",
-            title="LearningObjectiveRef",
-        ),
-        ByType(),
-    ],
-)
-
-
 class LearningObjectiveProperties(EntityProperties):
     pass
 
@@ -756,28 +356,6 @@ class LearningObjective(LearningObjectiveProperties):
         extra="forbid",
     )
     type: Literal["LearningObjective"] = "LearningObjective"
-
-
-LikertScaleRef = TypeAliasType(
-    "LikertScaleRef",
-    Annotated[
-        Union[str, "LikertScale"],
-        Field(
-            description="a LikertScale, as an object or an IRI", title="LikertScaleRef"
-        ),
-        ByType(),
-    ],
-)
-
-
-LinkRef = TypeAliasType(
-    "LinkRef",
-    Annotated[
-        Union[str, "Link"],
-        Field(description="a Link, as an object or an IRI", title="LinkRef"),
-        ByType(),
-    ],
-)
 
 
 class LinkProperties(EntityProperties):
@@ -791,16 +369,6 @@ class Link(LinkProperties):
     type: Literal["Link"] = "Link"
 
 
-LtiLinkRef = TypeAliasType(
-    "LtiLinkRef",
-    Annotated[
-        Union[str, "LtiLink"],
-        Field(description="a LtiLink, as an object or an IRI", title="LtiLinkRef"),
-        ByType(),
-    ],
-)
-
-
 class LtiLinkProperties(DigitalResourceProperties):
     messageType: lti_message_type.LtiMessageType | None = None
 
@@ -812,31 +380,6 @@ class LtiLink(LtiLinkProperties):
     type: Literal["LtiLink"] = "LtiLink"
 
 
-LtiSessionRef = TypeAliasType(
-    "LtiSessionRef",
-    Annotated[
-        Union[str, "LtiSession"],
-        Field(
-            description="a LtiSession, as an object or an IRI", title="LtiSessionRef"
-        ),
-        ByType(),
-    ],
-)
-
-
-MediaLocationRef = TypeAliasType(
-    "MediaLocationRef",
-    Annotated[
-        Union[str, "MediaLocation"],
-        Field(
-            description="a MediaLocation, as an object or an IRI",
-            title="MediaLocationRef",
-        ),
-        ByType(),
-    ],
-)
-
-
 class MediaLocationProperties(DigitalResourceProperties):
     currentTime: duration_1.ISO8601Duration | None = None
 
@@ -846,19 +389,6 @@ class MediaLocation(MediaLocationProperties):
         extra="forbid",
     )
     type: Literal["MediaLocation"] = "MediaLocation"
-
-
-MediaObjectRef = TypeAliasType(
-    "MediaObjectRef",
-    Annotated[
-        Union[str, "AudioObject", "ImageObject", "MediaObject", "VideoObject"],
-        Field(
-            description="a MediaObject or one of its subtypes, as an object or an IRI",
-            title="MediaObjectRef",
-        ),
-        ByType(),
-    ],
-)
 
 
 class MediaObjectProperties(DigitalResourceProperties):
@@ -897,18 +427,6 @@ class MediaObject(MediaObjectProperties):
     type: Literal["MediaObject"] = "MediaObject"
 
 
-MembershipRef = TypeAliasType(
-    "MembershipRef",
-    Annotated[
-        Union[str, "Membership"],
-        Field(
-            description="a Membership, as an object or an IRI", title="MembershipRef"
-        ),
-        ByType(),
-    ],
-)
-
-
 class MembershipProperties(EntityProperties):
     organization: OrganizationRef | None = None
     member: PersonRef | None = None
@@ -923,16 +441,6 @@ class Membership(MembershipProperties):
     type: Literal["Membership"] = "Membership"
 
 
-MessageRef = TypeAliasType(
-    "MessageRef",
-    Annotated[
-        Union[str, "Message"],
-        Field(description="a Message, as an object or an IRI", title="MessageRef"),
-        ByType(),
-    ],
-)
-
-
 class MessageProperties(DigitalResourceProperties):
     replyTo: MessageRef | None = None
     body: str | None = None
@@ -944,123 +452,6 @@ class Message(MessageProperties):
         extra="forbid",
     )
     type: Literal["Message"] = "Message"
-
-
-MultipleChoiceResponseRef = TypeAliasType(
-    "MultipleChoiceResponseRef",
-    Annotated[
-        Union[str, "MultipleChoiceResponse"],
-        Field(
-            description="a MultipleChoiceResponse, as an object or an IRI",
-            title="MultipleChoiceResponseRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-MultipleResponseResponseRef = TypeAliasType(
-    "MultipleResponseResponseRef",
-    Annotated[
-        Union[str, "MultipleResponseResponse"],
-        Field(
-            description="a MultipleResponseResponse, as an object or an IRI",
-            title="MultipleResponseResponseRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-MultiselectQuestionRef = TypeAliasType(
-    "MultiselectQuestionRef",
-    Annotated[
-        Union[str, "MultiselectQuestion"],
-        Field(
-            description="a MultiselectQuestion, as an object or an IRI",
-            title="MultiselectQuestionRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-MultiselectResponseRef = TypeAliasType(
-    "MultiselectResponseRef",
-    Annotated[
-        Union[str, "MultiselectResponse"],
-        Field(
-            description="a MultiselectResponse, as an object or an IRI",
-            title="MultiselectResponseRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-MultiselectScaleRef = TypeAliasType(
-    "MultiselectScaleRef",
-    Annotated[
-        Union[str, "MultiselectScale"],
-        Field(
-            description="a MultiselectScale, as an object or an IRI",
-            title="MultiselectScaleRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-NumericScaleRef = TypeAliasType(
-    "NumericScaleRef",
-    Annotated[
-        Union[str, "NumericScale"],
-        Field(
-            description="a NumericScale, as an object or an IRI",
-            title="NumericScaleRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-OpenEndedQuestionRef = TypeAliasType(
-    "OpenEndedQuestionRef",
-    Annotated[
-        Union[str, "OpenEndedQuestion"],
-        Field(
-            description="a OpenEndedQuestion, as an object or an IRI",
-            title="OpenEndedQuestionRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-OpenEndedResponseRef = TypeAliasType(
-    "OpenEndedResponseRef",
-    Annotated[
-        Union[str, "OpenEndedResponse"],
-        Field(
-            description="a OpenEndedResponse, as an object or an IRI",
-            title="OpenEndedResponseRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-OrganizationRef = TypeAliasType(
-    "OrganizationRef",
-    Annotated[
-        Union[str, "CourseOffering", "CourseSection", "Group", "Organization"],
-        Field(
-            description="a Organization or one of its subtypes, as an object or an IRI",
-            title="OrganizationRef",
-        ),
-        ByType(),
-    ],
-)
 
 
 class OrganizationProperties(AgentProperties):
@@ -1109,16 +500,6 @@ class Organization(OrganizationProperties):
     type: Literal["Organization"] = "Organization"
 
 
-PageRef = TypeAliasType(
-    "PageRef",
-    Annotated[
-        Union[str, "Page"],
-        Field(description="a Page, as an object or an IRI", title="PageRef"),
-        ByType(),
-    ],
-)
-
-
 class PageProperties(DigitalResourceProperties):
     pass
 
@@ -1128,16 +509,6 @@ class Page(PageProperties):
         extra="forbid",
     )
     type: Literal["Page"] = "Page"
-
-
-PersonRef = TypeAliasType(
-    "PersonRef",
-    Annotated[
-        Union[str, "Person"],
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-        ByType(),
-    ],
-)
 
 
 class PersonProperties(AgentProperties):
@@ -1151,16 +522,6 @@ class Person(PersonProperties):
     type: Literal["Person"] = "Person"
 
 
-QueryRef = TypeAliasType(
-    "QueryRef",
-    Annotated[
-        Union[str, "Query"],
-        Field(description="a Query, as an object or an IRI", title="QueryRef"),
-        ByType(),
-    ],
-)
-
-
 class QueryProperties(EntityProperties):
     creator: PersonRef | None = None
     searchTarget: EntityRef | None = None
@@ -1172,26 +533,6 @@ class Query(QueryProperties):
         extra="forbid",
     )
     type: Literal["Query"] = "Query"
-
-
-QuestionRef = TypeAliasType(
-    "QuestionRef",
-    Annotated[
-        Union[
-            str,
-            "DateTimeQuestion",
-            "MultiselectQuestion",
-            "OpenEndedQuestion",
-            "Question",
-            "RatingScaleQuestion",
-        ],
-        Field(
-            description="a Question or one of its subtypes, as an object or an IRI",
-            title="QuestionRef",
-        ),
-        ByType(),
-    ],
-)
 
 
 class QuestionProperties(DigitalResourceProperties):
@@ -1243,19 +584,6 @@ class Question(QuestionProperties):
     type: Literal["Question"] = "Question"
 
 
-QuestionnaireRef = TypeAliasType(
-    "QuestionnaireRef",
-    Annotated[
-        Union[str, "Questionnaire"],
-        Field(
-            description="a Questionnaire, as an object or an IRI",
-            title="QuestionnaireRef",
-        ),
-        ByType(),
-    ],
-)
-
-
 class QuestionnaireProperties(DigitalResourceCollectionProperties):
     items: Sequence[QuestionnaireItemRef]
 
@@ -1265,19 +593,6 @@ class Questionnaire(QuestionnaireProperties):
         extra="forbid",
     )
     type: Literal["Questionnaire"] = "Questionnaire"
-
-
-QuestionnaireItemRef = TypeAliasType(
-    "QuestionnaireItemRef",
-    Annotated[
-        Union[str, "QuestionnaireItem"],
-        Field(
-            description="a QuestionnaireItem, as an object or an IRI",
-            title="QuestionnaireItemRef",
-        ),
-        ByType(),
-    ],
-)
 
 
 class QuestionnaireItemProperties(DigitalResourceProperties):
@@ -1291,16 +606,6 @@ class QuestionnaireItem(QuestionnaireItemProperties):
         extra="forbid",
     )
     type: Literal["QuestionnaireItem"] = "QuestionnaireItem"
-
-
-RatingRef = TypeAliasType(
-    "RatingRef",
-    Annotated[
-        Union[str, "Rating"],
-        Field(description="a Rating, as an object or an IRI", title="RatingRef"),
-        ByType(),
-    ],
-)
 
 
 class RatingProperties(EntityProperties):
@@ -1318,19 +623,6 @@ class Rating(RatingProperties):
     type: Literal["Rating"] = "Rating"
 
 
-RatingScaleQuestionRef = TypeAliasType(
-    "RatingScaleQuestionRef",
-    Annotated[
-        Union[str, "RatingScaleQuestion"],
-        Field(
-            description="a RatingScaleQuestion, as an object or an IRI",
-            title="RatingScaleQuestionRef",
-        ),
-        ByType(),
-    ],
-)
-
-
 class RatingScaleQuestionProperties(QuestionProperties):
     scale: ScaleRef | None = None
 
@@ -1340,44 +632,6 @@ class RatingScaleQuestion(RatingScaleQuestionProperties):
         extra="forbid",
     )
     type: Literal["RatingScaleQuestion"] = "RatingScaleQuestion"
-
-
-RatingScaleResponseRef = TypeAliasType(
-    "RatingScaleResponseRef",
-    Annotated[
-        Union[str, "RatingScaleResponse"],
-        Field(
-            description="a RatingScaleResponse, as an object or an IRI",
-            title="RatingScaleResponseRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-ResponseRef = TypeAliasType(
-    "ResponseRef",
-    Annotated[
-        Union[
-            str,
-            "DateTimeResponse",
-            "FillinBlankResponse",
-            "MultipleChoiceResponse",
-            "MultipleResponseResponse",
-            "MultiselectResponse",
-            "OpenEndedResponse",
-            "RatingScaleResponse",
-            "Response",
-            "SelectTextResponse",
-            "TrueFalseResponse",
-        ],
-        Field(
-            description="a Response or one of its subtypes, as an object or an IRI",
-            title="ResponseRef",
-        ),
-        ByType(),
-    ],
-)
 
 
 class ResponseProperties(EntityProperties):
@@ -1471,16 +725,6 @@ class Response(ResponseProperties):
     type: Literal["Response"] = "Response"
 
 
-ResultRef = TypeAliasType(
-    "ResultRef",
-    Annotated[
-        Union[str, "Result"],
-        Field(description="a Result, as an object or an IRI", title="ResultRef"),
-        ByType(),
-    ],
-)
-
-
 class ResultProperties(EntityProperties):
     attempt: AttemptRef | None = None
     maxResultScore: decimal.Decimal | None = None
@@ -1494,19 +738,6 @@ class Result(ResultProperties):
         extra="forbid",
     )
     type: Literal["Result"] = "Result"
-
-
-ScaleRef = TypeAliasType(
-    "ScaleRef",
-    Annotated[
-        Union[str, "LikertScale", "MultiselectScale", "NumericScale", "Scale"],
-        Field(
-            description="a Scale or one of its subtypes, as an object or an IRI",
-            title="ScaleRef",
-        ),
-        ByType(),
-    ],
-)
 
 
 class ScaleProperties(EntityProperties):
@@ -1564,16 +795,6 @@ class Scale(ScaleProperties):
     type: Literal["Scale"] = "Scale"
 
 
-ScoreRef = TypeAliasType(
-    "ScoreRef",
-    Annotated[
-        Union[str, "Score"],
-        Field(description="a Score, as an object or an IRI", title="ScoreRef"),
-        ByType(),
-    ],
-)
-
-
 class ScoreProperties(EntityProperties):
     attempt: AttemptRef | None = None
     maxScore: decimal.Decimal | None = None
@@ -1587,19 +808,6 @@ class Score(ScoreProperties):
         extra="forbid",
     )
     type: Literal["Score"] = "Score"
-
-
-SearchResponseRef = TypeAliasType(
-    "SearchResponseRef",
-    Annotated[
-        Union[str, "SearchResponse"],
-        Field(
-            description="a SearchResponse, as an object or an IRI",
-            title="SearchResponseRef",
-        ),
-        ByType(),
-    ],
-)
 
 
 class SearchResponseProperties(EntityProperties):
@@ -1617,19 +825,6 @@ class SearchResponse(SearchResponseProperties):
     type: Literal["SearchResponse"] = "SearchResponse"
 
 
-SelectTextResponseRef = TypeAliasType(
-    "SelectTextResponseRef",
-    Annotated[
-        Union[str, "SelectTextResponse"],
-        Field(
-            description="a SelectTextResponse, as an object or an IRI",
-            title="SelectTextResponseRef",
-        ),
-        ByType(),
-    ],
-)
-
-
 class SelectTextResponseProperties(ResponseProperties):
     values: Sequence[str] | None = None
 
@@ -1639,19 +834,6 @@ class SelectTextResponse(SelectTextResponseProperties):
         extra="forbid",
     )
     type: Literal["SelectTextResponse"] = "SelectTextResponse"
-
-
-SessionRef = TypeAliasType(
-    "SessionRef",
-    Annotated[
-        Union[str, "LtiSession", "Session"],
-        Field(
-            description="a Session or one of its subtypes, as an object or an IRI",
-            title="SessionRef",
-        ),
-        ByType(),
-    ],
-)
 
 
 class SessionProperties(EntityProperties):
@@ -1680,19 +862,6 @@ class Session(SessionProperties):
     type: Literal["Session"] = "Session"
 
 
-SharedAnnotationRef = TypeAliasType(
-    "SharedAnnotationRef",
-    Annotated[
-        Union[str, "SharedAnnotation"],
-        Field(
-            description="a SharedAnnotation, as an object or an IRI",
-            title="SharedAnnotationRef",
-        ),
-        ByType(),
-    ],
-)
-
-
 class SharedAnnotationProperties(AnnotationProperties):
     withAgents: Sequence[AgentRef] | None = None
 
@@ -1702,19 +871,6 @@ class SharedAnnotation(SharedAnnotationProperties):
         extra="forbid",
     )
     type: Literal["SharedAnnotation"] = "SharedAnnotation"
-
-
-SoftwareApplicationRef = TypeAliasType(
-    "SoftwareApplicationRef",
-    Annotated[
-        Union[str, "SoftwareApplication"],
-        Field(
-            description="a SoftwareApplication, as an object or an IRI",
-            title="SoftwareApplicationRef",
-        ),
-        ByType(),
-    ],
-)
 
 
 class SoftwareApplicationProperties(AgentProperties):
@@ -1731,16 +887,6 @@ class SoftwareApplication(SoftwareApplicationProperties):
     type: Literal["SoftwareApplication"] = "SoftwareApplication"
 
 
-SurveyRef = TypeAliasType(
-    "SurveyRef",
-    Annotated[
-        Union[str, "Survey"],
-        Field(description="a Survey, as an object or an IRI", title="SurveyRef"),
-        ByType(),
-    ],
-)
-
-
 class SurveyProperties(CollectionProperties):
     items: Sequence[QuestionnaireRef] | None = None
 
@@ -1750,19 +896,6 @@ class Survey(SurveyProperties):
         extra="forbid",
     )
     type: Literal["Survey"] = "Survey"
-
-
-SurveyInvitationRef = TypeAliasType(
-    "SurveyInvitationRef",
-    Annotated[
-        Union[str, "SurveyInvitation"],
-        Field(
-            description="a SurveyInvitation, as an object or an IRI",
-            title="SurveyInvitationRef",
-        ),
-        ByType(),
-    ],
-)
 
 
 class SurveyInvitationProperties(DigitalResourceProperties):
@@ -1794,32 +927,6 @@ class SystemIdentifier(CaliperModel):
     extensions: extensions_1.Extensions | None = None
 
 
-SystemIdentifierRef = TypeAliasType(
-    "SystemIdentifierRef",
-    Annotated[
-        str | SystemIdentifier,
-        Field(
-            description="a SystemIdentifier, as an object or an IRI",
-            title="SystemIdentifierRef",
-        ),
-        ByType(),
-    ],
-)
-
-
-TagAnnotationRef = TypeAliasType(
-    "TagAnnotationRef",
-    Annotated[
-        Union[str, "TagAnnotation"],
-        Field(
-            description="a TagAnnotation, as an object or an IRI",
-            title="TagAnnotationRef",
-        ),
-        ByType(),
-    ],
-)
-
-
 class TagAnnotationProperties(AnnotationProperties):
     tags: Sequence[str] | None = None
 
@@ -1829,16 +936,6 @@ class TagAnnotation(TagAnnotationProperties):
         extra="forbid",
     )
     type: Literal["TagAnnotation"] = "TagAnnotation"
-
-
-ThreadRef = TypeAliasType(
-    "ThreadRef",
-    Annotated[
-        Union[str, "Thread"],
-        Field(description="a Thread, as an object or an IRI", title="ThreadRef"),
-        ByType(),
-    ],
-)
 
 
 class ThreadProperties(DigitalResourceCollectionProperties):
@@ -1852,19 +949,6 @@ class Thread(ThreadProperties):
     type: Literal["Thread"] = "Thread"
 
 
-TrueFalseResponseRef = TypeAliasType(
-    "TrueFalseResponseRef",
-    Annotated[
-        Union[str, "TrueFalseResponse"],
-        Field(
-            description="a TrueFalseResponse, as an object or an IRI",
-            title="TrueFalseResponseRef",
-        ),
-        ByType(),
-    ],
-)
-
-
 class TrueFalseResponseProperties(ResponseProperties):
     value: str | None = None
 
@@ -1876,18 +960,6 @@ class TrueFalseResponse(TrueFalseResponseProperties):
     type: Literal["TrueFalseResponse"] = "TrueFalseResponse"
 
 
-VideoObjectRef = TypeAliasType(
-    "VideoObjectRef",
-    Annotated[
-        Union[str, "VideoObject"],
-        Field(
-            description="a VideoObject, as an object or an IRI", title="VideoObjectRef"
-        ),
-        ByType(),
-    ],
-)
-
-
 class VideoObjectProperties(MediaObjectProperties):
     pass
 
@@ -1897,16 +969,6 @@ class VideoObject(VideoObjectProperties):
         extra="forbid",
     )
     type: Literal["VideoObject"] = "VideoObject"
-
-
-WebPageRef = TypeAliasType(
-    "WebPageRef",
-    Annotated[
-        Union[str, "WebPage"],
-        Field(description="a WebPage, as an object or an IRI", title="WebPageRef"),
-        ByType(),
-    ],
-)
 
 
 class WebPageProperties(DigitalResourceProperties):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import AggregateMeasure, AggregateMeasureProperties, AggregateMeasureRef
+from ._internal import AggregateMeasure, AggregateMeasureProperties
+from .refs import AggregateMeasureRef
 
 __all__ = ["AggregateMeasure", "AggregateMeasureProperties", "AggregateMeasureRef"]

@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    AggregateMeasureCollection,
-    AggregateMeasureCollectionProperties,
-    AggregateMeasureCollectionRef,
-)
+from ._internal import AggregateMeasureCollection, AggregateMeasureCollectionProperties
+from .refs import AggregateMeasureCollectionRef
 
 __all__ = [
     "AggregateMeasureCollection",

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Annotation, AnnotationProperties, AnnotationRef
+from ._internal import Annotation, AnnotationProperties
+from .refs import AnnotationRef
 
 __all__ = ["Annotation", "AnnotationProperties", "AnnotationRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Assessment, AssessmentProperties, AssessmentRef
+from ._internal import Assessment, AssessmentProperties
+from .refs import AssessmentRef
 
 __all__ = ["Assessment", "AssessmentProperties", "AssessmentRef"]

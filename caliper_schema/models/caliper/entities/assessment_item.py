@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import AssessmentItem, AssessmentItemProperties, AssessmentItemRef
+from ._internal import AssessmentItem, AssessmentItemProperties
+from .refs import AssessmentItemRef
 
 __all__ = ["AssessmentItem", "AssessmentItemProperties", "AssessmentItemRef"]

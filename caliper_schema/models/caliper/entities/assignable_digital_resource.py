@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    AssignableDigitalResource,
-    AssignableDigitalResourceProperties,
-    AssignableDigitalResourceRef,
-)
+from ._internal import AssignableDigitalResource, AssignableDigitalResourceProperties
+from .refs import AssignableDigitalResourceRef
 
 __all__ = [
     "AssignableDigitalResource",

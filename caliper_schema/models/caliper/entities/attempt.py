@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Attempt, AttemptProperties, AttemptRef
+from ._internal import Attempt, AttemptProperties
+from .refs import AttemptRef
 
 __all__ = ["Attempt", "AttemptProperties", "AttemptRef"]

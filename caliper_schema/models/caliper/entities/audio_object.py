@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import AudioObject, AudioObjectProperties, AudioObjectRef
+from ._internal import AudioObject, AudioObjectProperties
+from .refs import AudioObjectRef
 
 __all__ = ["AudioObject", "AudioObjectProperties", "AudioObjectRef"]

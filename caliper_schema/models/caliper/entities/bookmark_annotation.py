@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    BookmarkAnnotation,
-    BookmarkAnnotationProperties,
-    BookmarkAnnotationRef,
-)
+from ._internal import BookmarkAnnotation, BookmarkAnnotationProperties
+from .refs import BookmarkAnnotationRef
 
 __all__ = [
     "BookmarkAnnotation",

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Chapter, ChapterProperties, ChapterRef
+from ._internal import Chapter, ChapterProperties
+from .refs import ChapterRef
 
 __all__ = ["Chapter", "ChapterProperties", "ChapterRef"]

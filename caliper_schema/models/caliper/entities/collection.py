@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Collection, CollectionProperties, CollectionRef
+from ._internal import Collection, CollectionProperties
+from .refs import CollectionRef
 
 __all__ = ["Collection", "CollectionProperties", "CollectionRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Comment, CommentProperties, CommentRef
+from ._internal import Comment, CommentProperties
+from .refs import CommentRef
 
 __all__ = ["Comment", "CommentProperties", "CommentRef"]

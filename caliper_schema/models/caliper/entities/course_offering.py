@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import CourseOffering, CourseOfferingProperties, CourseOfferingRef
+from ._internal import CourseOffering, CourseOfferingProperties
+from .refs import CourseOfferingRef
 
 __all__ = ["CourseOffering", "CourseOfferingProperties", "CourseOfferingRef"]

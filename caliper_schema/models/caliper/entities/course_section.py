@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import CourseSection, CourseSectionProperties, CourseSectionRef
+from ._internal import CourseSection, CourseSectionProperties
+from .refs import CourseSectionRef
 
 __all__ = ["CourseSection", "CourseSectionProperties", "CourseSectionRef"]

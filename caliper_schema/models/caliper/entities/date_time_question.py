@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import DateTimeQuestion, DateTimeQuestionProperties, DateTimeQuestionRef
+from ._internal import DateTimeQuestion, DateTimeQuestionProperties
+from .refs import DateTimeQuestionRef
 
 __all__ = ["DateTimeQuestion", "DateTimeQuestionProperties", "DateTimeQuestionRef"]

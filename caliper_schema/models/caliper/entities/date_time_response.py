@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import DateTimeResponse, DateTimeResponseProperties, DateTimeResponseRef
+from ._internal import DateTimeResponse, DateTimeResponseProperties
+from .refs import DateTimeResponseRef
 
 __all__ = ["DateTimeResponse", "DateTimeResponseProperties", "DateTimeResponseRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import DigitalResource, DigitalResourceProperties, DigitalResourceRef
+from ._internal import DigitalResource, DigitalResourceProperties
+from .refs import DigitalResourceRef
 
 __all__ = ["DigitalResource", "DigitalResourceProperties", "DigitalResourceRef"]

@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    DigitalResourceCollection,
-    DigitalResourceCollectionProperties,
-    DigitalResourceCollectionRef,
-)
+from ._internal import DigitalResourceCollection, DigitalResourceCollectionProperties
+from .refs import DigitalResourceCollectionRef
 
 __all__ = [
     "DigitalResourceCollection",

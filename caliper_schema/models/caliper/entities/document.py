@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Document, DocumentProperties, DocumentRef
+from ._internal import Document, DocumentProperties
+from .refs import DocumentRef
 
 __all__ = ["Document", "DocumentProperties", "DocumentRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Entity, EntityProperties, EntityRef
+from ._internal import Entity, EntityProperties
+from .refs import EntityRef
 
 __all__ = ["Entity", "EntityProperties", "EntityRef"]

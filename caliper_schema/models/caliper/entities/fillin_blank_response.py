@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    FillinBlankResponse,
-    FillinBlankResponseProperties,
-    FillinBlankResponseRef,
-)
+from ._internal import FillinBlankResponse, FillinBlankResponseProperties
+from .refs import FillinBlankResponseRef
 
 __all__ = [
     "FillinBlankResponse",

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Forum, ForumProperties, ForumRef
+from ._internal import Forum, ForumProperties
+from .refs import ForumRef
 
 __all__ = ["Forum", "ForumProperties", "ForumRef"]

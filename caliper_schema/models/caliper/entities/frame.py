@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Frame, FrameProperties, FrameRef
+from ._internal import Frame, FrameProperties
+from .refs import FrameRef
 
 __all__ = ["Frame", "FrameProperties", "FrameRef"]

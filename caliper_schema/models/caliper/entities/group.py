@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Group, GroupProperties, GroupRef
+from ._internal import Group, GroupProperties
+from .refs import GroupRef
 
 __all__ = ["Group", "GroupProperties", "GroupRef"]

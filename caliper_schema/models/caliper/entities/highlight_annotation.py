@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    HighlightAnnotation,
-    HighlightAnnotationProperties,
-    HighlightAnnotationRef,
-)
+from ._internal import HighlightAnnotation, HighlightAnnotationProperties
+from .refs import HighlightAnnotationRef
 
 __all__ = [
     "HighlightAnnotation",

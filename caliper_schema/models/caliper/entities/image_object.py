@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import ImageObject, ImageObjectProperties, ImageObjectRef
+from ._internal import ImageObject, ImageObjectProperties
+from .refs import ImageObjectRef
 
 __all__ = ["ImageObject", "ImageObjectProperties", "ImageObjectRef"]

@@ -5,10 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    LearningObjective,
-    LearningObjectiveProperties,
-    LearningObjectiveRef,
-)
+from ._internal import LearningObjective, LearningObjectiveProperties
+from .refs import LearningObjectiveRef
 
 __all__ = ["LearningObjective", "LearningObjectiveProperties", "LearningObjectiveRef"]

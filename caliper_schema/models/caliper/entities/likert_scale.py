@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import LikertScale, LikertScaleProperties, LikertScaleRef
+from ._internal import LikertScale, LikertScaleProperties
+from .refs import LikertScaleRef
 
 __all__ = ["LikertScale", "LikertScaleProperties", "LikertScaleRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Link, LinkProperties, LinkRef
+from ._internal import Link, LinkProperties
+from .refs import LinkRef
 
 __all__ = ["Link", "LinkProperties", "LinkRef"]

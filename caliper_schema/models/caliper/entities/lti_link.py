@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import LtiLink, LtiLinkProperties, LtiLinkRef
+from ._internal import LtiLink, LtiLinkProperties
+from .refs import LtiLinkRef
 
 __all__ = ["LtiLink", "LtiLinkProperties", "LtiLinkRef"]

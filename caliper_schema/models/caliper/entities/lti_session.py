@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import LtiSession, LtiSessionProperties, LtiSessionRef
+from ._internal import LtiSession, LtiSessionProperties
+from .refs import LtiSessionRef
 
 __all__ = ["LtiSession", "LtiSessionProperties", "LtiSessionRef"]

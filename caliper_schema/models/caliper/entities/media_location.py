@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import MediaLocation, MediaLocationProperties, MediaLocationRef
+from ._internal import MediaLocation, MediaLocationProperties
+from .refs import MediaLocationRef
 
 __all__ = ["MediaLocation", "MediaLocationProperties", "MediaLocationRef"]

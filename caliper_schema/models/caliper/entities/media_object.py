@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import MediaObject, MediaObjectProperties, MediaObjectRef
+from ._internal import MediaObject, MediaObjectProperties
+from .refs import MediaObjectRef
 
 __all__ = ["MediaObject", "MediaObjectProperties", "MediaObjectRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Membership, MembershipProperties, MembershipRef
+from ._internal import Membership, MembershipProperties
+from .refs import MembershipRef
 
 __all__ = ["Membership", "MembershipProperties", "MembershipRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Message, MessageProperties, MessageRef
+from ._internal import Message, MessageProperties
+from .refs import MessageRef
 
 __all__ = ["Message", "MessageProperties", "MessageRef"]

@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    MultipleChoiceResponse,
-    MultipleChoiceResponseProperties,
-    MultipleChoiceResponseRef,
-)
+from ._internal import MultipleChoiceResponse, MultipleChoiceResponseProperties
+from .refs import MultipleChoiceResponseRef
 
 __all__ = [
     "MultipleChoiceResponse",

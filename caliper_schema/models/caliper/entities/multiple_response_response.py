@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    MultipleResponseResponse,
-    MultipleResponseResponseProperties,
-    MultipleResponseResponseRef,
-)
+from ._internal import MultipleResponseResponse, MultipleResponseResponseProperties
+from .refs import MultipleResponseResponseRef
 
 __all__ = [
     "MultipleResponseResponse",

@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    MultiselectQuestion,
-    MultiselectQuestionProperties,
-    MultiselectQuestionRef,
-)
+from ._internal import MultiselectQuestion, MultiselectQuestionProperties
+from .refs import MultiselectQuestionRef
 
 __all__ = [
     "MultiselectQuestion",

@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    MultiselectResponse,
-    MultiselectResponseProperties,
-    MultiselectResponseRef,
-)
+from ._internal import MultiselectResponse, MultiselectResponseProperties
+from .refs import MultiselectResponseRef
 
 __all__ = [
     "MultiselectResponse",

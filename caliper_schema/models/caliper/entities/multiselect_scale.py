@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import MultiselectScale, MultiselectScaleProperties, MultiselectScaleRef
+from ._internal import MultiselectScale, MultiselectScaleProperties
+from .refs import MultiselectScaleRef
 
 __all__ = ["MultiselectScale", "MultiselectScaleProperties", "MultiselectScaleRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import NumericScale, NumericScaleProperties, NumericScaleRef
+from ._internal import NumericScale, NumericScaleProperties
+from .refs import NumericScaleRef
 
 __all__ = ["NumericScale", "NumericScaleProperties", "NumericScaleRef"]

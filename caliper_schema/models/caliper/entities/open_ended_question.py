@@ -5,10 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    OpenEndedQuestion,
-    OpenEndedQuestionProperties,
-    OpenEndedQuestionRef,
-)
+from ._internal import OpenEndedQuestion, OpenEndedQuestionProperties
+from .refs import OpenEndedQuestionRef
 
 __all__ = ["OpenEndedQuestion", "OpenEndedQuestionProperties", "OpenEndedQuestionRef"]

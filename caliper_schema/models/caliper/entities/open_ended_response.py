@@ -5,10 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    OpenEndedResponse,
-    OpenEndedResponseProperties,
-    OpenEndedResponseRef,
-)
+from ._internal import OpenEndedResponse, OpenEndedResponseProperties
+from .refs import OpenEndedResponseRef
 
 __all__ = ["OpenEndedResponse", "OpenEndedResponseProperties", "OpenEndedResponseRef"]

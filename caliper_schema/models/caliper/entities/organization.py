@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Organization, OrganizationProperties, OrganizationRef
+from ._internal import Organization, OrganizationProperties
+from .refs import OrganizationRef
 
 __all__ = ["Organization", "OrganizationProperties", "OrganizationRef"]

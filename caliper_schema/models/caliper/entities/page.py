@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Page, PageProperties, PageRef
+from ._internal import Page, PageProperties
+from .refs import PageRef
 
 __all__ = ["Page", "PageProperties", "PageRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Person, PersonProperties, PersonRef
+from ._internal import Person, PersonProperties
+from .refs import PersonRef
 
 __all__ = ["Person", "PersonProperties", "PersonRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Query, QueryProperties, QueryRef
+from ._internal import Query, QueryProperties
+from .refs import QueryRef
 
 __all__ = ["Query", "QueryProperties", "QueryRef"]

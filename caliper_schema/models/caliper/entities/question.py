@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Question, QuestionProperties, QuestionRef
+from ._internal import Question, QuestionProperties
+from .refs import QuestionRef
 
 __all__ = ["Question", "QuestionProperties", "QuestionRef"]

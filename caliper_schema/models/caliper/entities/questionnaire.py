@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Questionnaire, QuestionnaireProperties, QuestionnaireRef
+from ._internal import Questionnaire, QuestionnaireProperties
+from .refs import QuestionnaireRef
 
 __all__ = ["Questionnaire", "QuestionnaireProperties", "QuestionnaireRef"]

@@ -5,10 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    QuestionnaireItem,
-    QuestionnaireItemProperties,
-    QuestionnaireItemRef,
-)
+from ._internal import QuestionnaireItem, QuestionnaireItemProperties
+from .refs import QuestionnaireItemRef
 
 __all__ = ["QuestionnaireItem", "QuestionnaireItemProperties", "QuestionnaireItemRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Rating, RatingProperties, RatingRef
+from ._internal import Rating, RatingProperties
+from .refs import RatingRef
 
 __all__ = ["Rating", "RatingProperties", "RatingRef"]

@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    RatingScaleQuestion,
-    RatingScaleQuestionProperties,
-    RatingScaleQuestionRef,
-)
+from ._internal import RatingScaleQuestion, RatingScaleQuestionProperties
+from .refs import RatingScaleQuestionRef
 
 __all__ = [
     "RatingScaleQuestion",

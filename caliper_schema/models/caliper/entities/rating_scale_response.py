@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    RatingScaleResponse,
-    RatingScaleResponseProperties,
-    RatingScaleResponseRef,
-)
+from ._internal import RatingScaleResponse, RatingScaleResponseProperties
+from .refs import RatingScaleResponseRef
 
 __all__ = [
     "RatingScaleResponse",

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Response, ResponseProperties, ResponseRef
+from ._internal import Response, ResponseProperties
+from .refs import ResponseRef
 
 __all__ = ["Response", "ResponseProperties", "ResponseRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Result, ResultProperties, ResultRef
+from ._internal import Result, ResultProperties
+from .refs import ResultRef
 
 __all__ = ["Result", "ResultProperties", "ResultRef"]

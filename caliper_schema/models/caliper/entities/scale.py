@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Scale, ScaleProperties, ScaleRef
+from ._internal import Scale, ScaleProperties
+from .refs import ScaleRef
 
 __all__ = ["Scale", "ScaleProperties", "ScaleRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Score, ScoreProperties, ScoreRef
+from ._internal import Score, ScoreProperties
+from .refs import ScoreRef
 
 __all__ = ["Score", "ScoreProperties", "ScoreRef"]

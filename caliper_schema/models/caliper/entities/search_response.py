@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import SearchResponse, SearchResponseProperties, SearchResponseRef
+from ._internal import SearchResponse, SearchResponseProperties
+from .refs import SearchResponseRef
 
 __all__ = ["SearchResponse", "SearchResponseProperties", "SearchResponseRef"]

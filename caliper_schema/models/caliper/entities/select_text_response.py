@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    SelectTextResponse,
-    SelectTextResponseProperties,
-    SelectTextResponseRef,
-)
+from ._internal import SelectTextResponse, SelectTextResponseProperties
+from .refs import SelectTextResponseRef
 
 __all__ = [
     "SelectTextResponse",

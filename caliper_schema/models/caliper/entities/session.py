@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Session, SessionProperties, SessionRef
+from ._internal import Session, SessionProperties
+from .refs import SessionRef
 
 __all__ = ["Session", "SessionProperties", "SessionRef"]

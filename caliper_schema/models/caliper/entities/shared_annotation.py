@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import SharedAnnotation, SharedAnnotationProperties, SharedAnnotationRef
+from ._internal import SharedAnnotation, SharedAnnotationProperties
+from .refs import SharedAnnotationRef
 
 __all__ = ["SharedAnnotation", "SharedAnnotationProperties", "SharedAnnotationRef"]

@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    SoftwareApplication,
-    SoftwareApplicationProperties,
-    SoftwareApplicationRef,
-)
+from ._internal import SoftwareApplication, SoftwareApplicationProperties
+from .refs import SoftwareApplicationRef
 
 __all__ = [
     "SoftwareApplication",

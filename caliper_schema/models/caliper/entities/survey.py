@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Survey, SurveyProperties, SurveyRef
+from ._internal import Survey, SurveyProperties
+from .refs import SurveyRef
 
 __all__ = ["Survey", "SurveyProperties", "SurveyRef"]

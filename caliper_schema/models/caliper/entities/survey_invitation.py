@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import SurveyInvitation, SurveyInvitationProperties, SurveyInvitationRef
+from ._internal import SurveyInvitation, SurveyInvitationProperties
+from .refs import SurveyInvitationRef
 
 __all__ = ["SurveyInvitation", "SurveyInvitationProperties", "SurveyInvitationRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import SystemIdentifier, SystemIdentifierRef
+from ._internal import SystemIdentifier
+from .refs import SystemIdentifierRef
 
 __all__ = ["SystemIdentifier", "SystemIdentifierRef"]

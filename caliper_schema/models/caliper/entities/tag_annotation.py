@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import TagAnnotation, TagAnnotationProperties, TagAnnotationRef
+from ._internal import TagAnnotation, TagAnnotationProperties
+from .refs import TagAnnotationRef
 
 __all__ = ["TagAnnotation", "TagAnnotationProperties", "TagAnnotationRef"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Thread, ThreadProperties, ThreadRef
+from ._internal import Thread, ThreadProperties
+from .refs import ThreadRef
 
 __all__ = ["Thread", "ThreadProperties", "ThreadRef"]

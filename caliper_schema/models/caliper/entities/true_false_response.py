@@ -5,10 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import (
-    TrueFalseResponse,
-    TrueFalseResponseProperties,
-    TrueFalseResponseRef,
-)
+from ._internal import TrueFalseResponse, TrueFalseResponseProperties
+from .refs import TrueFalseResponseRef
 
 __all__ = ["TrueFalseResponse", "TrueFalseResponseProperties", "TrueFalseResponseRef"]

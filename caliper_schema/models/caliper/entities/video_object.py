@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import VideoObject, VideoObjectProperties, VideoObjectRef
+from ._internal import VideoObject, VideoObjectProperties
+from .refs import VideoObjectRef
 
 __all__ = ["VideoObject", "VideoObjectProperties", "VideoObjectRef"]

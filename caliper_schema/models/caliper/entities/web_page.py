@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import WebPage, WebPageProperties, WebPageRef
+from ._internal import WebPage, WebPageProperties
+from .refs import WebPageRef
 
 __all__ = ["WebPage", "WebPageProperties", "WebPageRef"]

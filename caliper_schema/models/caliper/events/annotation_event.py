@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from ..entities._internal import AnnotationRef, DigitalResourceRef, FrameRef, PersonRef
+from ..entities.refs import AnnotationRef, DigitalResourceRef, FrameRef, PersonRef
 from .event import EventProperties
 
 AnnotationEventAction = TypeAliasType(

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from ..entities._internal import AssessmentRef, AttemptRef, PersonRef
+from ..entities.refs import AssessmentRef, AttemptRef, PersonRef
 from .event import EventProperties
 
 AssessmentEventAction = TypeAliasType(

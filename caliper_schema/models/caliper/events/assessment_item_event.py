@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from ..entities._internal import AssessmentItemRef, EntityRef, PersonRef
+from ..entities.refs import AssessmentItemRef, EntityRef, PersonRef
 from .event import EventProperties
 
 AssessmentItemEventAction = TypeAliasType(

@@ -14,7 +14,7 @@ from caliper_schema.modelbase import CaliperModel
 from ...common import context as context_1
 from ...common import date_time, event_id
 from ...common import extensions as extensions_1
-from ..entities._internal import (
+from ..entities.refs import (
     AgentRef,
     EntityRef,
     LtiSessionRef,

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from ..entities._internal import MediaLocationRef, MediaObjectRef, PersonRef
+from ..entities.refs import MediaLocationRef, MediaObjectRef, PersonRef
 from .event import EventProperties
 
 MediaEventAction = TypeAliasType(

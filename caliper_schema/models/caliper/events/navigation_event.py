@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 from typing_extensions import TypeAliasType
 
+from caliper_schema.modelbase import ByType
+
 from ..entities._internal import (
     Assessment,
     AssessmentItem,
@@ -19,9 +21,7 @@ from ..entities._internal import (
     DateTimeQuestion,
     DigitalResource,
     DigitalResourceCollection,
-    DigitalResourceRef,
     Document,
-    EntityRef,
     Forum,
     Frame,
     ImageObject,
@@ -32,7 +32,6 @@ from ..entities._internal import (
     MultiselectQuestion,
     OpenEndedQuestion,
     Page,
-    PersonRef,
     Question,
     Questionnaire,
     QuestionnaireItem,
@@ -43,6 +42,7 @@ from ..entities._internal import (
     VideoObject,
     WebPage,
 )
+from ..entities.refs import DigitalResourceRef, EntityRef, PersonRef
 from .event import EventProperties
 
 NavigationEventAction = TypeAliasType(
@@ -60,7 +60,7 @@ class NavigationEvent(EventProperties):
     action: Annotated[NavigationEventAction, Field(title="NavigationEvent action")] = (
         "NavigatedTo"
     )
-    object: (
+    object: Annotated[
         str
         | Assessment
         | AssessmentItem
@@ -89,7 +89,8 @@ class NavigationEvent(EventProperties):
         | SurveyInvitation
         | Thread
         | VideoObject
-        | WebPage
-    )
+        | WebPage,
+        ByType(),
+    ]
     target: DigitalResourceRef | None = None
     referrer: EntityRef | None = None

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from ..entities._internal import AttemptRef, PersonRef, QuestionnaireRef
+from ..entities.refs import AttemptRef, PersonRef, QuestionnaireRef
 from .event import EventProperties
 
 QuestionnaireEventAction = TypeAliasType(

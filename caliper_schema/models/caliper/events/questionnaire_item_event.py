@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from ..entities._internal import EntityRef, PersonRef, QuestionnaireItemRef
+from ..entities.refs import EntityRef, PersonRef, QuestionnaireItemRef
 from .event import EventProperties
 
 QuestionnaireItemEventAction = TypeAliasType(

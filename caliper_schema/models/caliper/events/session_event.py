@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from ..entities._internal import AgentRef, DigitalResourceRef, EntityRef
+from ..entities.refs import AgentRef, DigitalResourceRef, EntityRef
 from .event import EventProperties
 
 SessionEventAction = TypeAliasType(

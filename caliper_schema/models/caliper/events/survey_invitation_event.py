@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from ..entities._internal import PersonRef, SurveyInvitationRef
+from ..entities.refs import PersonRef, SurveyInvitationRef
 from .event import EventProperties
 
 SurveyInvitationEventAction = TypeAliasType(
