@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -185,46 +184,13 @@ def test_every_one_value_property_defaults_to_its_value_in_the_models() -> None:
 
 # --- mypy, with no plugin, on a user's script ----------------------------------------------------------
 
-USER_SCRIPT = '''
-"""A user's script: a Timeback ActivityEvent built by keyword, checked, sent."""
 
-from datetime import UTC, datetime
-from uuid import uuid4
-
-from caliper_schema import validate
-from caliper_schema.models.envelope import Envelope
-from caliper_schema.models.timeback.activity_context import TimebackActivityContext, TimebackReference
-from caliper_schema.models.timeback.activity_event import TimebackActivityEvent
-from caliper_schema.models.timeback.activity_metric import TimebackActivityMetric
-from caliper_schema.models.timeback.activity_metrics_collection import TimebackActivityMetricsCollection
-from caliper_schema.models.timeback.user import TimebackUser
-
-student = TimebackUser(
-    id="https://api.alpha-1edtech.com/ims/oneroster/rostering/v1p2/users/3f2b9c1e",
-    email="ada.lovelace@example.com",
-    role="student",
-)
-quiz = TimebackActivityContext(
-    id="https://reading.example.com/activities/reading-g3/unit-4/quiz-2",
-    subject="Reading",
-    app=TimebackReference(name="Reading Coach", id="https://reading.example.com"),
-)
-event = TimebackActivityEvent(
-    context="http://purl.imsglobal.org/ctx/caliper/v1p2",
-    id=f"urn:uuid:{uuid4()}",
-    actor=student,
-    object=quiz,
-    eventTime=datetime.now(UTC),
-    generated=TimebackActivityMetricsCollection(
-        id="https://reading.example.com/metrics/1",
-        items=[TimebackActivityMetric(type="xpEarned", value=12)],
-    ),
-    extensions={"runId": "9d2c4e6f"},
-)
-envelope = Envelope(sensor="https://reading.example.com", sendTime=datetime.now(UTC), data=[event])
-subject: str = event.object.subject
-print(validate(envelope).status, subject)
-'''
+def readme_example() -> str:
+    """The code of the README's "Building events with the models": what a user copies."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Building events with the models") :]
+    code = section[section.index("```python\n") + len("```python\n") :]
+    return code[: code.index("```")] + "print(validate(envelope).status, len(body) > 0)\n"
 
 
 def _mypy(folder: Path, *scripts: str) -> subprocess.CompletedProcess[str]:
@@ -236,20 +202,22 @@ def _mypy(folder: Path, *scripts: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_construction_type_checks_without_a_plugin_and_mistakes_do_not(tmp_path: Path) -> None:
-    script = textwrap.dedent(USER_SCRIPT).lstrip()
+    # The README's example, as written: mypy --strict without plugin accepts it and it runs; the same
+    # with a misspelt subject or an unknown keyword does not type-check, at that line.
+    script = readme_example()
     (tmp_path / "clean.py").write_text(script)
     misspelt = script.replace('subject="Reading"', 'subject="Maths"')
     (tmp_path / "misspelt.py").write_text(misspelt)
-    (tmp_path / "unknown.py").write_text(script.replace('role="student",', 'role="student", nickname="Ada",'))
+    (tmp_path / "unknown.py").write_text(script.replace('role="student")', 'role="student", nickname="Ada")'))
     done = _mypy(tmp_path, "clean.py", "misspelt.py", "unknown.py")
     lines = sorted(line for line in done.stdout.splitlines() if ": error:" in line)
-    subject_line = misspelt.splitlines().index('    subject="Maths",') + 1
-    call_line = script.splitlines().index("student = TimebackUser(") + 1  # mypy names the call
+    subject_line = next(n for n, line in enumerate(misspelt.splitlines(), 1) if 'subject="Maths"' in line)
+    call_line = next(n for n, line in enumerate(script.splitlines(), 1) if "= TimebackUser(" in line)
     assert len(lines) == 2, done.stdout + done.stderr
     assert lines[0].startswith(f"misspelt.py:{subject_line}: error:") and "Maths" in lines[0]
     assert lines[1].startswith(f"unknown.py:{call_line}: error:") and '"nickname"' in lines[1]
     ran = subprocess.run([sys.executable, "clean.py"], cwd=tmp_path, capture_output=True, text=True)
-    assert ran.stdout == "success Reading\n", ran.stderr
+    assert ran.stdout == "success True\n", ran.stderr
 
 
 # --- Hypothesis: st.from_type(Model) through the entry point -------------------------------------------
