@@ -208,7 +208,7 @@ def test_construction_type_checks_without_a_plugin_and_mistakes_do_not(tmp_path:
     (tmp_path / "clean.py").write_text(script)
     misspelt = script.replace('subject="Reading"', 'subject="Maths"')
     (tmp_path / "misspelt.py").write_text(misspelt)
-    (tmp_path / "unknown.py").write_text(script.replace('role="student")', 'role="student", nickname="Ada")'))
+    (tmp_path / "unknown.py").write_text(script.replace('role="student"', 'role="student", nickname="Ada"'))
     done = _mypy(tmp_path, "clean.py", "misspelt.py", "unknown.py")
     lines = sorted(line for line in done.stdout.splitlines() if ": error:" in line)
     subject_line = next(n for n, line in enumerate(misspelt.splitlines(), 1) if 'subject="Maths"' in line)
