@@ -74,7 +74,7 @@ PHASES = (
     "`from caliper_schema.models.envelope import Envelope` (5 small modules; no model is built)",
     "the first `Envelope.model_validate`: Pydantic's plugin discovery (`importlib.metadata`, every installed"
     " distribution's entry points), the Timeback event's modules imported, the validators of the Envelope"
-    " and of the 7 models of a Timeback ActivityEvent built",
+    " and of the 6 models of a Timeback ActivityEvent built",
 )
 
 
