@@ -29,7 +29,7 @@ from caliper_schema.validation import rules
 from caliper_schema.validation.authority import authority_for
 from caliper_schema.validation.fastpath import fast_engine
 
-pytestmark = pytest.mark.slow  # the strategies import the generated models (seconds)
+pytestmark = pytest.mark.slow  # hundreds of generated documents through three oracles
 
 CI = settings(
     derandomize=True,  # the same examples on every run: CI is stable, a failure reproduces
