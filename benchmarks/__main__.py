@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from benchmarks.run import Options, run
+from benchmarks.run import Options, run, run_models
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=defaults.repeat, help="fresh processes per cold start")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--profile", action="store_true", help="profile the library instead of benchmarking")
+    parser.add_argument("--models", action="store_true", help="only the models' import and first use")
     args = parser.parse_args(argv)
     if args.profile:
         from benchmarks.profiling import profile
@@ -39,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(profile(args.count, args.seed))
         return 0
     options = Options(args.count, args.files, args.passes, args.cap, args.per_kind, args.repeat, args.seed)
+    if args.models:
+        print(run_models(options))
+        return 0
     print(run(options))
     return 0
 

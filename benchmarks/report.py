@@ -14,6 +14,8 @@ from benchmarks.baseline import Baseline
 from benchmarks.commands import CheckJsonschema, ColdStart
 from benchmarks.data import MIX
 from benchmarks.library import FirstCall, LibraryRates
+from benchmarks.models import ModelStarts, target_rows
+from benchmarks.models import table as models_table
 from benchmarks.timing import Rate, Run
 
 PACKAGES = ("caliper-schema", "jsonschema", "jsonschema-rs", "orjson", "referencing", "rfc3987-syntax",
@@ -108,6 +110,7 @@ class Results:
     check_jsonschema: CheckJsonschema
     cap: float
     passes: int
+    models: ModelStarts
 
     def files_rate(self, run: Run) -> Rate:
         return Rate(self.files / run.seconds, note="1 process, wall clock")
@@ -219,6 +222,7 @@ def targets(results: Results) -> list[str]:
         ("cold start, `caliper-schema validate one.json`: under 0.3 s", f"{cold:.3f} s", cold < 0.3, True),
     ]  # fmt: skip
     rows = [[name, measured, _verdict(passed, decided)] for name, measured, passed, decided in checks]
+    rows += [[name, measured, _verdict(passed)] for name, measured, passed in target_rows(results.models)]
     if lib.schema_floor is not None:  # not a target of the issue: how far from what jsonschema-rs allows
         schema_x = lib.schema_floor.per_second / lib.valid_bytes.per_second
         rows.append(["(for reference) valid, bytes in, against the schema-check floor", times(schema_x), ""])
@@ -238,6 +242,7 @@ def render(results: Results, machine_lines: list[str]) -> str:
         ("Throughput", throughput(results)),
         ("Latency", latencies(results)),
         ("Baselines by event type, seconds per document (stratified sample)", per_kind(results)),
+        ("Models: import and first use", models_table(results.models)),
         ("Targets", targets(results)),
     ]
     return "\n".join(line for title, body in sections for line in (f"## {title}", "", *body, ""))

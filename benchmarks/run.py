@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import baseline, commands, data, library, report
+from benchmarks import baseline, commands, data, library, models, report
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
@@ -52,6 +52,8 @@ def run(options: Options) -> str:
         say("cold starts, and the first validate() of a fresh process")
         cold = commands.cold_start(valid_paths[0], invalid_paths[0], options.repeat)
         first = library.first_call(valid_paths[0], options.repeat)
+        say("the models: import and first use, against import pydantic")
+        starts = models.measure(timeback_envelope(dataset, folder), 3 * options.repeat)
         say(f"caliper-schema validate over {len(valid_paths)} valid files, then {len(invalid_paths)} invalid")
         cli_valid = commands.cli_over(folder / "valid", options.passes, commands.VALID)
         # Informative only, and seconds a run: once is enough.
@@ -66,6 +68,28 @@ def run(options: Options) -> str:
         count=options.count, files=len(valid_files), mean_bytes=dataset.mean_bytes,
         shares=Counter(sample.kind for sample in dataset.valid), library=rates, first=first,
         cli_valid=cli_valid, cli_invalid=cli_invalid, cold=cold, baseline=base, check_jsonschema=cj,
-        cap=options.cap, passes=options.passes,
+        cap=options.cap, passes=options.passes, models=starts,
     )  # fmt: skip
     return report.render(results, machine)
+
+
+def timeback_envelope(dataset: data.Dataset, folder: Path) -> Path:
+    """The first Timeback ActivityEvent envelope of the data set, as a file for the models' first use."""
+    sample = next(sample for sample in dataset.valid if sample.kind == "ActivityEvent")
+    path = folder / "timeback-activity-envelope.json"
+    path.write_bytes(sample.raw)
+    return path
+
+
+def run_models(options: Options) -> str:
+    """``python -m benchmarks --models``: the models' import and first use alone (half a minute)."""
+    machine = report.machine(ROOT)
+    dataset = data.generate(50, options.seed)
+    with tempfile.TemporaryDirectory(prefix="caliper-bench-") as scratch, commands.bytecode_cache():
+        starts = models.measure(timeback_envelope(dataset, Path(scratch)), 3 * options.repeat)
+    machine.append("- load average (1, 5, 15 min) at the end: " + report.load_average())
+    verdicts = models.target_rows(starts)
+    rows = [[name, measured, "PASS" if passed else "MISS"] for name, measured, passed in verdicts]
+    return "\n".join(["## Machine", "", *machine, "", "## Models: import and first use", "",
+                      *models.table(starts), "", "## Targets", "",
+                      *report.table(["target", "measured", "verdict"], rows, "lrl"), ""])  # fmt: skip

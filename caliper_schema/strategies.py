@@ -21,16 +21,17 @@ FeedbackEvent gets a Rating as ``generated``.
 :func:`invalid_events` and :func:`invalid_envelopes` draw a :class:`Mutant`: a valid document with exactly
 one labelled mutation, the JSON Pointer where the validator should report it, and the rule id.
 
-Importing this module registers a strategy for each generated model (``st.from_type(Person)``), so it
-imports the models.
+``st.from_type(Model)`` gives valid instances of a generated model (:func:`for_model`), with or without
+this module imported: the models register themselves with Hypothesis, lazily.
 """
 
 from __future__ import annotations
 
 import copy
-import sys
+import functools
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import NotImplementedType
 from typing import Any
 
 from hypothesis import reject
@@ -41,7 +42,7 @@ from caliper_schema.generation.building import Builder, entity_types, event_type
 from caliper_schema.generation.drawing import HypothesisDraw
 from caliper_schema.generation.mutating import Mutant, mutate, mutations
 from caliper_schema.generation.planning import ABSENT, Record, planner
-from caliper_schema.registry import ENVELOPE, ENVELOPE_SHELL
+from caliper_schema.registry import ENVELOPE, ENVELOPE_SHELL, load
 
 __all__ = [
     "ABSENT",
@@ -50,6 +51,7 @@ __all__ = [
     "entities",
     "envelopes",
     "events",
+    "for_model",
     "invalid_envelopes",
     "invalid_events",
     "register_models",
@@ -299,25 +301,15 @@ def _documents(names: Sequence[str], fixed: Mapping[str, Any]) -> SearchStrategy
 # --- st.from_type for the generated models ----------------------------------------------------------------
 
 
-def _model_types() -> dict[str, type[Any]]:
-    """Each document type's generated model class, read off the union of ``CaliperDocument``."""
-    from caliper_schema.models.document import CaliperDocument
+def for_model(model: type[Any]) -> SearchStrategy[Any] | NotImplementedType:
+    """The strategy ``st.from_type(model)`` gives for a generated model: valid instances, each built from a
+    generated document with ``model.model_validate``.
 
-    classes: dict[str, type[Any]] = {}
-    for model in typing.get_args(CaliperDocument.model_fields["root"].annotation):
-        field = model.model_fields.get("type")
-        literal = typing.get_args(field.annotation) if field is not None else ()
-        if literal:
-            classes[literal[0]] = model
-    return classes
-
-
-def register_models() -> None:
-    """Register a strategy for each generated model, so that ``st.from_type(Model)`` gives valid instances
-    (built from a generated document with ``Model.model_validate``). Done when this module is imported.
-
-    Document types get their documents; a model named after another object schema of the catalogue
-    (``TimebackActivityMetric``, ``TimebackReference``, ``EnvelopeShell``) gets that object.
+    A document type's model gets documents of its type; the :class:`~caliper_schema.models.envelope.Envelope`
+    gets envelopes; a model named after another object schema of the catalogue (``TimebackActivityMetric``,
+    ``TimebackReference``, ``EnvelopeShell``) gets that object. Hypothesis calls this when a test first asks
+    for ``model`` (``caliper_schema.modelbase`` registers it lazily); it answers ``NotImplemented`` for a
+    model of no such schema (``PersonProperties``), and Hypothesis then builds one from its fields.
 
     >>> from hypothesis import given, settings
     >>> from caliper_schema.models.timeback.activity_metric import TimebackActivityMetric
@@ -327,41 +319,44 @@ def register_models() -> None:
     ...     assert metric.type in ("xpEarned", "totalQuestions", "correctQuestions", "masteredUnits")
     >>> test_metrics()
     """
-    from caliper_schema.models.document import CaliperDocument
     from caliper_schema.models.envelope import Envelope
 
-    documents = _model_types()
-    for name, model in documents.items():
-        st.register_type_strategy(model, _documents((name,), {}).map(_validator(model)))
-    every = (*event_types(), *entity_types())
-    st.register_type_strategy(CaliperDocument, _documents(every, {}).map(_validator(CaliperDocument)))
-    st.register_type_strategy(Envelope, envelopes().map(_validator(Envelope)))
-    for model, record in _record_models(set(documents)):
-        st.register_type_strategy(model, _objects(record).map(_validator(model)))
+    validated: Callable[[Document], Any] = model.model_validate
+    if model is Envelope:
+        return envelopes().map(validated)
+    name = _type_of(model)
+    if name is not None and name in load().types:
+        return _documents((name,), {}).map(validated)
+    record = _records().get(model.__name__)
+    if record is not None and (name is None or record.type_name == name):
+        return _objects(record).map(validated)
+    return NotImplemented  # type: ignore[no-any-return]  # typeshed types NotImplemented as Any
 
 
-def _record_models(documents: set[str]) -> list[tuple[type[Any], Record]]:
-    """Models of the other object schemas, matched by title: the models are named after the titles."""
+def register_models() -> None:
+    """Register :func:`for_model` for every generated model created so far. Not needed: models register
+    themselves when Hypothesis is in use (``caliper_schema.modelbase``), and Hypothesis's entry point
+    registers those created before it was imported."""
+    from caliper_schema.modelbase import register_strategies
+
+    register_strategies()
+
+
+def _type_of(model: type[Any]) -> str | None:
+    """The one value a model's ``type`` admits (its document type), if it admits one."""
+    fields = getattr(model, "__pydantic_fields__", {})
+    values = typing.get_args(fields["type"].annotation) if "type" in fields else ()
+    return values[0] if len(values) == 1 else None
+
+
+@functools.cache
+def _records() -> dict[str, Record]:
+    """The object schemas of the catalogue by title: the models are named after the titles."""
     plans = planner()
     for name in (*event_types(), *entity_types(bare=False)):
         plans.document(name)  # compiles every record a document can hold
     shell = plans.at(ENVELOPE_SHELL)
-    titled = {
-        record.title: record for record in [*plans.records.values(), shell] if isinstance(record, Record)
-    }
-    found: dict[str, tuple[type[Any], Record]] = {}
-    for module in [module for name, module in sorted(sys.modules.items()) if name.startswith(_MODELS)]:
-        for name, model in vars(module).items():
-            record = titled.get(name)
-            wanted = record is not None and record.type_name not in documents and name not in _REGISTERED
-            if wanted and isinstance(model, type) and model.__module__ == module.__name__ and record:
-                found[name] = (model, record)
-    return list(found.values())
-
-
-_MODELS = "caliper_schema.models."
-_REGISTERED = frozenset({"Envelope"})
-"""Models with a strategy of their own above (an Envelope of events, not of any document)."""
+    return {record.title: record for record in [*plans.records.values(), shell] if isinstance(record, Record)}
 
 
 def _objects(record: Record) -> SearchStrategy[Document]:
@@ -370,13 +365,3 @@ def _objects(record: Record) -> SearchStrategy[Document]:
         return Builder(HypothesisDraw(draw)).record(record, "", 1)
 
     return build()
-
-
-def _validator(model: Any) -> Callable[[Document], Any]:
-    def build(document: Document) -> Any:
-        return model.model_validate(document)
-
-    return build
-
-
-register_models()

@@ -5,9 +5,19 @@ obvious ones:
 
 * ``--type-mappings date-time=string iri=string email=string``: Pydantic's ``AwareDatetime`` re-serialises
   ``2024-01-01T00:00:00.000Z`` as ``...00Z`` and ``AnyUrl`` appends slashes, so models would not
-  round-trip Caliper documents. Formats are the validator's job, not the models'.
-* ``--collapse-root-models``: slots read as ``str | Person`` instead of three levels of ``RootModel``.
+  round-trip Caliper documents. Formats are the validator's job, not the models'. (A DateTime field also
+  takes an aware ``datetime``: ``rewriting.datetime_type``.)
+* ``--use-type-alias-type`` (no ``--collapse-root-models``): each named schema that is not an object (an
+  entity slot's union of up to 70 types, ``DateTime``, an action list) is one ``TypeAliasType`` that every
+  field refers to, not a ``RootModel`` class and not a copy of the union in every field. Pydantic builds a
+  ``RootModel`` eagerly at import, and a union copied into 1,500 fields is built 1,500 times.
+* ``--model-name-map``: each ``$defs`` entry named by its title (``PersonRef``, not ``Ref_46``).
+* ``--use-default``: a required property the schema gives a ``default`` (its one allowed value) defaults
+  to it, so ``type=``, ``action=``, ``profile=`` and ``dataVersion=`` need not be written.
+* ``--remove-special-field-name-prefix``: ``@context`` is the field ``context``, not ``field_context``.
 * ``RUFF_NO_CACHE`` and running from the repository root keep the output byte-identical between runs.
+
+What the flags cannot say is done by :mod:`codegen.rewriting` on the output, before it is compared or copied.
 
 ``--check`` generates into a temporary directory and compares file by file, so a stale, missing or extra
 module is reported with a unified diff.
@@ -17,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import os
 import shutil
 import subprocess
@@ -24,7 +35,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from codegen import hooks
+from codegen import hooks, rewriting
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = Path("schemas")
@@ -39,7 +50,9 @@ FLAGS = [
     "--use-standard-collections", "--use-union-operator",
     "--enum-field-as-literal", "all",
     "--use-title-as-name",
-    "--collapse-root-models",
+    "--use-type-alias-type",
+    "--use-default",
+    "--remove-special-field-name-prefix",
     "--disable-timestamp",
     "--formatters", "ruff-check", "ruff-format",
     "--no-allow-remote-refs", "--strict-refs",
@@ -51,11 +64,27 @@ FLAGS = [
 
 
 def generate(output: Path) -> None:
-    """Run datamodel-codegen over ``schemas/`` into ``output`` (a directory it replaces)."""
+    """Run datamodel-codegen over ``schemas/`` into ``output`` (a new directory), then the rewrites."""
     codegen = Path(sys.executable).with_name("datamodel-codegen")
-    command = [str(codegen), "--input", str(SCHEMAS), "--output", str(output), *FLAGS]
-    env = {**os.environ, "RUFF_NO_CACHE": "true"}
-    subprocess.run(command, cwd=ROOT, env=env, check=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        names = Path(scratch) / "names.json"
+        names.write_text(json.dumps(titles(ROOT / SCHEMAS), indent=1, sort_keys=True), encoding="utf-8")
+        command = [str(codegen), "--input", str(SCHEMAS), "--output", str(output), *FLAGS,
+                   "--model-name-map", str(names)]  # fmt: skip
+        env = {**os.environ, "RUFF_NO_CACHE": "true"}
+        subprocess.run(command, cwd=ROOT, env=env, check=True)
+    rewriting.rewrite(output, HEADER)
+
+
+def titles(schemas: Path) -> dict[str, str]:
+    """``file.json#/$defs/name`` → the title of that definition, for every titled ``$defs`` entry."""
+    names = {}
+    for path in sorted(schemas.rglob("*.json")):
+        definitions = json.loads(path.read_text(encoding="utf-8")).get("$defs", {})
+        for key, definition in definitions.items():
+            if isinstance(definition, dict) and "title" in definition:
+                names[f"{path.relative_to(schemas).as_posix()}#/$defs/{key}"] = definition["title"]
+    return names
 
 
 def snapshot(directory: Path) -> dict[str, str]:

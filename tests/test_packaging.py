@@ -65,6 +65,9 @@ def test_wheel_carries_schemas_models_and_the_console_script(wheel: Path) -> Non
     assert "caliper-schema = caliper_schema.cli:main" in entry_points
     assert "caliper_schema/service/templates/page.html" in names
     assert "[pytest11]\ncaliper_schema = caliper_schema.service.plugin" in entry_points
+    # typed for users' type checkers (PEP 561), and st.from_type(Model) through Hypothesis's entry point
+    assert "caliper_schema/py.typed" in names
+    assert "[hypothesis]\ncaliper_schema = caliper_schema:_hypothesis_setup_hook" in entry_points
 
 
 def test_installed_wheel_validates_outside_the_repo_with_the_network_blocked(

@@ -5,326 +5,337 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-from .caliper.entities import text_position_selector
-from .caliper.entities._internal import (
-    Agent,
-    AggregateMeasure,
-    AggregateMeasureCollection,
-    Annotation,
-    Assessment,
-    AssessmentItem,
-    AssignableDigitalResource,
-    Attempt,
-    AudioObject,
-    BookmarkAnnotation,
-    Chapter,
-    Collection,
-    Comment,
-    CourseOffering,
-    CourseSection,
-    DateTimeQuestion,
-    DateTimeResponse,
-    DigitalResource,
-    DigitalResourceCollection,
-    Document,
-    Entity,
-    FillinBlankResponse,
-    Forum,
-    Frame,
-    Group,
-    HighlightAnnotation,
-    ImageObject,
-    LearningObjective,
-    LikertScale,
-    Link,
-    LtiLink,
-    LtiSession,
-    MediaLocation,
-    MediaObject,
-    Membership,
-    Message,
-    MultipleChoiceResponse,
-    MultipleResponseResponse,
-    MultiselectQuestion,
-    MultiselectResponse,
-    MultiselectScale,
-    NumericScale,
-    OpenEndedQuestion,
-    OpenEndedResponse,
-    Organization,
-    Page,
-    Person,
-    Query,
-    Question,
-    Questionnaire,
-    QuestionnaireItem,
-    Rating,
-    RatingScaleQuestion,
-    RatingScaleResponse,
-    Response,
-    Result,
-    Scale,
-    Score,
-    SearchResponse,
-    SelectTextResponse,
-    Session,
-    SharedAnnotation,
-    SoftwareApplication,
-    Survey,
-    SurveyInvitation,
-    SystemIdentifier,
-    TagAnnotation,
-    Thread,
-    TrueFalseResponse,
-    VideoObject,
-    WebPage,
-)
-from .caliper.events import (
-    annotation_event,
-    assessment_event,
-    assessment_item_event,
-    assignable_event,
-    event,
-    feedback_event,
-    forum_event,
-    grade_event,
-    media_event,
-    message_event,
-    navigation_event,
-    questionnaire_event,
-    questionnaire_item_event,
-    resource_management_event,
-    search_event,
-    session_event,
-    survey_event,
-    survey_invitation_event,
-    thread_event,
-    tool_launch_event,
-    tool_use_event,
-    view_event,
-)
-from .timeback import (
-    activity_context,
-    activity_event,
-    activity_metrics_collection,
-    time_spent_event,
-    time_spent_metrics_collection,
-    user,
-)
+from caliper_schema.modelbase import ByType
+from caliper_schema.models.document_types import MODELS
 
+if TYPE_CHECKING:
+    from .caliper.entities import text_position_selector
+    from .caliper.entities._internal import (
+        Agent,
+        AggregateMeasure,
+        AggregateMeasureCollection,
+        Annotation,
+        Assessment,
+        AssessmentItem,
+        AssignableDigitalResource,
+        Attempt,
+        AudioObject,
+        BookmarkAnnotation,
+        Chapter,
+        Collection,
+        Comment,
+        CourseOffering,
+        CourseSection,
+        DateTimeQuestion,
+        DateTimeResponse,
+        DigitalResource,
+        DigitalResourceCollection,
+        Document,
+        Entity,
+        FillinBlankResponse,
+        Forum,
+        Frame,
+        Group,
+        HighlightAnnotation,
+        ImageObject,
+        LearningObjective,
+        LikertScale,
+        Link,
+        LtiLink,
+        LtiSession,
+        MediaLocation,
+        MediaObject,
+        Membership,
+        Message,
+        MultipleChoiceResponse,
+        MultipleResponseResponse,
+        MultiselectQuestion,
+        MultiselectResponse,
+        MultiselectScale,
+        NumericScale,
+        OpenEndedQuestion,
+        OpenEndedResponse,
+        Organization,
+        Page,
+        Person,
+        Query,
+        Question,
+        Questionnaire,
+        QuestionnaireItem,
+        Rating,
+        RatingScaleQuestion,
+        RatingScaleResponse,
+        Response,
+        Result,
+        Scale,
+        Score,
+        SearchResponse,
+        SelectTextResponse,
+        Session,
+        SharedAnnotation,
+        SoftwareApplication,
+        Survey,
+        SurveyInvitation,
+        SystemIdentifier,
+        TagAnnotation,
+        Thread,
+        TrueFalseResponse,
+        VideoObject,
+        WebPage,
+    )
+    from .caliper.events import (
+        annotation_event,
+        assessment_event,
+        assessment_item_event,
+        assignable_event,
+        event,
+        feedback_event,
+        forum_event,
+        grade_event,
+        media_event,
+        message_event,
+        navigation_event,
+        questionnaire_event,
+        questionnaire_item_event,
+        resource_management_event,
+        search_event,
+        session_event,
+        survey_event,
+        survey_invitation_event,
+        thread_event,
+        tool_launch_event,
+        tool_use_event,
+        view_event,
+    )
+    from .timeback import (
+        activity_context,
+        activity_event,
+        activity_metrics_collection,
+        time_spent_event,
+        time_spent_metrics_collection,
+        user,
+    )
 
-class CaliperDocument(
-    RootModel[
-        event.Event
-        | annotation_event.AnnotationEvent
-        | assessment_event.AssessmentEvent
-        | assessment_item_event.AssessmentItemEvent
-        | assignable_event.AssignableEvent
-        | feedback_event.FeedbackEvent
-        | forum_event.ForumEvent
-        | grade_event.GradeEvent
-        | media_event.MediaEvent
-        | message_event.MessageEvent
-        | navigation_event.NavigationEvent
-        | questionnaire_event.QuestionnaireEvent
-        | questionnaire_item_event.QuestionnaireItemEvent
-        | resource_management_event.ResourceManagementEvent
-        | search_event.SearchEvent
-        | session_event.SessionEvent
-        | survey_event.SurveyEvent
-        | survey_invitation_event.SurveyInvitationEvent
-        | thread_event.ThreadEvent
-        | tool_launch_event.ToolLaunchEvent
-        | tool_use_event.ToolUseEvent
-        | view_event.ViewEvent
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | SystemIdentifier
-        | TagAnnotation
-        | text_position_selector.TextPositionSelector
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-        | activity_event.TimebackActivityEvent
-        | time_spent_event.TimebackTimeSpentEvent
-        | user.TimebackUser
-        | activity_context.TimebackActivityContext
-        | activity_metrics_collection.TimebackActivityMetricsCollection
-        | time_spent_metrics_collection.TimebackTimeSpentMetricsCollection
-    ]
-):
-    root: Annotated[
-        event.Event
-        | annotation_event.AnnotationEvent
-        | assessment_event.AssessmentEvent
-        | assessment_item_event.AssessmentItemEvent
-        | assignable_event.AssignableEvent
-        | feedback_event.FeedbackEvent
-        | forum_event.ForumEvent
-        | grade_event.GradeEvent
-        | media_event.MediaEvent
-        | message_event.MessageEvent
-        | navigation_event.NavigationEvent
-        | questionnaire_event.QuestionnaireEvent
-        | questionnaire_item_event.QuestionnaireItemEvent
-        | resource_management_event.ResourceManagementEvent
-        | search_event.SearchEvent
-        | session_event.SessionEvent
-        | survey_event.SurveyEvent
-        | survey_invitation_event.SurveyInvitationEvent
-        | thread_event.ThreadEvent
-        | tool_launch_event.ToolLaunchEvent
-        | tool_use_event.ToolUseEvent
-        | view_event.ViewEvent
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | SystemIdentifier
-        | TagAnnotation
-        | text_position_selector.TextPositionSelector
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-        | activity_event.TimebackActivityEvent
-        | time_spent_event.TimebackTimeSpentEvent
-        | user.TimebackUser
-        | activity_context.TimebackActivityContext
-        | activity_metrics_collection.TimebackActivityMetricsCollection
-        | time_spent_metrics_collection.TimebackTimeSpentMetricsCollection,
-        Field(
-            description="One Caliper document in an envelope's data: an event or an entity describe, chosen by its type.",
-            discriminator="type",
-            title="CaliperDocument",
+    CaliperDocument = TypeAliasType(
+        "CaliperDocument",
+        Annotated[
+            event.Event
+            | annotation_event.AnnotationEvent
+            | assessment_event.AssessmentEvent
+            | assessment_item_event.AssessmentItemEvent
+            | assignable_event.AssignableEvent
+            | feedback_event.FeedbackEvent
+            | forum_event.ForumEvent
+            | grade_event.GradeEvent
+            | media_event.MediaEvent
+            | message_event.MessageEvent
+            | navigation_event.NavigationEvent
+            | questionnaire_event.QuestionnaireEvent
+            | questionnaire_item_event.QuestionnaireItemEvent
+            | resource_management_event.ResourceManagementEvent
+            | search_event.SearchEvent
+            | session_event.SessionEvent
+            | survey_event.SurveyEvent
+            | survey_invitation_event.SurveyInvitationEvent
+            | thread_event.ThreadEvent
+            | tool_launch_event.ToolLaunchEvent
+            | tool_use_event.ToolUseEvent
+            | view_event.ViewEvent
+            | Agent
+            | AggregateMeasure
+            | AggregateMeasureCollection
+            | Annotation
+            | Assessment
+            | AssessmentItem
+            | AssignableDigitalResource
+            | Attempt
+            | AudioObject
+            | BookmarkAnnotation
+            | Chapter
+            | Collection
+            | Comment
+            | CourseOffering
+            | CourseSection
+            | DateTimeQuestion
+            | DateTimeResponse
+            | DigitalResource
+            | DigitalResourceCollection
+            | Document
+            | Entity
+            | FillinBlankResponse
+            | Forum
+            | Frame
+            | Group
+            | HighlightAnnotation
+            | ImageObject
+            | LearningObjective
+            | LikertScale
+            | Link
+            | LtiLink
+            | LtiSession
+            | MediaLocation
+            | MediaObject
+            | Membership
+            | Message
+            | MultipleChoiceResponse
+            | MultipleResponseResponse
+            | MultiselectQuestion
+            | MultiselectResponse
+            | MultiselectScale
+            | NumericScale
+            | OpenEndedQuestion
+            | OpenEndedResponse
+            | Organization
+            | Page
+            | Person
+            | Query
+            | Question
+            | Questionnaire
+            | QuestionnaireItem
+            | Rating
+            | RatingScaleQuestion
+            | RatingScaleResponse
+            | Response
+            | Result
+            | Scale
+            | Score
+            | SearchResponse
+            | SelectTextResponse
+            | Session
+            | SharedAnnotation
+            | SoftwareApplication
+            | Survey
+            | SurveyInvitation
+            | SystemIdentifier
+            | TagAnnotation
+            | text_position_selector.TextPositionSelector
+            | Thread
+            | TrueFalseResponse
+            | VideoObject
+            | WebPage
+            | activity_event.TimebackActivityEvent
+            | time_spent_event.TimebackTimeSpentEvent
+            | user.TimebackUser
+            | activity_context.TimebackActivityContext
+            | activity_metrics_collection.TimebackActivityMetricsCollection
+            | time_spent_metrics_collection.TimebackTimeSpentMetricsCollection,
+            Field(
+                description="One Caliper document in an envelope's data: an event or an entity describe, chosen by its type.",
+                discriminator="type",
+                title="CaliperDocument",
+            ),
+        ],
+    )
+else:
+    CaliperDocument = ByType.alias(
+        "CaliperDocument",
+        MODELS,
+        (
+            "Event",
+            "AnnotationEvent",
+            "AssessmentEvent",
+            "AssessmentItemEvent",
+            "AssignableEvent",
+            "FeedbackEvent",
+            "ForumEvent",
+            "GradeEvent",
+            "MediaEvent",
+            "MessageEvent",
+            "NavigationEvent",
+            "QuestionnaireEvent",
+            "QuestionnaireItemEvent",
+            "ResourceManagementEvent",
+            "SearchEvent",
+            "SessionEvent",
+            "SurveyEvent",
+            "SurveyInvitationEvent",
+            "ThreadEvent",
+            "ToolLaunchEvent",
+            "ToolUseEvent",
+            "ViewEvent",
+            "Agent",
+            "AggregateMeasure",
+            "AggregateMeasureCollection",
+            "Annotation",
+            "Assessment",
+            "AssessmentItem",
+            "AssignableDigitalResource",
+            "Attempt",
+            "AudioObject",
+            "BookmarkAnnotation",
+            "Chapter",
+            "Collection",
+            "Comment",
+            "CourseOffering",
+            "CourseSection",
+            "DateTimeQuestion",
+            "DateTimeResponse",
+            "DigitalResource",
+            "DigitalResourceCollection",
+            "Document",
+            "Entity",
+            "FillinBlankResponse",
+            "Forum",
+            "Frame",
+            "Group",
+            "HighlightAnnotation",
+            "ImageObject",
+            "LearningObjective",
+            "LikertScale",
+            "Link",
+            "LtiLink",
+            "LtiSession",
+            "MediaLocation",
+            "MediaObject",
+            "Membership",
+            "Message",
+            "MultipleChoiceResponse",
+            "MultipleResponseResponse",
+            "MultiselectQuestion",
+            "MultiselectResponse",
+            "MultiselectScale",
+            "NumericScale",
+            "OpenEndedQuestion",
+            "OpenEndedResponse",
+            "Organization",
+            "Page",
+            "Person",
+            "Query",
+            "Question",
+            "Questionnaire",
+            "QuestionnaireItem",
+            "Rating",
+            "RatingScaleQuestion",
+            "RatingScaleResponse",
+            "Response",
+            "Result",
+            "Scale",
+            "Score",
+            "SearchResponse",
+            "SelectTextResponse",
+            "Session",
+            "SharedAnnotation",
+            "SoftwareApplication",
+            "Survey",
+            "SurveyInvitation",
+            "SystemIdentifier",
+            "TagAnnotation",
+            "TextPositionSelector",
+            "Thread",
+            "TrueFalseResponse",
+            "VideoObject",
+            "WebPage",
+            "ActivityEvent",
+            "TimeSpentEvent",
+            "TimebackUser",
+            "TimebackActivityContext",
+            "TimebackActivityMetricsCollection",
+            "TimebackTimeSpentMetricsCollection",
         ),
-    ]
+        text=False,
+    )

@@ -8,43 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from caliper_schema.modelbase import CaliperModel
 from pydantic import ConfigDict, Field
 
-from .caliper.entities import _internal as field_internal
-from .caliper.entities import text_position_selector
-from .caliper.events import (
-    annotation_event,
-    assessment_event,
-    assessment_item_event,
-    assignable_event,
-    event,
-    feedback_event,
-    forum_event,
-    grade_event,
-    media_event,
-    message_event,
-    navigation_event,
-    questionnaire_event,
-    questionnaire_item_event,
-    resource_management_event,
-    search_event,
-    session_event,
-    survey_event,
-    survey_invitation_event,
-    thread_event,
-    tool_launch_event,
-    tool_use_event,
-    view_event,
-)
-from .timeback import (
-    activity_context,
-    activity_event,
-    activity_metrics_collection,
-    time_spent_event,
-    time_spent_metrics_collection,
-    user,
-)
+from caliper_schema.modelbase import CaliperModel
+
+from . import document
+from .common import date_time
 
 
 class EnvelopeShell(CaliperModel):
@@ -59,10 +28,9 @@ class EnvelopeShell(CaliperModel):
         ),
     ]
     sendTime: Annotated[
-        str,
+        date_time.DateTime,
         Field(
-            description="when the envelope was sent: a UTC date and time with milliseconds, e.g. 2024-04-24T14:12:00.000Z",
-            title="DateTime",
+            description="when the envelope was sent: a UTC date and time with milliseconds, e.g. 2024-04-24T14:12:00.000Z"
         ),
     ]
     dataVersion: Annotated[
@@ -70,7 +38,7 @@ class EnvelopeShell(CaliperModel):
         Field(
             description="the Caliper context the data follows: http://purl.imsglobal.org/ctx/caliper/v1p2"
         ),
-    ]
+    ] = "http://purl.imsglobal.org/ctx/caliper/v1p2"
     data: Annotated[
         Sequence[Any],
         Field(
@@ -82,111 +50,7 @@ class EnvelopeShell(CaliperModel):
 
 class Envelope(EnvelopeShell):
     data: Annotated[
-        Sequence[
-            Annotated[
-                event.Event
-                | annotation_event.AnnotationEvent
-                | assessment_event.AssessmentEvent
-                | assessment_item_event.AssessmentItemEvent
-                | assignable_event.AssignableEvent
-                | feedback_event.FeedbackEvent
-                | forum_event.ForumEvent
-                | grade_event.GradeEvent
-                | media_event.MediaEvent
-                | message_event.MessageEvent
-                | navigation_event.NavigationEvent
-                | questionnaire_event.QuestionnaireEvent
-                | questionnaire_item_event.QuestionnaireItemEvent
-                | resource_management_event.ResourceManagementEvent
-                | search_event.SearchEvent
-                | session_event.SessionEvent
-                | survey_event.SurveyEvent
-                | survey_invitation_event.SurveyInvitationEvent
-                | thread_event.ThreadEvent
-                | tool_launch_event.ToolLaunchEvent
-                | tool_use_event.ToolUseEvent
-                | view_event.ViewEvent
-                | field_internal.Agent
-                | field_internal.AggregateMeasure
-                | field_internal.AggregateMeasureCollection
-                | field_internal.Annotation
-                | field_internal.Assessment
-                | field_internal.AssessmentItem
-                | field_internal.AssignableDigitalResource
-                | field_internal.Attempt
-                | field_internal.AudioObject
-                | field_internal.BookmarkAnnotation
-                | field_internal.Chapter
-                | field_internal.Collection
-                | field_internal.Comment
-                | field_internal.CourseOffering
-                | field_internal.CourseSection
-                | field_internal.DateTimeQuestion
-                | field_internal.DateTimeResponse
-                | field_internal.DigitalResource
-                | field_internal.DigitalResourceCollection
-                | field_internal.Document
-                | field_internal.Entity
-                | field_internal.FillinBlankResponse
-                | field_internal.Forum
-                | field_internal.Frame
-                | field_internal.Group
-                | field_internal.HighlightAnnotation
-                | field_internal.ImageObject
-                | field_internal.LearningObjective
-                | field_internal.LikertScale
-                | field_internal.Link
-                | field_internal.LtiLink
-                | field_internal.LtiSession
-                | field_internal.MediaLocation
-                | field_internal.MediaObject
-                | field_internal.Membership
-                | field_internal.Message
-                | field_internal.MultipleChoiceResponse
-                | field_internal.MultipleResponseResponse
-                | field_internal.MultiselectQuestion
-                | field_internal.MultiselectResponse
-                | field_internal.MultiselectScale
-                | field_internal.NumericScale
-                | field_internal.OpenEndedQuestion
-                | field_internal.OpenEndedResponse
-                | field_internal.Organization
-                | field_internal.Page
-                | field_internal.Person
-                | field_internal.Query
-                | field_internal.Question
-                | field_internal.Questionnaire
-                | field_internal.QuestionnaireItem
-                | field_internal.Rating
-                | field_internal.RatingScaleQuestion
-                | field_internal.RatingScaleResponse
-                | field_internal.Response
-                | field_internal.Result
-                | field_internal.Scale
-                | field_internal.Score
-                | field_internal.SearchResponse
-                | field_internal.SelectTextResponse
-                | field_internal.Session
-                | field_internal.SharedAnnotation
-                | field_internal.SoftwareApplication
-                | field_internal.Survey
-                | field_internal.SurveyInvitation
-                | field_internal.SystemIdentifier
-                | field_internal.TagAnnotation
-                | text_position_selector.TextPositionSelector
-                | field_internal.Thread
-                | field_internal.TrueFalseResponse
-                | field_internal.VideoObject
-                | field_internal.WebPage
-                | activity_event.TimebackActivityEvent
-                | time_spent_event.TimebackTimeSpentEvent
-                | user.TimebackUser
-                | activity_context.TimebackActivityContext
-                | activity_metrics_collection.TimebackActivityMetricsCollection
-                | time_spent_metrics_collection.TimebackTimeSpentMetricsCollection,
-                Field(discriminator="type"),
-            ]
-        ],
+        Sequence[document.CaliperDocument],
         Field(
             description="the events and entities sent: an array of one or more, each an object with its type",
             min_length=1,

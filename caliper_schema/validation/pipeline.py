@@ -14,10 +14,11 @@ reported, not the first one; each gets the line and column of its value when the
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from caliper_schema.policy import DEFAULT, Policy
 from caliper_schema.reporting import Issue, Report, Severity
@@ -25,6 +26,9 @@ from caliper_schema.validation import checking, linting, rules
 from caliper_schema.validation.dispatching import dispatch
 from caliper_schema.validation.fastpath import clean_engine, fast_engine
 from caliper_schema.validation.parsing import Document, oversized, parse, parse_lines, parse_value
+
+if TYPE_CHECKING:
+    from caliper_schema.modelbase import CaliperModel
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 
@@ -94,7 +98,7 @@ def _report(documents: Iterable[Document], policy: Policy) -> Report:
 
 
 def validate(
-    payload: bytes | bytearray | str | Mapping[str, Any] | list[Any] | None,
+    payload: bytes | bytearray | str | Mapping[str, Any] | list[Any] | CaliperModel | None,
     *,
     strict: bool = False,
     lines: bool = False,
@@ -103,7 +107,8 @@ def validate(
     """Validate one payload: an Envelope, a bare Event or a bare Entity.
 
     ``payload`` is raw bytes or text (parsed strictly), or an already parsed value (checked to be JSON:
-    a ``datetime`` or a ``NaN`` in it is an issue, not a crash). ``lines=True``
+    a ``datetime`` or a ``NaN`` in it is an issue, not a crash), or a generated model, checked as its
+    ``model_dump_json()``: what would be sent. ``lines=True``
     reads bytes or text as JSON Lines, one document per line. ``strict=True`` is certification grade:
     every warning becomes an error. ``policy`` re-grades or turns off rules and picks the Timeback subject
     list (see :class:`~caliper_schema.policy.Policy`).
@@ -118,6 +123,9 @@ def validate(
         policy = replace(policy, strict=True)
     if isinstance(payload, bytearray):
         payload = bytes(payload)
+    modelbase = sys.modules.get("caliper_schema.modelbase")  # a model's module imported it: no import here
+    if modelbase is not None and isinstance(payload, modelbase.CaliperModel):
+        payload = str(payload.model_dump_json())
     if not isinstance(payload, bytes | str):
         value = dict(payload) if isinstance(payload, Mapping) else payload
         return _report([parse_value(value, policy.limits)], policy)

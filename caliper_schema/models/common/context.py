@@ -8,25 +8,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-
-class JsonLdContext1(RootModel[Sequence[str | Mapping[str, Any]]]):
-    root: Annotated[
+JsonLdContext1 = TypeAliasType(
+    "JsonLdContext1",
+    Annotated[
         Sequence[str | Mapping[str, Any]], Field(min_length=1, title="JSON-LD context")
-    ]
+    ],
+)
 
 
-class JsonLdContext(
-    RootModel[
-        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
-        | JsonLdContext1
-        | Mapping[str, Any]
-    ]
-):
-    root: Annotated[
+JsonLdContext = TypeAliasType(
+    "JsonLdContext",
+    Annotated[
         Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
         | JsonLdContext1
         | Mapping[str, Any],
         Field(title="JSON-LD context"),
-    ]
+    ],
+)

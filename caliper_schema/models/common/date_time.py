@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
+from caliper_schema.modelbase import CaliperDateTime
 
-class DateTime(RootModel[str]):
-    root: Annotated[str, Field(title="DateTime")]
+DateTime = TypeAliasType(
+    "DateTime", Annotated[str | CaliperDateTime, Field(title="DateTime")]
+)

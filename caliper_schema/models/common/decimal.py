@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-
-class Decimal(RootModel[float]):
-    root: Annotated[float, Field(title="Decimal")]
+Decimal = TypeAliasType("Decimal", Annotated[float, Field(title="Decimal")])

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-
-class EmailAddress(RootModel[str]):
-    root: Annotated[str, Field(title="email address")]
+EmailAddress = TypeAliasType(
+    "EmailAddress", Annotated[str, Field(title="email address")]
+)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-
-class EntityIdentifier(RootModel[str]):
-    root: Annotated[str, Field(title="Entity identifier")]
+EntityIdentifier = TypeAliasType(
+    "EntityIdentifier", Annotated[str, Field(title="Entity identifier")]
+)

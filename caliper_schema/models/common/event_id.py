@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-
-class EventIdAUUIDURN(RootModel[str]):
-    root: Annotated[
+EventIdAUUIDURN = TypeAliasType(
+    "EventIdAUUIDURN",
+    Annotated[
         str,
         Field(
             pattern="^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
             title="event id (a UUID URN)",
         ),
-    ]
+    ],
+)

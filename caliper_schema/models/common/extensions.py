@@ -5,11 +5,9 @@
 
 from __future__ import annotations
 
-from caliper_schema.modelbase import CaliperModel
-from pydantic import ConfigDict
+from collections.abc import Mapping
+from typing import Any
 
+from typing_extensions import TypeAliasType
 
-class Extensions(CaliperModel):
-    model_config = ConfigDict(
-        extra="allow",
-    )
+Extensions = TypeAliasType("Extensions", Mapping[str, Any])

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-
-class IRI(RootModel[str]):
-    root: Annotated[str, Field(title="IRI")]
+IRI = TypeAliasType("IRI", Annotated[str, Field(title="IRI")])

@@ -5,21 +5,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from caliper_schema.modelbase import CaliperModel
 from pydantic import ConfigDict, Field
 
-from ..common import context
+from caliper_schema.modelbase import CaliperModel
+
+from ..common import context as context_1
 from ..common import extensions as extensions_1
+from ..common import iri
+from . import subject as subject_1
 
 
 class TimebackReference(CaliperModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    id: Annotated[str | None, Field(title="IRI")] = None
+    id: iri.IRI | None = None
     name: Annotated[
         str,
         Field(description="the name of the app, course or activity, e.g. Math Raiders"),
@@ -31,32 +33,15 @@ class TimebackActivityContext(CaliperModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    field_context: Annotated[
-        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
-        | context.JsonLdContext1
-        | Mapping[str, Any]
-        | None,
-        Field(alias="@context", title="JSON-LD context"),
+    context: Annotated[
+        context_1.JsonLdContext | None,
+        Field(validation_alias="@context", serialization_alias="@context"),
     ] = None
-    id: Annotated[str, Field(description="the activity's IRI", title="IRI")]
-    type: Literal["TimebackActivityContext"]
+    id: Annotated[iri.IRI, Field(description="the activity's IRI")]
+    type: Literal["TimebackActivityContext"] = "TimebackActivityContext"
     subject: Annotated[
-        Literal[
-            "Reading",
-            "Language",
-            "Vocabulary",
-            "Social Studies",
-            "Writing",
-            "Science",
-            "FastMath",
-            "Math",
-            "None",
-            "Other",
-        ],
-        Field(
-            description="the subject of the activity, e.g. Math or Reading",
-            title="TimebackSubject",
-        ),
+        subject_1.TimebackSubject,
+        Field(description="the subject of the activity, e.g. Math or Reading"),
     ]
     app: TimebackReference | None = None
     course: TimebackReference | None = None

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from ..caliper.events.event import EventProperties
 from . import activity_context, activity_metrics_collection, user
 
-
-class Profile(RootModel[Literal["TimebackProfile"]]):
-    root: Annotated[
+Profile = TypeAliasType(
+    "Profile",
+    Annotated[
         Literal["TimebackProfile"],
         Field(description="the profile: TimebackProfile", title="Profile"),
-    ]
+    ],
+)
 
 
 class TimebackActivityEvent(EventProperties):
@@ -26,7 +28,7 @@ class TimebackActivityEvent(EventProperties):
     )
     type: Annotated[
         Literal["ActivityEvent"], Field(description="the event's type term")
-    ]
+    ] = "ActivityEvent"
     actor: Annotated[
         user.TimebackUser,
         Field(description="the learner: a TimebackUser with their id and email"),
@@ -36,7 +38,7 @@ class TimebackActivityEvent(EventProperties):
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed"
         ),
-    ]
+    ] = "Completed"
     object: Annotated[
         activity_context.TimebackActivityContext,
         Field(
@@ -46,7 +48,7 @@ class TimebackActivityEvent(EventProperties):
     profile: Annotated[
         Literal["TimebackProfile"],
         Field(description="the profile: TimebackProfile", title="Profile"),
-    ]
+    ] = "TimebackProfile"
     generated: Annotated[
         activity_metrics_collection.TimebackActivityMetricsCollection,
         Field(

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from caliper_schema.modelbase import CaliperModel
 from pydantic import ConfigDict, Field
+
+from caliper_schema.modelbase import CaliperModel
 
 from ..common import extensions as extensions_1
 

@@ -5,14 +5,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from collections.abc import Sequence
+from typing import Annotated, Literal
 
-from caliper_schema.modelbase import CaliperModel
 from pydantic import ConfigDict, Field
 
-from ..common import context
+from caliper_schema.modelbase import CaliperModel
+
+from ..common import context as context_1
 from ..common import extensions as extensions_1
+from ..common import iri
 from . import activity_metric
 
 
@@ -20,15 +22,14 @@ class TimebackActivityMetricsCollection(CaliperModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    field_context: Annotated[
-        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
-        | context.JsonLdContext1
-        | Mapping[str, Any]
-        | None,
-        Field(alias="@context", title="JSON-LD context"),
+    context: Annotated[
+        context_1.JsonLdContext | None,
+        Field(validation_alias="@context", serialization_alias="@context"),
     ] = None
-    id: Annotated[str, Field(description="the collection's IRI", title="IRI")]
-    type: Literal["TimebackActivityMetricsCollection"]
+    id: Annotated[iri.IRI, Field(description="the collection's IRI")]
+    type: Literal["TimebackActivityMetricsCollection"] = (
+        "TimebackActivityMetricsCollection"
+    )
     items: Annotated[
         Sequence[activity_metric.TimebackActivityMetric],
         Field(

@@ -7,26 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-
-class TimebackSubject(
-    RootModel[
-        Literal[
-            "Reading",
-            "Language",
-            "Vocabulary",
-            "Social Studies",
-            "Writing",
-            "Science",
-            "FastMath",
-            "Math",
-            "None",
-            "Other",
-        ]
-    ]
-):
-    root: Annotated[
+TimebackSubject = TypeAliasType(
+    "TimebackSubject",
+    Annotated[
         Literal[
             "Reading",
             "Language",
@@ -40,4 +26,5 @@ class TimebackSubject(
             "Other",
         ],
         Field(title="TimebackSubject"),
-    ]
+    ],
+)

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from ..caliper.events.event import EventProperties
 from . import activity_context, time_spent_metrics_collection, user
 
-
-class Profile(RootModel[Literal["TimebackProfile"]]):
-    root: Annotated[
+Profile = TypeAliasType(
+    "Profile",
+    Annotated[
         Literal["TimebackProfile"],
         Field(description="the profile: TimebackProfile", title="Profile"),
-    ]
+    ],
+)
 
 
 class TimebackTimeSpentEvent(EventProperties):
@@ -26,7 +28,7 @@ class TimebackTimeSpentEvent(EventProperties):
     )
     type: Annotated[
         Literal["TimeSpentEvent"], Field(description="the event's type term")
-    ]
+    ] = "TimeSpentEvent"
     actor: Annotated[
         user.TimebackUser,
         Field(description="the learner: a TimebackUser with their id and email"),
@@ -36,7 +38,7 @@ class TimebackTimeSpentEvent(EventProperties):
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed"
         ),
-    ]
+    ] = "SpentTime"
     object: Annotated[
         activity_context.TimebackActivityContext,
         Field(
@@ -46,7 +48,7 @@ class TimebackTimeSpentEvent(EventProperties):
     profile: Annotated[
         Literal["TimebackProfile"],
         Field(description="the profile: TimebackProfile", title="Profile"),
-    ]
+    ] = "TimebackProfile"
     generated: Annotated[
         time_spent_metrics_collection.TimebackTimeSpentMetricsCollection,
         Field(

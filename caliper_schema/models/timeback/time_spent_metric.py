@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from caliper_schema.modelbase import CaliperModel
 from pydantic import ConfigDict, Field
 
+from caliper_schema.modelbase import CaliperModel
+
+from ..common import date_time
 from ..common import extensions as extensions_1
 
 
@@ -27,6 +29,6 @@ class TimebackTimeSpentMetric(CaliperModel):
         int | float, Field(description="the seconds spent, from 0 to 86400")
     ]
     subType: str | None = None
-    startDate: Annotated[str | None, Field(title="DateTime")] = None
-    endDate: Annotated[str | None, Field(title="DateTime")] = None
+    startDate: date_time.DateTime | None = None
+    endDate: date_time.DateTime | None = None
     extensions: extensions_1.Extensions | None = None

@@ -5,41 +5,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from caliper_schema.modelbase import CaliperModel
 from pydantic import ConfigDict, Field
 
-from ..common import context
+from caliper_schema.modelbase import CaliperModel
+
+from ..common import context as context_1
+from ..common import email as email_1
 from ..common import extensions as extensions_1
+from ..common import iri
 
 
 class TimebackUser(CaliperModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    field_context: Annotated[
-        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
-        | context.JsonLdContext1
-        | Mapping[str, Any]
-        | None,
-        Field(alias="@context", title="JSON-LD context"),
+    context: Annotated[
+        context_1.JsonLdContext | None,
+        Field(validation_alias="@context", serialization_alias="@context"),
     ] = None
     id: Annotated[
-        str,
+        iri.IRI,
         Field(
-            description="the user's IRI, preferably their OneRoster user URL https://api.alpha-1edtech.com/ims/oneroster/rostering/v1p2/users/<sourcedId>",
-            title="IRI",
+            description="the user's IRI, preferably their OneRoster user URL https://api.alpha-1edtech.com/ims/oneroster/rostering/v1p2/users/<sourcedId>"
         ),
     ]
-    type: Literal["TimebackUser"]
+    type: Literal["TimebackUser"] = "TimebackUser"
     email: Annotated[
-        str,
-        Field(
-            description="the user's email address, e.g. ada@example.edu",
-            title="email address",
-        ),
+        email_1.EmailAddress,
+        Field(description="the user's email address, e.g. ada@example.edu"),
     ]
     name: str | None = None
     role: Literal["student", "teacher", "admin", "guide"] | None = None

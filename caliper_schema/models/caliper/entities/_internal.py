@@ -6,37 +6,113 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from caliper_schema.modelbase import CaliperModel
-from pydantic import ConfigDict, Field, RootModel
 
-from ...common import context
+from ...common import context as context_1
+from ...common import date_time, decimal, entity_id
+from ...common import duration as duration_1
 from ...common import extensions as extensions_1
+from ..vocab import lti_message_type, role, system_identifier_type
+from ..vocab import metric as metric_1
+from ..vocab import status as status_1
 from . import text_position_selector
+from .refs import (
+    AgentRef,
+    AggregateMeasureCollectionRef,
+    AggregateMeasureRef,
+    AnnotationRef,
+    AssessmentItemRef,
+    AssessmentRef,
+    AssignableDigitalResourceRef,
+    AttemptRef,
+    AudioObjectRef,
+    BookmarkAnnotationRef,
+    ChapterRef,
+    CollectionRef,
+    CommentRef,
+    CourseOfferingRef,
+    CourseSectionRef,
+    DateTimeQuestionRef,
+    DateTimeResponseRef,
+    DigitalResourceCollectionRef,
+    DigitalResourceRef,
+    DocumentRef,
+    EntityRef,
+    FillinBlankResponseRef,
+    ForumRef,
+    FrameRef,
+    GroupRef,
+    HighlightAnnotationRef,
+    ImageObjectRef,
+    LearningObjectiveRef,
+    LikertScaleRef,
+    LinkRef,
+    LtiLinkRef,
+    LtiSessionRef,
+    MediaLocationRef,
+    MediaObjectRef,
+    MembershipRef,
+    MessageRef,
+    MultipleChoiceResponseRef,
+    MultipleResponseResponseRef,
+    MultiselectQuestionRef,
+    MultiselectResponseRef,
+    MultiselectScaleRef,
+    NumericScaleRef,
+    OpenEndedQuestionRef,
+    OpenEndedResponseRef,
+    OrganizationRef,
+    PageRef,
+    PersonRef,
+    QueryRef,
+    QuestionnaireItemRef,
+    QuestionnaireRef,
+    QuestionRef,
+    RatingRef,
+    RatingScaleQuestionRef,
+    RatingScaleResponseRef,
+    ResponseRef,
+    ResultRef,
+    ScaleRef,
+    ScoreRef,
+    SearchResponseRef,
+    SelectTextResponseRef,
+    SessionRef,
+    SharedAnnotationRef,
+    SoftwareApplicationRef,
+    SurveyInvitationRef,
+    SurveyRef,
+    SystemIdentifierRef,
+    TagAnnotationRef,
+    ThreadRef,
+    TrueFalseResponseRef,
+    VideoObjectRef,
+    WebPageRef,
+)
 
 
 class EntityProperties(CaliperModel):
-    field_context: Annotated[
-        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
-        | context.JsonLdContext1
-        | Mapping[str, Any]
-        | None,
-        Field(alias="@context", title="JSON-LD context"),
+    context: Annotated[
+        context_1.JsonLdContext | None,
+        Field(validation_alias="@context", serialization_alias="@context"),
     ] = None
     id: Annotated[
-        str,
+        entity_id.EntityIdentifier,
         Field(
-            description="the entity's IRI, e.g. https://example.edu/users/554433 (or a blank node id such as _:b1)",
-            title="Entity identifier",
+            description="the entity's IRI, e.g. https://example.edu/users/554433 (or a blank node id such as _:b1)"
         ),
     ]
     type: Annotated[str, Field(description="the entity's type term")]
     name: str | None = None
     description: str | None = None
-    dateCreated: Annotated[str | None, Field(title="DateTime")] = None
-    dateModified: Annotated[str | None, Field(title="DateTime")] = None
-    otherIdentifiers: Sequence[str | SystemIdentifier] | None = None
+    dateCreated: date_time.DateTime | None = None
+    dateModified: date_time.DateTime | None = None
+    otherIdentifiers: Sequence[SystemIdentifierRef] | None = None
     extensions: Annotated[
         extensions_1.Extensions | None,
         Field(
@@ -53,35 +129,22 @@ class Agent(AgentProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Agent"], Field(description="the entity's type term")]
+    type: Annotated[Literal["Agent"], Field(description="the entity's type term")] = (
+        "Agent"
+    )
 
 
 class AggregateMeasureProperties(EntityProperties):
     metricValue: Annotated[
-        float,
-        Field(
-            description="the measured value, a decimal such as 12.0", title="Decimal"
-        ),
+        decimal.Decimal, Field(description="the measured value, a decimal such as 12.0")
     ]
-    maxMetricValue: Annotated[float | None, Field(title="Decimal")] = None
+    maxMetricValue: decimal.Decimal | None = None
     metric: Annotated[
-        Literal[
-            "AssessmentsPassed",
-            "AssessmentsSubmitted",
-            "MinutesOnTask",
-            "SkillsMastered",
-            "StandardsMastered",
-            "UnitsCompleted",
-            "UnitsPassed",
-            "WordsRead",
-        ],
-        Field(
-            description="what is measured, e.g. MinutesOnTask or UnitsCompleted",
-            title="Metric",
-        ),
+        metric_1.Metric,
+        Field(description="what is measured, e.g. MinutesOnTask or UnitsCompleted"),
     ]
-    startedAtTime: Annotated[str | None, Field(title="DateTime")] = None
-    endedAtTime: Annotated[str | None, Field(title="DateTime")] = None
+    startedAtTime: date_time.DateTime | None = None
+    endedAtTime: date_time.DateTime | None = None
 
 
 class AggregateMeasure(AggregateMeasureProperties):
@@ -90,136 +153,40 @@ class AggregateMeasure(AggregateMeasureProperties):
     )
     type: Annotated[
         Literal["AggregateMeasure"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_1(RootModel[str | AggregateMeasure]):
-    root: Annotated[
-        str | AggregateMeasure,
-        Field(
-            description="an AggregateMeasure, as an object or an IRI",
-            title="AggregateMeasureRef",
-        ),
-    ]
+    ] = "AggregateMeasure"
 
 
 class AnnotationProperties(EntityProperties):
-    annotator: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    annotated: Annotated[
-        str
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | AudioObject
-        | Chapter
-        | DateTimeQuestion
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Forum
-        | Frame
-        | ImageObject
-        | LtiLink
-        | MediaLocation
-        | MediaObject
-        | Message
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Page
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | RatingScaleQuestion
-        | SurveyInvitation
-        | Thread
-        | VideoObject
-        | WebPage
-        | None,
-        Field(
-            description="a DigitalResource or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceRef",
-        ),
-    ] = None
+    annotator: PersonRef | None = None
+    annotated: DigitalResourceRef | None = None
 
 
 class Annotation(AnnotationProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Annotation"], Field(description="the entity's type term")]
+    type: Annotated[
+        Literal["Annotation"], Field(description="the entity's type term")
+    ] = "Annotation"
 
 
 class AttemptProperties(EntityProperties):
-    assignee: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    assignable: Annotated[
-        str
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | AudioObject
-        | Chapter
-        | DateTimeQuestion
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Forum
-        | Frame
-        | ImageObject
-        | LtiLink
-        | MediaLocation
-        | MediaObject
-        | Message
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Page
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | RatingScaleQuestion
-        | SurveyInvitation
-        | Thread
-        | VideoObject
-        | WebPage
-        | None,
-        Field(
-            description="a DigitalResource or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceRef",
-        ),
-    ] = None
-    isPartOf: Annotated[
-        str | Attempt | None,
-        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
-    ] = None
+    assignee: PersonRef | None = None
+    assignable: DigitalResourceRef | None = None
+    isPartOf: AttemptRef | None = None
     count: int | None = None
-    startedAtTime: Annotated[str | None, Field(title="DateTime")] = None
-    endedAtTime: Annotated[str | None, Field(title="DateTime")] = None
-    duration: Annotated[
-        str | None,
-        Field(
-            pattern="^P(?:[0-9]+W|[0-9]+Y(?:[0-9]+M)?(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+M(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+D(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))$",
-            title="ISO 8601 duration",
-        ),
-    ] = None
+    startedAtTime: date_time.DateTime | None = None
+    endedAtTime: date_time.DateTime | None = None
+    duration: duration_1.ISO8601Duration | None = None
 
 
 class Attempt(AttemptProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Attempt"], Field(description="the entity's type term")]
-
-
-class Ref_7(RootModel[str | Attempt]):
-    root: Annotated[
-        str | Attempt,
-        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
-    ]
+    type: Annotated[Literal["Attempt"], Field(description="the entity's type term")] = (
+        "Attempt"
+    )
 
 
 class BookmarkAnnotationProperties(AnnotationProperties):
@@ -232,100 +199,15 @@ class BookmarkAnnotation(BookmarkAnnotationProperties):
     )
     type: Annotated[
         Literal["BookmarkAnnotation"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_9(RootModel[str | BookmarkAnnotation]):
-    root: Annotated[
-        str | BookmarkAnnotation,
-        Field(
-            description="a BookmarkAnnotation, as an object or an IRI",
-            title="BookmarkAnnotationRef",
-        ),
-    ]
+    ] = "BookmarkAnnotation"
 
 
 class CollectionProperties(EntityProperties):
-    items: (
-        Sequence[
-            str
-            | Agent
-            | AggregateMeasure
-            | AggregateMeasureCollection
-            | Annotation
-            | Assessment
-            | AssessmentItem
-            | AssignableDigitalResource
-            | Attempt
-            | AudioObject
-            | BookmarkAnnotation
-            | Chapter
-            | Collection
-            | Comment
-            | CourseOffering
-            | CourseSection
-            | DateTimeQuestion
-            | DateTimeResponse
-            | DigitalResource
-            | DigitalResourceCollection
-            | Document
-            | Entity
-            | FillinBlankResponse
-            | Forum
-            | Frame
-            | Group
-            | HighlightAnnotation
-            | ImageObject
-            | LearningObjective
-            | LikertScale
-            | Link
-            | LtiLink
-            | LtiSession
-            | MediaLocation
-            | MediaObject
-            | Membership
-            | Message
-            | MultipleChoiceResponse
-            | MultipleResponseResponse
-            | MultiselectQuestion
-            | MultiselectResponse
-            | MultiselectScale
-            | NumericScale
-            | OpenEndedQuestion
-            | OpenEndedResponse
-            | Organization
-            | Page
-            | Person
-            | Query
-            | Question
-            | Questionnaire
-            | QuestionnaireItem
-            | Rating
-            | RatingScaleQuestion
-            | RatingScaleResponse
-            | Response
-            | Result
-            | Scale
-            | Score
-            | SearchResponse
-            | SelectTextResponse
-            | Session
-            | SharedAnnotation
-            | SoftwareApplication
-            | Survey
-            | SurveyInvitation
-            | TagAnnotation
-            | Thread
-            | TrueFalseResponse
-            | VideoObject
-            | WebPage
-        ]
-        | None
-    ) = None
+    items: Sequence[EntityRef] | None = None
 
 
 class AggregateMeasureCollectionProperties(CollectionProperties):
-    items: Sequence[str | AggregateMeasure] | None = None
+    items: Sequence[AggregateMeasureRef] | None = None
 
 
 class AggregateMeasureCollection(AggregateMeasureCollectionProperties):
@@ -335,109 +217,21 @@ class AggregateMeasureCollection(AggregateMeasureCollectionProperties):
     type: Annotated[
         Literal["AggregateMeasureCollection"],
         Field(description="the entity's type term"),
-    ]
-
-
-class Ref_2(RootModel[str | AggregateMeasureCollection]):
-    root: Annotated[
-        str | AggregateMeasureCollection,
-        Field(
-            description="an AggregateMeasureCollection, as an object or an IRI",
-            title="AggregateMeasureCollectionRef",
-        ),
-    ]
+    ] = "AggregateMeasureCollection"
 
 
 class Collection(CollectionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Collection"], Field(description="the entity's type term")]
+    type: Annotated[
+        Literal["Collection"], Field(description="the entity's type term")
+    ] = "Collection"
 
 
 class CommentProperties(EntityProperties):
-    commenter: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    commentedOn: Annotated[
-        str
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | TagAnnotation
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-        | None,
-        Field(
-            description="an Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ] = None
+    commenter: PersonRef | None = None
+    commentedOn: EntityRef | None = None
     value: str | None = None
 
 
@@ -445,124 +239,30 @@ class Comment(CommentProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Comment"], Field(description="the entity's type term")]
-
-
-class Ref_12(RootModel[str | Comment]):
-    root: Annotated[
-        str | Comment,
-        Field(description="a Comment, as an object or an IRI", title="CommentRef"),
-    ]
+    type: Annotated[Literal["Comment"], Field(description="the entity's type term")] = (
+        "Comment"
+    )
 
 
 class DigitalResourceProperties(EntityProperties):
     storageName: str | None = None
-    creators: (
-        Sequence[
-            str
-            | Agent
-            | CourseOffering
-            | CourseSection
-            | Group
-            | Organization
-            | Person
-            | SoftwareApplication
-        ]
-        | None
-    ) = None
+    creators: Sequence[AgentRef] | None = None
     mediaType: str | None = None
     keywords: Sequence[str] | None = None
-    learningObjectives: Sequence[str | LearningObjective] | None = None
-    isPartOf: Annotated[
-        str
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | TagAnnotation
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-        | None,
-        Field(
-            description="an Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ] = None
-    datePublished: Annotated[str | None, Field(title="DateTime")] = None
+    learningObjectives: Sequence[LearningObjectiveRef] | None = None
+    isPartOf: EntityRef | None = None
+    datePublished: date_time.DateTime | None = None
     version: str | None = None
 
 
 class AssignableDigitalResourceProperties(DigitalResourceProperties):
-    dateToActivate: Annotated[str | None, Field(title="DateTime")] = None
-    dateToShow: Annotated[str | None, Field(title="DateTime")] = None
-    dateToStartOn: Annotated[str | None, Field(title="DateTime")] = None
-    dateToSubmit: Annotated[str | None, Field(title="DateTime")] = None
+    dateToActivate: date_time.DateTime | None = None
+    dateToShow: date_time.DateTime | None = None
+    dateToStartOn: date_time.DateTime | None = None
+    dateToSubmit: date_time.DateTime | None = None
     maxAttempts: int | None = None
     maxSubmits: int | None = None
-    maxScore: Annotated[float | None, Field(title="Decimal")] = None
+    maxScore: decimal.Decimal | None = None
 
 
 class AssessmentItemProperties(AssignableDigitalResourceProperties):
@@ -575,17 +275,7 @@ class AssessmentItem(AssessmentItemProperties):
     )
     type: Annotated[
         Literal["AssessmentItem"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_5(RootModel[str | AssessmentItem]):
-    root: Annotated[
-        str | AssessmentItem,
-        Field(
-            description="an AssessmentItem, as an object or an IRI",
-            title="AssessmentItemRef",
-        ),
-    ]
+    ] = "AssessmentItem"
 
 
 class AssignableDigitalResource(AssignableDigitalResourceProperties):
@@ -595,7 +285,7 @@ class AssignableDigitalResource(AssignableDigitalResourceProperties):
     type: Annotated[
         Literal["AssignableDigitalResource"],
         Field(description="the entity's type term"),
-    ]
+    ] = "AssignableDigitalResource"
 
 
 class ChapterProperties(DigitalResourceProperties):
@@ -606,14 +296,9 @@ class Chapter(ChapterProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Chapter"], Field(description="the entity's type term")]
-
-
-class Ref_10(RootModel[str | Chapter]):
-    root: Annotated[
-        str | Chapter,
-        Field(description="a Chapter, as an object or an IRI", title="ChapterRef"),
-    ]
+    type: Annotated[Literal["Chapter"], Field(description="the entity's type term")] = (
+        "Chapter"
+    )
 
 
 class DigitalResource(DigitalResourceProperties):
@@ -622,77 +307,28 @@ class DigitalResource(DigitalResourceProperties):
     )
     type: Annotated[
         Literal["DigitalResource"], Field(description="the entity's type term")
-    ]
+    ] = "DigitalResource"
 
 
 class DigitalResourceCollectionProperties(
     CollectionProperties, DigitalResourceProperties
 ):
-    items: (
-        Sequence[
-            str
-            | Assessment
-            | AssessmentItem
-            | AssignableDigitalResource
-            | AudioObject
-            | Chapter
-            | DateTimeQuestion
-            | DigitalResource
-            | DigitalResourceCollection
-            | Document
-            | Forum
-            | Frame
-            | ImageObject
-            | LtiLink
-            | MediaLocation
-            | MediaObject
-            | Message
-            | MultiselectQuestion
-            | OpenEndedQuestion
-            | Page
-            | Question
-            | Questionnaire
-            | QuestionnaireItem
-            | RatingScaleQuestion
-            | SurveyInvitation
-            | Thread
-            | VideoObject
-            | WebPage
-        ]
-        | None
-    ) = None
+    items: Sequence[DigitalResourceRef] | None = None
 
 
 class AssessmentProperties(
     AssignableDigitalResourceProperties, DigitalResourceCollectionProperties
 ):
-    items: Sequence[str | AssessmentItem] | None = None
+    items: Sequence[AssessmentItemRef] | None = None
 
 
 class Assessment(AssessmentProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Assessment"], Field(description="the entity's type term")]
-
-
-class Ref_4(RootModel[str | Assessment]):
-    root: Annotated[
-        str | Assessment,
-        Field(
-            description="an Assessment, as an object or an IRI", title="AssessmentRef"
-        ),
-    ]
-
-
-class Ref_6(RootModel[str | Assessment | AssessmentItem | AssignableDigitalResource]):
-    root: Annotated[
-        str | Assessment | AssessmentItem | AssignableDigitalResource,
-        Field(
-            description="an AssignableDigitalResource or one of its subtypes, as an object or an IRI",
-            title="AssignableDigitalResourceRef",
-        ),
-    ]
+    type: Annotated[
+        Literal["Assessment"], Field(description="the entity's type term")
+    ] = "Assessment"
 
 
 class DigitalResourceCollection(DigitalResourceCollectionProperties):
@@ -702,7 +338,7 @@ class DigitalResourceCollection(DigitalResourceCollectionProperties):
     type: Annotated[
         Literal["DigitalResourceCollection"],
         Field(description="the entity's type term"),
-    ]
+    ] = "DigitalResourceCollection"
 
 
 class DocumentProperties(DigitalResourceProperties):
@@ -713,39 +349,31 @@ class Document(DocumentProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Document"], Field(description="the entity's type term")]
-
-
-class Ref_19(RootModel[str | Document]):
-    root: Annotated[
-        str | Document,
-        Field(description="a Document, as an object or an IRI", title="DocumentRef"),
-    ]
+    type: Annotated[
+        Literal["Document"], Field(description="the entity's type term")
+    ] = "Document"
 
 
 class Entity(EntityProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Entity"], Field(description="the entity's type term")]
+    type: Annotated[Literal["Entity"], Field(description="the entity's type term")] = (
+        "Entity"
+    )
 
 
 class ForumProperties(DigitalResourceCollectionProperties):
-    items: Sequence[str | Thread] | None = None
+    items: Sequence[ThreadRef] | None = None
 
 
 class Forum(ForumProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Forum"], Field(description="the entity's type term")]
-
-
-class Ref_22(RootModel[str | Forum]):
-    root: Annotated[
-        str | Forum,
-        Field(description="a Forum, as an object or an IRI", title="ForumRef"),
-    ]
+    type: Annotated[Literal["Forum"], Field(description="the entity's type term")] = (
+        "Forum"
+    )
 
 
 class FrameProperties(DigitalResourceProperties):
@@ -756,25 +384,14 @@ class Frame(FrameProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Frame"], Field(description="the entity's type term")]
-
-
-class Ref_23(RootModel[str | Frame]):
-    root: Annotated[
-        str | Frame,
-        Field(description="a Frame, as an object or an IRI", title="FrameRef"),
-    ]
+    type: Annotated[Literal["Frame"], Field(description="the entity's type term")] = (
+        "Frame"
+    )
 
 
 class HighlightAnnotationProperties(AnnotationProperties):
     selectionText: str | None = None
-    selection: Annotated[
-        str | text_position_selector.TextPositionSelector | None,
-        Field(
-            description="a TextPositionSelector, as an object or an IRI",
-            title="TextPositionSelectorRef",
-        ),
-    ] = None
+    selection: text_position_selector.TextPositionSelectorRef | None = None
 
 
 class HighlightAnnotation(HighlightAnnotationProperties):
@@ -783,17 +400,7 @@ class HighlightAnnotation(HighlightAnnotationProperties):
     )
     type: Annotated[
         Literal["HighlightAnnotation"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_25(RootModel[str | HighlightAnnotation]):
-    root: Annotated[
-        str | HighlightAnnotation,
-        Field(
-            description="a HighlightAnnotation, as an object or an IRI",
-            title="HighlightAnnotationRef",
-        ),
-    ]
+    ] = "HighlightAnnotation"
 
 
 class LearningObjectiveProperties(EntityProperties):
@@ -806,17 +413,7 @@ class LearningObjective(LearningObjectiveProperties):
     )
     type: Annotated[
         Literal["LearningObjective"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_27(RootModel[str | LearningObjective]):
-    root: Annotated[
-        str | LearningObjective,
-        Field(
-            description="a LearningObjective, as an object or an IRI",
-            title="LearningObjectiveRef",
-        ),
-    ]
+    ] = "LearningObjective"
 
 
 class LinkProperties(EntityProperties):
@@ -827,47 +424,26 @@ class Link(LinkProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Link"], Field(description="the entity's type term")]
-
-
-class Ref_29(RootModel[str | Link]):
-    root: Annotated[
-        str | Link, Field(description="a Link, as an object or an IRI", title="LinkRef")
-    ]
+    type: Annotated[Literal["Link"], Field(description="the entity's type term")] = (
+        "Link"
+    )
 
 
 class LtiLinkProperties(DigitalResourceProperties):
-    messageType: Annotated[
-        Literal[
-            "LtiResourceLinkRequest", "LtiDeepLinkingRequest", "LtiDeepLinkingResponse"
-        ]
-        | None,
-        Field(title="LtiMessageType"),
-    ] = None
+    messageType: lti_message_type.LtiMessageType | None = None
 
 
 class LtiLink(LtiLinkProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["LtiLink"], Field(description="the entity's type term")]
-
-
-class Ref_30(RootModel[str | LtiLink]):
-    root: Annotated[
-        str | LtiLink,
-        Field(description="an LtiLink, as an object or an IRI", title="LtiLinkRef"),
-    ]
+    type: Annotated[Literal["LtiLink"], Field(description="the entity's type term")] = (
+        "LtiLink"
+    )
 
 
 class MediaLocationProperties(DigitalResourceProperties):
-    currentTime: Annotated[
-        str | None,
-        Field(
-            pattern="^P(?:[0-9]+W|[0-9]+Y(?:[0-9]+M)?(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+M(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+D(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))$",
-            title="ISO 8601 duration",
-        ),
-    ] = None
+    currentTime: duration_1.ISO8601Duration | None = None
 
 
 class MediaLocation(MediaLocationProperties):
@@ -876,27 +452,11 @@ class MediaLocation(MediaLocationProperties):
     )
     type: Annotated[
         Literal["MediaLocation"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_32(RootModel[str | MediaLocation]):
-    root: Annotated[
-        str | MediaLocation,
-        Field(
-            description="a MediaLocation, as an object or an IRI",
-            title="MediaLocationRef",
-        ),
-    ]
+    ] = "MediaLocation"
 
 
 class MediaObjectProperties(DigitalResourceProperties):
-    duration: Annotated[
-        str | None,
-        Field(
-            pattern="^P(?:[0-9]+W|[0-9]+Y(?:[0-9]+M)?(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+M(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+D(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))$",
-            title="ISO 8601 duration",
-        ),
-    ] = None
+    duration: duration_1.ISO8601Duration | None = None
 
 
 class AudioObjectProperties(MediaObjectProperties):
@@ -910,16 +470,9 @@ class AudioObject(AudioObjectProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["AudioObject"], Field(description="the entity's type term")]
-
-
-class Ref_8(RootModel[str | AudioObject]):
-    root: Annotated[
-        str | AudioObject,
-        Field(
-            description="an AudioObject, as an object or an IRI", title="AudioObjectRef"
-        ),
-    ]
+    type: Annotated[
+        Literal["AudioObject"], Field(description="the entity's type term")
+    ] = "AudioObject"
 
 
 class ImageObjectProperties(MediaObjectProperties):
@@ -930,198 +483,54 @@ class ImageObject(ImageObjectProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["ImageObject"], Field(description="the entity's type term")]
-
-
-class Ref_26(RootModel[str | ImageObject]):
-    root: Annotated[
-        str | ImageObject,
-        Field(
-            description="an ImageObject, as an object or an IRI", title="ImageObjectRef"
-        ),
-    ]
+    type: Annotated[
+        Literal["ImageObject"], Field(description="the entity's type term")
+    ] = "ImageObject"
 
 
 class MediaObject(MediaObjectProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["MediaObject"], Field(description="the entity's type term")]
+    type: Annotated[
+        Literal["MediaObject"], Field(description="the entity's type term")
+    ] = "MediaObject"
 
 
 class MembershipProperties(EntityProperties):
-    organization: Annotated[
-        str | CourseOffering | CourseSection | Group | Organization | None,
-        Field(
-            description="an Organization or one of its subtypes, as an object or an IRI",
-            title="OrganizationRef",
-        ),
-    ] = None
-    member: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    roles: (
-        Sequence[
-            Literal[
-                "Administrator",
-                "Administrator#Administrator",
-                "Administrator#Developer",
-                "Administrator#ExternalDeveloper",
-                "Administrator#ExternalSupport",
-                "Administrator#ExternalSystemAdministrator",
-                "Administrator#Support",
-                "Administrator#SystemAdministrator",
-                "ContentDeveloper",
-                "ContentDeveloper#ContentDeveloper",
-                "ContentDeveloper#ContentExpert",
-                "ContentDeveloper#ExternalContentExpert",
-                "ContentDeveloper#Librarian",
-                "Instructor",
-                "Instructor#ExternalInstructor",
-                "Instructor#Grader",
-                "Instructor#GuestInstructor",
-                "Instructor#Instructor",
-                "Instructor#Lecturer",
-                "Instructor#PrimaryInstructor",
-                "Instructor#SecondaryInstructor",
-                "Instructor#TeachingAssistant",
-                "Instructor#TeachingAssistantGroup",
-                "Instructor#TeachingAssistantOffering",
-                "Instructor#TeachingAssistantSection",
-                "Instructor#TeachingAssistantTemplate",
-                "Learner",
-                "Learner#ExternalLearner",
-                "Learner#GuestLearner",
-                "Learner#Learner",
-                "Learner#NonCreditLearner",
-                "Manager",
-                "Manager#AreaManager",
-                "Manager#CourseCoordinator",
-                "Manager#ExternalObserver",
-                "Manager#Manager",
-                "Manager#Observer",
-                "Member",
-                "Member#Member",
-                "Mentor",
-                "Mentor#Advisor",
-                "Mentor#Auditor",
-                "Mentor#ExternalAdvisor",
-                "Mentor#ExternalAuditor",
-                "Mentor#ExternalLearningFacilitator",
-                "Mentor#ExternalMentor",
-                "Mentor#ExternalReviewer",
-                "Mentor#ExternalTutor",
-                "Mentor#LearningFacilitator",
-                "Mentor#Mentor",
-                "Mentor#Reviewer",
-                "Mentor#Tutor",
-                "Officer",
-                "Officer#Chair",
-                "Officer#Secretary",
-                "Officer#Treasurer",
-                "Officer#Vice-Chair",
-            ]
-        ]
-        | None
-    ) = None
-    status: Annotated[Literal["Active", "Inactive"] | None, Field(title="Status")] = (
-        None
-    )
+    organization: OrganizationRef | None = None
+    member: PersonRef | None = None
+    roles: Sequence[role.Role] | None = None
+    status: status_1.Status | None = None
 
 
 class Membership(MembershipProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Membership"], Field(description="the entity's type term")]
-
-
-class Ref_34(RootModel[str | Membership]):
-    root: Annotated[
-        str | Membership,
-        Field(
-            description="a Membership, as an object or an IRI", title="MembershipRef"
-        ),
-    ]
+    type: Annotated[
+        Literal["Membership"], Field(description="the entity's type term")
+    ] = "Membership"
 
 
 class MessageProperties(DigitalResourceProperties):
-    replyTo: Annotated[
-        str | Message | None,
-        Field(description="a Message, as an object or an IRI", title="MessageRef"),
-    ] = None
+    replyTo: MessageRef | None = None
     body: str | None = None
-    attachments: (
-        Sequence[
-            str
-            | Assessment
-            | AssessmentItem
-            | AssignableDigitalResource
-            | AudioObject
-            | Chapter
-            | DateTimeQuestion
-            | DigitalResource
-            | DigitalResourceCollection
-            | Document
-            | Forum
-            | Frame
-            | ImageObject
-            | LtiLink
-            | MediaLocation
-            | MediaObject
-            | Message
-            | MultiselectQuestion
-            | OpenEndedQuestion
-            | Page
-            | Question
-            | Questionnaire
-            | QuestionnaireItem
-            | RatingScaleQuestion
-            | SurveyInvitation
-            | Thread
-            | VideoObject
-            | WebPage
-        ]
-        | None
-    ) = None
+    attachments: Sequence[DigitalResourceRef] | None = None
 
 
 class Message(MessageProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Message"], Field(description="the entity's type term")]
-
-
-class Ref_35(RootModel[str | Message]):
-    root: Annotated[
-        str | Message,
-        Field(description="a Message, as an object or an IRI", title="MessageRef"),
-    ]
+    type: Annotated[Literal["Message"], Field(description="the entity's type term")] = (
+        "Message"
+    )
 
 
 class OrganizationProperties(AgentProperties):
-    subOrganizationOf: Annotated[
-        str | CourseOffering | CourseSection | Group | Organization | None,
-        Field(
-            description="an Organization or one of its subtypes, as an object or an IRI",
-            title="OrganizationRef",
-        ),
-    ] = None
-    members: (
-        Sequence[
-            str
-            | Agent
-            | CourseOffering
-            | CourseSection
-            | Group
-            | Organization
-            | Person
-            | SoftwareApplication
-        ]
-        | None
-    ) = None
+    subOrganizationOf: OrganizationRef | None = None
+    members: Sequence[AgentRef] | None = None
 
 
 class CourseOfferingProperties(OrganizationProperties):
@@ -1135,7 +544,7 @@ class CourseOffering(CourseOfferingProperties):
     )
     type: Annotated[
         Literal["CourseOffering"], Field(description="the entity's type term")
-    ]
+    ] = "CourseOffering"
 
 
 class CourseSectionProperties(CourseOfferingProperties):
@@ -1148,27 +557,7 @@ class CourseSection(CourseSectionProperties):
     )
     type: Annotated[
         Literal["CourseSection"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_13(RootModel[str | CourseOffering | CourseSection]):
-    root: Annotated[
-        str | CourseOffering | CourseSection,
-        Field(
-            description="a CourseOffering or one of its subtypes, as an object or an IRI",
-            title="CourseOfferingRef",
-        ),
-    ]
-
-
-class Ref_14(RootModel[str | CourseSection]):
-    root: Annotated[
-        str | CourseSection,
-        Field(
-            description="a CourseSection, as an object or an IRI",
-            title="CourseSectionRef",
-        ),
-    ]
+    ] = "CourseSection"
 
 
 class GroupProperties(OrganizationProperties):
@@ -1179,14 +568,9 @@ class Group(GroupProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Group"], Field(description="the entity's type term")]
-
-
-class Ref_24(RootModel[str | Group]):
-    root: Annotated[
-        str | Group,
-        Field(description="a Group, as an object or an IRI", title="GroupRef"),
-    ]
+    type: Annotated[Literal["Group"], Field(description="the entity's type term")] = (
+        "Group"
+    )
 
 
 class Organization(OrganizationProperties):
@@ -1195,17 +579,7 @@ class Organization(OrganizationProperties):
     )
     type: Annotated[
         Literal["Organization"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_44(RootModel[str | CourseOffering | CourseSection | Group | Organization]):
-    root: Annotated[
-        str | CourseOffering | CourseSection | Group | Organization,
-        Field(
-            description="an Organization or one of its subtypes, as an object or an IRI",
-            title="OrganizationRef",
-        ),
-    ]
+    ] = "Organization"
 
 
 class PageProperties(DigitalResourceProperties):
@@ -1216,13 +590,9 @@ class Page(PageProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Page"], Field(description="the entity's type term")]
-
-
-class Ref_45(RootModel[str | Page]):
-    root: Annotated[
-        str | Page, Field(description="a Page, as an object or an IRI", title="PageRef")
-    ]
+    type: Annotated[Literal["Page"], Field(description="the entity's type term")] = (
+        "Page"
+    )
 
 
 class PersonProperties(AgentProperties):
@@ -1233,99 +603,14 @@ class Person(PersonProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Person"], Field(description="the entity's type term")]
-
-
-class Ref_46(RootModel[str | Person]):
-    root: Annotated[
-        str | Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    type: Annotated[Literal["Person"], Field(description="the entity's type term")] = (
+        "Person"
+    )
 
 
 class QueryProperties(EntityProperties):
-    creator: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    searchTarget: Annotated[
-        str
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | TagAnnotation
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-        | None,
-        Field(
-            description="an Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ] = None
+    creator: PersonRef | None = None
+    searchTarget: EntityRef | None = None
     searchTerms: str | None = None
 
 
@@ -1333,14 +618,9 @@ class Query(QueryProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Query"], Field(description="the entity's type term")]
-
-
-class Ref_47(RootModel[str | Query]):
-    root: Annotated[
-        str | Query,
-        Field(description="a Query, as an object or an IRI", title="QueryRef"),
-    ]
+    type: Annotated[Literal["Query"], Field(description="the entity's type term")] = (
+        "Query"
+    )
 
 
 class QuestionProperties(DigitalResourceProperties):
@@ -1348,9 +628,9 @@ class QuestionProperties(DigitalResourceProperties):
 
 
 class DateTimeQuestionProperties(QuestionProperties):
-    minDateTime: Annotated[str | None, Field(title="DateTime")] = None
+    minDateTime: date_time.DateTime | None = None
     minLabel: str | None = None
-    maxDateTime: Annotated[str | None, Field(title="DateTime")] = None
+    maxDateTime: date_time.DateTime | None = None
     maxLabel: str | None = None
 
 
@@ -1360,17 +640,7 @@ class DateTimeQuestion(DateTimeQuestionProperties):
     )
     type: Annotated[
         Literal["DateTimeQuestion"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_15(RootModel[str | DateTimeQuestion]):
-    root: Annotated[
-        str | DateTimeQuestion,
-        Field(
-            description="a DateTimeQuestion, as an object or an IRI",
-            title="DateTimeQuestionRef",
-        ),
-    ]
+    ] = "DateTimeQuestion"
 
 
 class MultiselectQuestionProperties(QuestionProperties):
@@ -1385,17 +655,7 @@ class MultiselectQuestion(MultiselectQuestionProperties):
     )
     type: Annotated[
         Literal["MultiselectQuestion"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_38(RootModel[str | MultiselectQuestion]):
-    root: Annotated[
-        str | MultiselectQuestion,
-        Field(
-            description="a MultiselectQuestion, as an object or an IRI",
-            title="MultiselectQuestionRef",
-        ),
-    ]
+    ] = "MultiselectQuestion"
 
 
 class OpenEndedQuestionProperties(QuestionProperties):
@@ -1408,29 +668,21 @@ class OpenEndedQuestion(OpenEndedQuestionProperties):
     )
     type: Annotated[
         Literal["OpenEndedQuestion"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_42(RootModel[str | OpenEndedQuestion]):
-    root: Annotated[
-        str | OpenEndedQuestion,
-        Field(
-            description="an OpenEndedQuestion, as an object or an IRI",
-            title="OpenEndedQuestionRef",
-        ),
-    ]
+    ] = "OpenEndedQuestion"
 
 
 class Question(QuestionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Question"], Field(description="the entity's type term")]
+    type: Annotated[
+        Literal["Question"], Field(description="the entity's type term")
+    ] = "Question"
 
 
 class QuestionnaireProperties(DigitalResourceCollectionProperties):
     items: Annotated[
-        Sequence[str | QuestionnaireItem],
+        Sequence[QuestionnaireItemRef],
         Field(
             description="the QuestionnaireItems the questionnaire holds, as objects or IRIs"
         ),
@@ -1443,35 +695,13 @@ class Questionnaire(QuestionnaireProperties):
     )
     type: Annotated[
         Literal["Questionnaire"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_49(RootModel[str | Questionnaire]):
-    root: Annotated[
-        str | Questionnaire,
-        Field(
-            description="a Questionnaire, as an object or an IRI",
-            title="QuestionnaireRef",
-        ),
-    ]
+    ] = "Questionnaire"
 
 
 class QuestionnaireItemProperties(DigitalResourceProperties):
-    question: Annotated[
-        str
-        | DateTimeQuestion
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Question
-        | RatingScaleQuestion
-        | None,
-        Field(
-            description="a Question or one of its subtypes, as an object or an IRI",
-            title="QuestionRef",
-        ),
-    ] = None
+    question: QuestionRef | None = None
     categories: Sequence[str] | None = None
-    weight: Annotated[float | None, Field(title="Decimal")] = None
+    weight: decimal.Decimal | None = None
 
 
 class QuestionnaireItem(QuestionnaireItemProperties):
@@ -1480,144 +710,28 @@ class QuestionnaireItem(QuestionnaireItemProperties):
     )
     type: Annotated[
         Literal["QuestionnaireItem"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_50(RootModel[str | QuestionnaireItem]):
-    root: Annotated[
-        str | QuestionnaireItem,
-        Field(
-            description="a QuestionnaireItem, as an object or an IRI",
-            title="QuestionnaireItemRef",
-        ),
-    ]
+    ] = "QuestionnaireItem"
 
 
 class RatingProperties(EntityProperties):
-    rater: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    rated: Annotated[
-        str
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | TagAnnotation
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-        | None,
-        Field(
-            description="an Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ] = None
-    question: Annotated[
-        str
-        | DateTimeQuestion
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Question
-        | RatingScaleQuestion
-        | None,
-        Field(
-            description="a Question or one of its subtypes, as an object or an IRI",
-            title="QuestionRef",
-        ),
-    ] = None
+    rater: PersonRef | None = None
+    rated: EntityRef | None = None
+    question: QuestionRef | None = None
     selections: Sequence[str] | None = None
-    ratingComment: Annotated[
-        str | Comment | None,
-        Field(description="a Comment, as an object or an IRI", title="CommentRef"),
-    ] = None
+    ratingComment: CommentRef | None = None
 
 
 class Rating(RatingProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Rating"], Field(description="the entity's type term")]
-
-
-class Ref_51(RootModel[str | Rating]):
-    root: Annotated[
-        str | Rating,
-        Field(description="a Rating, as an object or an IRI", title="RatingRef"),
-    ]
+    type: Annotated[Literal["Rating"], Field(description="the entity's type term")] = (
+        "Rating"
+    )
 
 
 class RatingScaleQuestionProperties(QuestionProperties):
-    scale: Annotated[
-        str | LikertScale | MultiselectScale | NumericScale | Scale | None,
-        Field(
-            description="a Scale or one of its subtypes, as an object or an IRI",
-            title="ScaleRef",
-        ),
-    ] = None
+    scale: ScaleRef | None = None
 
 
 class RatingScaleQuestion(RatingScaleQuestionProperties):
@@ -1626,61 +740,18 @@ class RatingScaleQuestion(RatingScaleQuestionProperties):
     )
     type: Annotated[
         Literal["RatingScaleQuestion"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_48(
-    RootModel[
-        str
-        | DateTimeQuestion
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Question
-        | RatingScaleQuestion
-    ]
-):
-    root: Annotated[
-        str
-        | DateTimeQuestion
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Question
-        | RatingScaleQuestion,
-        Field(
-            description="a Question or one of its subtypes, as an object or an IRI",
-            title="QuestionRef",
-        ),
-    ]
-
-
-class Ref_52(RootModel[str | RatingScaleQuestion]):
-    root: Annotated[
-        str | RatingScaleQuestion,
-        Field(
-            description="a RatingScaleQuestion, as an object or an IRI",
-            title="RatingScaleQuestionRef",
-        ),
-    ]
+    ] = "RatingScaleQuestion"
 
 
 class ResponseProperties(EntityProperties):
-    attempt: Annotated[
-        str | Attempt | None,
-        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
-    ] = None
-    startedAtTime: Annotated[str | None, Field(title="DateTime")] = None
-    endedAtTime: Annotated[str | None, Field(title="DateTime")] = None
-    duration: Annotated[
-        str | None,
-        Field(
-            pattern="^P(?:[0-9]+W|[0-9]+Y(?:[0-9]+M)?(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+M(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+D(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))$",
-            title="ISO 8601 duration",
-        ),
-    ] = None
+    attempt: AttemptRef | None = None
+    startedAtTime: date_time.DateTime | None = None
+    endedAtTime: date_time.DateTime | None = None
+    duration: duration_1.ISO8601Duration | None = None
 
 
 class DateTimeResponseProperties(ResponseProperties):
-    dateTimeSelected: Annotated[str | None, Field(title="DateTime")] = None
+    dateTimeSelected: date_time.DateTime | None = None
 
 
 class DateTimeResponse(DateTimeResponseProperties):
@@ -1689,17 +760,7 @@ class DateTimeResponse(DateTimeResponseProperties):
     )
     type: Annotated[
         Literal["DateTimeResponse"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_16(RootModel[str | DateTimeResponse]):
-    root: Annotated[
-        str | DateTimeResponse,
-        Field(
-            description="a DateTimeResponse, as an object or an IRI",
-            title="DateTimeResponseRef",
-        ),
-    ]
+    ] = "DateTimeResponse"
 
 
 class FillinBlankResponseProperties(ResponseProperties):
@@ -1712,17 +773,7 @@ class FillinBlankResponse(FillinBlankResponseProperties):
     )
     type: Annotated[
         Literal["FillinBlankResponse"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_21(RootModel[str | FillinBlankResponse]):
-    root: Annotated[
-        str | FillinBlankResponse,
-        Field(
-            description="a FillinBlankResponse, as an object or an IRI",
-            title="FillinBlankResponseRef",
-        ),
-    ]
+    ] = "FillinBlankResponse"
 
 
 class MultipleChoiceResponseProperties(ResponseProperties):
@@ -1735,17 +786,7 @@ class MultipleChoiceResponse(MultipleChoiceResponseProperties):
     )
     type: Annotated[
         Literal["MultipleChoiceResponse"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_36(RootModel[str | MultipleChoiceResponse]):
-    root: Annotated[
-        str | MultipleChoiceResponse,
-        Field(
-            description="a MultipleChoiceResponse, as an object or an IRI",
-            title="MultipleChoiceResponseRef",
-        ),
-    ]
+    ] = "MultipleChoiceResponse"
 
 
 class MultipleResponseResponseProperties(ResponseProperties):
@@ -1758,17 +799,7 @@ class MultipleResponseResponse(MultipleResponseResponseProperties):
     )
     type: Annotated[
         Literal["MultipleResponseResponse"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_37(RootModel[str | MultipleResponseResponse]):
-    root: Annotated[
-        str | MultipleResponseResponse,
-        Field(
-            description="a MultipleResponseResponse, as an object or an IRI",
-            title="MultipleResponseResponseRef",
-        ),
-    ]
+    ] = "MultipleResponseResponse"
 
 
 class MultiselectResponseProperties(ResponseProperties):
@@ -1781,17 +812,7 @@ class MultiselectResponse(MultiselectResponseProperties):
     )
     type: Annotated[
         Literal["MultiselectResponse"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_39(RootModel[str | MultiselectResponse]):
-    root: Annotated[
-        str | MultiselectResponse,
-        Field(
-            description="a MultiselectResponse, as an object or an IRI",
-            title="MultiselectResponseRef",
-        ),
-    ]
+    ] = "MultiselectResponse"
 
 
 class OpenEndedResponseProperties(ResponseProperties):
@@ -1804,17 +825,7 @@ class OpenEndedResponse(OpenEndedResponseProperties):
     )
     type: Annotated[
         Literal["OpenEndedResponse"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_43(RootModel[str | OpenEndedResponse]):
-    root: Annotated[
-        str | OpenEndedResponse,
-        Field(
-            description="an OpenEndedResponse, as an object or an IRI",
-            title="OpenEndedResponseRef",
-        ),
-    ]
+    ] = "OpenEndedResponse"
 
 
 class RatingScaleResponseProperties(ResponseProperties):
@@ -1827,48 +838,23 @@ class RatingScaleResponse(RatingScaleResponseProperties):
     )
     type: Annotated[
         Literal["RatingScaleResponse"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_53(RootModel[str | RatingScaleResponse]):
-    root: Annotated[
-        str | RatingScaleResponse,
-        Field(
-            description="a RatingScaleResponse, as an object or an IRI",
-            title="RatingScaleResponseRef",
-        ),
-    ]
+    ] = "RatingScaleResponse"
 
 
 class Response(ResponseProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Response"], Field(description="the entity's type term")]
+    type: Annotated[
+        Literal["Response"], Field(description="the entity's type term")
+    ] = "Response"
 
 
 class ResultProperties(EntityProperties):
-    attempt: Annotated[
-        str | Attempt | None,
-        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
-    ] = None
-    maxResultScore: Annotated[float | None, Field(title="Decimal")] = None
-    resultScore: Annotated[float | None, Field(title="Decimal")] = None
-    scoredBy: Annotated[
-        str
-        | Agent
-        | CourseOffering
-        | CourseSection
-        | Group
-        | Organization
-        | Person
-        | SoftwareApplication
-        | None,
-        Field(
-            description="an Agent or one of its subtypes, as an object or an IRI",
-            title="AgentRef",
-        ),
-    ] = None
+    attempt: AttemptRef | None = None
+    maxResultScore: decimal.Decimal | None = None
+    resultScore: decimal.Decimal | None = None
+    scoredBy: AgentRef | None = None
     comment: str | None = None
 
 
@@ -1876,14 +862,9 @@ class Result(ResultProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Result"], Field(description="the entity's type term")]
-
-
-class Ref_55(RootModel[str | Result]):
-    root: Annotated[
-        str | Result,
-        Field(description="a Result, as an object or an IRI", title="ResultRef"),
-    ]
+    type: Annotated[Literal["Result"], Field(description="the entity's type term")] = (
+        "Result"
+    )
 
 
 class ScaleProperties(EntityProperties):
@@ -1900,16 +881,9 @@ class LikertScale(LikertScaleProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["LikertScale"], Field(description="the entity's type term")]
-
-
-class Ref_28(RootModel[str | LikertScale]):
-    root: Annotated[
-        str | LikertScale,
-        Field(
-            description="a LikertScale, as an object or an IRI", title="LikertScaleRef"
-        ),
-    ]
+    type: Annotated[
+        Literal["LikertScale"], Field(description="the entity's type term")
+    ] = "LikertScale"
 
 
 class MultiselectScaleProperties(ScaleProperties):
@@ -1927,25 +901,15 @@ class MultiselectScale(MultiselectScaleProperties):
     )
     type: Annotated[
         Literal["MultiselectScale"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_40(RootModel[str | MultiselectScale]):
-    root: Annotated[
-        str | MultiselectScale,
-        Field(
-            description="a MultiselectScale, as an object or an IRI",
-            title="MultiselectScaleRef",
-        ),
-    ]
+    ] = "MultiselectScale"
 
 
 class NumericScaleProperties(ScaleProperties):
-    minValue: Annotated[float | None, Field(title="Decimal")] = None
+    minValue: decimal.Decimal | None = None
     minLabel: str | None = None
-    maxValue: Annotated[float | None, Field(title="Decimal")] = None
+    maxValue: decimal.Decimal | None = None
     maxLabel: str | None = None
-    step: Annotated[float | None, Field(title="Decimal")] = None
+    step: decimal.Decimal | None = None
 
 
 class NumericScale(NumericScaleProperties):
@@ -1954,58 +918,23 @@ class NumericScale(NumericScaleProperties):
     )
     type: Annotated[
         Literal["NumericScale"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_41(RootModel[str | NumericScale]):
-    root: Annotated[
-        str | NumericScale,
-        Field(
-            description="a NumericScale, as an object or an IRI",
-            title="NumericScaleRef",
-        ),
-    ]
+    ] = "NumericScale"
 
 
 class Scale(ScaleProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Scale"], Field(description="the entity's type term")]
-
-
-class Ref_56(RootModel[str | LikertScale | MultiselectScale | NumericScale | Scale]):
-    root: Annotated[
-        str | LikertScale | MultiselectScale | NumericScale | Scale,
-        Field(
-            description="a Scale or one of its subtypes, as an object or an IRI",
-            title="ScaleRef",
-        ),
-    ]
+    type: Annotated[Literal["Scale"], Field(description="the entity's type term")] = (
+        "Scale"
+    )
 
 
 class ScoreProperties(EntityProperties):
-    attempt: Annotated[
-        str | Attempt | None,
-        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
-    ] = None
-    maxScore: Annotated[float | None, Field(title="Decimal")] = None
-    scoreGiven: Annotated[float | None, Field(title="Decimal")] = None
-    scoredBy: Annotated[
-        str
-        | Agent
-        | CourseOffering
-        | CourseSection
-        | Group
-        | Organization
-        | Person
-        | SoftwareApplication
-        | None,
-        Field(
-            description="an Agent or one of its subtypes, as an object or an IRI",
-            title="AgentRef",
-        ),
-    ] = None
+    attempt: AttemptRef | None = None
+    maxScore: decimal.Decimal | None = None
+    scoreGiven: decimal.Decimal | None = None
+    scoredBy: AgentRef | None = None
     comment: str | None = None
 
 
@@ -2013,183 +942,17 @@ class Score(ScoreProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Score"], Field(description="the entity's type term")]
-
-
-class Ref_57(RootModel[str | Score]):
-    root: Annotated[
-        str | Score,
-        Field(description="a Score, as an object or an IRI", title="ScoreRef"),
-    ]
+    type: Annotated[Literal["Score"], Field(description="the entity's type term")] = (
+        "Score"
+    )
 
 
 class SearchResponseProperties(EntityProperties):
-    searchProvider: Annotated[
-        str | SoftwareApplication | None,
-        Field(
-            description="a SoftwareApplication, as an object or an IRI",
-            title="SoftwareApplicationRef",
-        ),
-    ] = None
-    searchTarget: Annotated[
-        str
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | TagAnnotation
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-        | None,
-        Field(
-            description="an Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ] = None
-    query: Annotated[
-        str | Query | None,
-        Field(description="a Query, as an object or an IRI", title="QueryRef"),
-    ] = None
+    searchProvider: SoftwareApplicationRef | None = None
+    searchTarget: EntityRef | None = None
+    query: QueryRef | None = None
     searchResultsItemCount: int | None = None
-    searchResults: (
-        Sequence[
-            str
-            | Agent
-            | AggregateMeasure
-            | AggregateMeasureCollection
-            | Annotation
-            | Assessment
-            | AssessmentItem
-            | AssignableDigitalResource
-            | Attempt
-            | AudioObject
-            | BookmarkAnnotation
-            | Chapter
-            | Collection
-            | Comment
-            | CourseOffering
-            | CourseSection
-            | DateTimeQuestion
-            | DateTimeResponse
-            | DigitalResource
-            | DigitalResourceCollection
-            | Document
-            | Entity
-            | FillinBlankResponse
-            | Forum
-            | Frame
-            | Group
-            | HighlightAnnotation
-            | ImageObject
-            | LearningObjective
-            | LikertScale
-            | Link
-            | LtiLink
-            | LtiSession
-            | MediaLocation
-            | MediaObject
-            | Membership
-            | Message
-            | MultipleChoiceResponse
-            | MultipleResponseResponse
-            | MultiselectQuestion
-            | MultiselectResponse
-            | MultiselectScale
-            | NumericScale
-            | OpenEndedQuestion
-            | OpenEndedResponse
-            | Organization
-            | Page
-            | Person
-            | Query
-            | Question
-            | Questionnaire
-            | QuestionnaireItem
-            | Rating
-            | RatingScaleQuestion
-            | RatingScaleResponse
-            | Response
-            | Result
-            | Scale
-            | Score
-            | SearchResponse
-            | SelectTextResponse
-            | Session
-            | SharedAnnotation
-            | SoftwareApplication
-            | Survey
-            | SurveyInvitation
-            | TagAnnotation
-            | Thread
-            | TrueFalseResponse
-            | VideoObject
-            | WebPage
-        ]
-        | None
-    ) = None
+    searchResults: Sequence[EntityRef] | None = None
 
 
 class SearchResponse(SearchResponseProperties):
@@ -2198,17 +961,7 @@ class SearchResponse(SearchResponseProperties):
     )
     type: Annotated[
         Literal["SearchResponse"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_58(RootModel[str | SearchResponse]):
-    root: Annotated[
-        str | SearchResponse,
-        Field(
-            description="a SearchResponse, as an object or an IRI",
-            title="SearchResponseRef",
-        ),
-    ]
+    ] = "SearchResponse"
 
 
 class SelectTextResponseProperties(ResponseProperties):
@@ -2221,40 +974,15 @@ class SelectTextResponse(SelectTextResponseProperties):
     )
     type: Annotated[
         Literal["SelectTextResponse"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_59(RootModel[str | SelectTextResponse]):
-    root: Annotated[
-        str | SelectTextResponse,
-        Field(
-            description="a SelectTextResponse, as an object or an IRI",
-            title="SelectTextResponseRef",
-        ),
-    ]
+    ] = "SelectTextResponse"
 
 
 class SessionProperties(EntityProperties):
-    user: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    client: Annotated[
-        str | SoftwareApplication | None,
-        Field(
-            description="a SoftwareApplication, as an object or an IRI",
-            title="SoftwareApplicationRef",
-        ),
-    ] = None
-    startedAtTime: Annotated[str | None, Field(title="DateTime")] = None
-    endedAtTime: Annotated[str | None, Field(title="DateTime")] = None
-    duration: Annotated[
-        str | None,
-        Field(
-            pattern="^P(?:[0-9]+W|[0-9]+Y(?:[0-9]+M)?(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+M(?:[0-9]+D)?(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|[0-9]+D(?:T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))?|T(?:[0-9]+H(?:[0-9]+M)?(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+M(?:[0-9]+(?:\\.[0-9]+)?S)?|[0-9]+(?:\\.[0-9]+)?S))$",
-            title="ISO 8601 duration",
-        ),
-    ] = None
+    user: PersonRef | None = None
+    client: SoftwareApplicationRef | None = None
+    startedAtTime: date_time.DateTime | None = None
+    endedAtTime: date_time.DateTime | None = None
+    duration: duration_1.ISO8601Duration | None = None
 
 
 class LtiSessionProperties(SessionProperties):
@@ -2265,49 +993,22 @@ class LtiSession(LtiSessionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["LtiSession"], Field(description="the entity's type term")]
-
-
-class Ref_31(RootModel[str | LtiSession]):
-    root: Annotated[
-        str | LtiSession,
-        Field(
-            description="an LtiSession, as an object or an IRI", title="LtiSessionRef"
-        ),
-    ]
+    type: Annotated[
+        Literal["LtiSession"], Field(description="the entity's type term")
+    ] = "LtiSession"
 
 
 class Session(SessionProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Session"], Field(description="the entity's type term")]
-
-
-class Ref_60(RootModel[str | LtiSession | Session]):
-    root: Annotated[
-        str | LtiSession | Session,
-        Field(
-            description="a Session or one of its subtypes, as an object or an IRI",
-            title="SessionRef",
-        ),
-    ]
+    type: Annotated[Literal["Session"], Field(description="the entity's type term")] = (
+        "Session"
+    )
 
 
 class SharedAnnotationProperties(AnnotationProperties):
-    withAgents: (
-        Sequence[
-            str
-            | Agent
-            | CourseOffering
-            | CourseSection
-            | Group
-            | Organization
-            | Person
-            | SoftwareApplication
-        ]
-        | None
-    ) = None
+    withAgents: Sequence[AgentRef] | None = None
 
 
 class SharedAnnotation(SharedAnnotationProperties):
@@ -2316,17 +1017,7 @@ class SharedAnnotation(SharedAnnotationProperties):
     )
     type: Annotated[
         Literal["SharedAnnotation"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_61(RootModel[str | SharedAnnotation]):
-    root: Annotated[
-        str | SharedAnnotation,
-        Field(
-            description="a SharedAnnotation, as an object or an IRI",
-            title="SharedAnnotationRef",
-        ),
-    ]
+    ] = "SharedAnnotation"
 
 
 class SoftwareApplicationProperties(AgentProperties):
@@ -2342,76 +1033,27 @@ class SoftwareApplication(SoftwareApplicationProperties):
     )
     type: Annotated[
         Literal["SoftwareApplication"], Field(description="the entity's type term")
-    ]
-
-
-class Ref(
-    RootModel[
-        str
-        | Agent
-        | CourseOffering
-        | CourseSection
-        | Group
-        | Organization
-        | Person
-        | SoftwareApplication
-    ]
-):
-    root: Annotated[
-        str
-        | Agent
-        | CourseOffering
-        | CourseSection
-        | Group
-        | Organization
-        | Person
-        | SoftwareApplication,
-        Field(
-            description="an Agent or one of its subtypes, as an object or an IRI",
-            title="AgentRef",
-        ),
-    ]
-
-
-class Ref_62(RootModel[str | SoftwareApplication]):
-    root: Annotated[
-        str | SoftwareApplication,
-        Field(
-            description="a SoftwareApplication, as an object or an IRI",
-            title="SoftwareApplicationRef",
-        ),
-    ]
+    ] = "SoftwareApplication"
 
 
 class SurveyProperties(CollectionProperties):
-    items: Sequence[str | Questionnaire] | None = None
+    items: Sequence[QuestionnaireRef] | None = None
 
 
 class Survey(SurveyProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Survey"], Field(description="the entity's type term")]
-
-
-class Ref_63(RootModel[str | Survey]):
-    root: Annotated[
-        str | Survey,
-        Field(description="a Survey, as an object or an IRI", title="SurveyRef"),
-    ]
+    type: Annotated[Literal["Survey"], Field(description="the entity's type term")] = (
+        "Survey"
+    )
 
 
 class SurveyInvitationProperties(DigitalResourceProperties):
-    rater: Annotated[
-        str | Person | None,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ] = None
-    survey: Annotated[
-        str | Survey | None,
-        Field(description="a Survey, as an object or an IRI", title="SurveyRef"),
-    ] = None
+    rater: PersonRef | None = None
+    survey: SurveyRef | None = None
     sentCount: int | None = None
-    dateSent: Annotated[str | None, Field(title="DateTime")] = None
+    dateSent: date_time.DateTime | None = None
 
 
 class SurveyInvitation(SurveyInvitationProperties):
@@ -2420,73 +1062,29 @@ class SurveyInvitation(SurveyInvitationProperties):
     )
     type: Annotated[
         Literal["SurveyInvitation"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_64(RootModel[str | SurveyInvitation]):
-    root: Annotated[
-        str | SurveyInvitation,
-        Field(
-            description="a SurveyInvitation, as an object or an IRI",
-            title="SurveyInvitationRef",
-        ),
-    ]
+    ] = "SurveyInvitation"
 
 
 class SystemIdentifier(CaliperModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    field_context: Annotated[
-        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
-        | context.JsonLdContext1
-        | Mapping[str, Any]
-        | None,
-        Field(alias="@context", title="JSON-LD context"),
+    context: Annotated[
+        context_1.JsonLdContext | None,
+        Field(validation_alias="@context", serialization_alias="@context"),
     ] = None
-    type: Literal["SystemIdentifier"]
+    type: Literal["SystemIdentifier"] = "SystemIdentifier"
     identifierType: Annotated[
-        Literal[
-            "AccountUserName",
-            "CaseItemUri",
-            "EmailAddress",
-            "LisSourcedId",
-            "LtiContextId",
-            "LtiDeploymentId",
-            "LtiPlatformId",
-            "LtiToolId",
-            "LtiUserId",
-            "OneRosterSourcedId",
-            "Other",
-            "SisSourcedId",
-            "SystemId",
-        ],
+        system_identifier_type.SystemIdentifierType,
         Field(
-            description="the kind of identifier, e.g. LisSourcedId, LtiUserId or EmailAddress",
-            title="SystemIdentifierType",
+            description="the kind of identifier, e.g. LisSourcedId, LtiUserId or EmailAddress"
         ),
     ]
     identifier: Annotated[
         str, Field(description="the identifier itself, e.g. a user name or a sourcedId")
     ]
-    source: Annotated[
-        str | SoftwareApplication | None,
-        Field(
-            description="a SoftwareApplication, as an object or an IRI",
-            title="SoftwareApplicationRef",
-        ),
-    ] = None
+    source: SoftwareApplicationRef | None = None
     extensions: extensions_1.Extensions | None = None
-
-
-class Ref_65(RootModel[str | SystemIdentifier]):
-    root: Annotated[
-        str | SystemIdentifier,
-        Field(
-            description="a SystemIdentifier, as an object or an IRI",
-            title="SystemIdentifierRef",
-        ),
-    ]
 
 
 class TagAnnotationProperties(AnnotationProperties):
@@ -2499,41 +1097,7 @@ class TagAnnotation(TagAnnotationProperties):
     )
     type: Annotated[
         Literal["TagAnnotation"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_3(
-    RootModel[
-        str
-        | Annotation
-        | BookmarkAnnotation
-        | HighlightAnnotation
-        | SharedAnnotation
-        | TagAnnotation
-    ]
-):
-    root: Annotated[
-        str
-        | Annotation
-        | BookmarkAnnotation
-        | HighlightAnnotation
-        | SharedAnnotation
-        | TagAnnotation,
-        Field(
-            description="an Annotation or one of its subtypes, as an object or an IRI",
-            title="AnnotationRef",
-        ),
-    ]
-
-
-class Ref_66(RootModel[str | TagAnnotation]):
-    root: Annotated[
-        str | TagAnnotation,
-        Field(
-            description="a TagAnnotation, as an object or an IRI",
-            title="TagAnnotationRef",
-        ),
-    ]
+    ] = "TagAnnotation"
 
 
 class ThreadProperties(DigitalResourceCollectionProperties):
@@ -2544,58 +1108,9 @@ class Thread(ThreadProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Thread"], Field(description="the entity's type term")]
-
-
-class Ref_11(
-    RootModel[
-        str
-        | AggregateMeasureCollection
-        | Assessment
-        | Collection
-        | DigitalResourceCollection
-        | Forum
-        | Questionnaire
-        | Survey
-        | Thread
-    ]
-):
-    root: Annotated[
-        str
-        | AggregateMeasureCollection
-        | Assessment
-        | Collection
-        | DigitalResourceCollection
-        | Forum
-        | Questionnaire
-        | Survey
-        | Thread,
-        Field(
-            description="a Collection or one of its subtypes, as an object or an IRI",
-            title="CollectionRef",
-        ),
-    ]
-
-
-class Ref_18(
-    RootModel[
-        str | Assessment | DigitalResourceCollection | Forum | Questionnaire | Thread
-    ]
-):
-    root: Annotated[
-        str | Assessment | DigitalResourceCollection | Forum | Questionnaire | Thread,
-        Field(
-            description="a DigitalResourceCollection or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceCollectionRef",
-        ),
-    ]
-
-
-class Ref_67(RootModel[str | Thread]):
-    root: Annotated[
-        str | Thread,
-        Field(description="a Thread, as an object or an IRI", title="ThreadRef"),
-    ]
+    type: Annotated[Literal["Thread"], Field(description="the entity's type term")] = (
+        "Thread"
+    )
 
 
 class TrueFalseResponseProperties(ResponseProperties):
@@ -2608,51 +1123,7 @@ class TrueFalseResponse(TrueFalseResponseProperties):
     )
     type: Annotated[
         Literal["TrueFalseResponse"], Field(description="the entity's type term")
-    ]
-
-
-class Ref_54(
-    RootModel[
-        str
-        | DateTimeResponse
-        | FillinBlankResponse
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectResponse
-        | OpenEndedResponse
-        | RatingScaleResponse
-        | Response
-        | SelectTextResponse
-        | TrueFalseResponse
-    ]
-):
-    root: Annotated[
-        str
-        | DateTimeResponse
-        | FillinBlankResponse
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectResponse
-        | OpenEndedResponse
-        | RatingScaleResponse
-        | Response
-        | SelectTextResponse
-        | TrueFalseResponse,
-        Field(
-            description="a Response or one of its subtypes, as an object or an IRI",
-            title="ResponseRef",
-        ),
-    ]
-
-
-class Ref_68(RootModel[str | TrueFalseResponse]):
-    root: Annotated[
-        str | TrueFalseResponse,
-        Field(
-            description="a TrueFalseResponse, as an object or an IRI",
-            title="TrueFalseResponseRef",
-        ),
-    ]
+    ] = "TrueFalseResponse"
 
 
 class VideoObjectProperties(MediaObjectProperties):
@@ -2663,26 +1134,9 @@ class VideoObject(VideoObjectProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["VideoObject"], Field(description="the entity's type term")]
-
-
-class Ref_33(RootModel[str | AudioObject | ImageObject | MediaObject | VideoObject]):
-    root: Annotated[
-        str | AudioObject | ImageObject | MediaObject | VideoObject,
-        Field(
-            description="a MediaObject or one of its subtypes, as an object or an IRI",
-            title="MediaObjectRef",
-        ),
-    ]
-
-
-class Ref_69(RootModel[str | VideoObject]):
-    root: Annotated[
-        str | VideoObject,
-        Field(
-            description="a VideoObject, as an object or an IRI", title="VideoObjectRef"
-        ),
-    ]
+    type: Annotated[
+        Literal["VideoObject"], Field(description="the entity's type term")
+    ] = "VideoObject"
 
 
 class WebPageProperties(DigitalResourceProperties):
@@ -2693,375 +1147,6 @@ class WebPage(WebPageProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["WebPage"], Field(description="the entity's type term")]
-
-
-class Ref_17(
-    RootModel[
-        str
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | AudioObject
-        | Chapter
-        | DateTimeQuestion
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Forum
-        | Frame
-        | ImageObject
-        | LtiLink
-        | MediaLocation
-        | MediaObject
-        | Message
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Page
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | RatingScaleQuestion
-        | SurveyInvitation
-        | Thread
-        | VideoObject
-        | WebPage
-    ]
-):
-    root: Annotated[
-        str
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | AudioObject
-        | Chapter
-        | DateTimeQuestion
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Forum
-        | Frame
-        | ImageObject
-        | LtiLink
-        | MediaLocation
-        | MediaObject
-        | Message
-        | MultiselectQuestion
-        | OpenEndedQuestion
-        | Page
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | RatingScaleQuestion
-        | SurveyInvitation
-        | Thread
-        | VideoObject
-        | WebPage,
-        Field(
-            description="a DigitalResource or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceRef",
-        ),
-    ]
-
-
-class Ref_20(
-    RootModel[
-        str
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | TagAnnotation
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage
-    ]
-):
-    root: Annotated[
-        str
-        | Agent
-        | AggregateMeasure
-        | AggregateMeasureCollection
-        | Annotation
-        | Assessment
-        | AssessmentItem
-        | AssignableDigitalResource
-        | Attempt
-        | AudioObject
-        | BookmarkAnnotation
-        | Chapter
-        | Collection
-        | Comment
-        | CourseOffering
-        | CourseSection
-        | DateTimeQuestion
-        | DateTimeResponse
-        | DigitalResource
-        | DigitalResourceCollection
-        | Document
-        | Entity
-        | FillinBlankResponse
-        | Forum
-        | Frame
-        | Group
-        | HighlightAnnotation
-        | ImageObject
-        | LearningObjective
-        | LikertScale
-        | Link
-        | LtiLink
-        | LtiSession
-        | MediaLocation
-        | MediaObject
-        | Membership
-        | Message
-        | MultipleChoiceResponse
-        | MultipleResponseResponse
-        | MultiselectQuestion
-        | MultiselectResponse
-        | MultiselectScale
-        | NumericScale
-        | OpenEndedQuestion
-        | OpenEndedResponse
-        | Organization
-        | Page
-        | Person
-        | Query
-        | Question
-        | Questionnaire
-        | QuestionnaireItem
-        | Rating
-        | RatingScaleQuestion
-        | RatingScaleResponse
-        | Response
-        | Result
-        | Scale
-        | Score
-        | SearchResponse
-        | SelectTextResponse
-        | Session
-        | SharedAnnotation
-        | SoftwareApplication
-        | Survey
-        | SurveyInvitation
-        | TagAnnotation
-        | Thread
-        | TrueFalseResponse
-        | VideoObject
-        | WebPage,
-        Field(
-            description="an Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ]
-
-
-class Ref_70(RootModel[str | WebPage]):
-    root: Annotated[
-        str | WebPage,
-        Field(description="a WebPage, as an object or an IRI", title="WebPageRef"),
-    ]
-
-
-EntityProperties.model_rebuild()
-AgentProperties.model_rebuild()
-Agent.model_rebuild()
-AggregateMeasureProperties.model_rebuild()
-AggregateMeasure.model_rebuild()
-AnnotationProperties.model_rebuild()
-Annotation.model_rebuild()
-AttemptProperties.model_rebuild()
-Attempt.model_rebuild()
-BookmarkAnnotationProperties.model_rebuild()
-BookmarkAnnotation.model_rebuild()
-CollectionProperties.model_rebuild()
-AggregateMeasureCollectionProperties.model_rebuild()
-AggregateMeasureCollection.model_rebuild()
-Collection.model_rebuild()
-CommentProperties.model_rebuild()
-Comment.model_rebuild()
-DigitalResourceProperties.model_rebuild()
-AssignableDigitalResourceProperties.model_rebuild()
-AssessmentItemProperties.model_rebuild()
-AssessmentItem.model_rebuild()
-AssignableDigitalResource.model_rebuild()
-ChapterProperties.model_rebuild()
-Chapter.model_rebuild()
-DigitalResource.model_rebuild()
-DigitalResourceCollectionProperties.model_rebuild()
-AssessmentProperties.model_rebuild()
-Assessment.model_rebuild()
-DigitalResourceCollection.model_rebuild()
-DocumentProperties.model_rebuild()
-Document.model_rebuild()
-Entity.model_rebuild()
-ForumProperties.model_rebuild()
-Forum.model_rebuild()
-FrameProperties.model_rebuild()
-Frame.model_rebuild()
-HighlightAnnotationProperties.model_rebuild()
-HighlightAnnotation.model_rebuild()
-LearningObjectiveProperties.model_rebuild()
-LearningObjective.model_rebuild()
-LinkProperties.model_rebuild()
-Link.model_rebuild()
-LtiLinkProperties.model_rebuild()
-LtiLink.model_rebuild()
-MediaLocationProperties.model_rebuild()
-MediaLocation.model_rebuild()
-MediaObjectProperties.model_rebuild()
-AudioObjectProperties.model_rebuild()
-AudioObject.model_rebuild()
-ImageObjectProperties.model_rebuild()
-ImageObject.model_rebuild()
-MediaObject.model_rebuild()
-MembershipProperties.model_rebuild()
-Membership.model_rebuild()
-MessageProperties.model_rebuild()
-Message.model_rebuild()
-OrganizationProperties.model_rebuild()
-CourseOfferingProperties.model_rebuild()
-CourseOffering.model_rebuild()
-CourseSectionProperties.model_rebuild()
-CourseSection.model_rebuild()
-GroupProperties.model_rebuild()
-Group.model_rebuild()
-Organization.model_rebuild()
-PageProperties.model_rebuild()
-Page.model_rebuild()
-PersonProperties.model_rebuild()
-Person.model_rebuild()
-QueryProperties.model_rebuild()
-Query.model_rebuild()
-QuestionProperties.model_rebuild()
-DateTimeQuestionProperties.model_rebuild()
-DateTimeQuestion.model_rebuild()
-MultiselectQuestionProperties.model_rebuild()
-MultiselectQuestion.model_rebuild()
-OpenEndedQuestionProperties.model_rebuild()
-OpenEndedQuestion.model_rebuild()
-Question.model_rebuild()
-QuestionnaireProperties.model_rebuild()
-Questionnaire.model_rebuild()
-QuestionnaireItemProperties.model_rebuild()
-QuestionnaireItem.model_rebuild()
-RatingProperties.model_rebuild()
-Rating.model_rebuild()
-RatingScaleQuestionProperties.model_rebuild()
-RatingScaleQuestion.model_rebuild()
-ResponseProperties.model_rebuild()
-DateTimeResponseProperties.model_rebuild()
-DateTimeResponse.model_rebuild()
-FillinBlankResponseProperties.model_rebuild()
-FillinBlankResponse.model_rebuild()
-MultipleChoiceResponseProperties.model_rebuild()
-MultipleChoiceResponse.model_rebuild()
-MultipleResponseResponseProperties.model_rebuild()
-MultipleResponseResponse.model_rebuild()
-MultiselectResponseProperties.model_rebuild()
-MultiselectResponse.model_rebuild()
-OpenEndedResponseProperties.model_rebuild()
-OpenEndedResponse.model_rebuild()
-RatingScaleResponseProperties.model_rebuild()
-RatingScaleResponse.model_rebuild()
-Response.model_rebuild()
-ResultProperties.model_rebuild()
-Result.model_rebuild()
-ScaleProperties.model_rebuild()
-LikertScaleProperties.model_rebuild()
-LikertScale.model_rebuild()
-MultiselectScaleProperties.model_rebuild()
-MultiselectScale.model_rebuild()
-NumericScaleProperties.model_rebuild()
-NumericScale.model_rebuild()
-Scale.model_rebuild()
-ScoreProperties.model_rebuild()
-Score.model_rebuild()
-SearchResponseProperties.model_rebuild()
-SearchResponse.model_rebuild()
-SelectTextResponseProperties.model_rebuild()
-SelectTextResponse.model_rebuild()
-SessionProperties.model_rebuild()
-LtiSessionProperties.model_rebuild()
-LtiSession.model_rebuild()
-Session.model_rebuild()
-SharedAnnotationProperties.model_rebuild()
-SharedAnnotation.model_rebuild()
-SoftwareApplicationProperties.model_rebuild()
-SoftwareApplication.model_rebuild()
-SurveyProperties.model_rebuild()
-Survey.model_rebuild()
-SurveyInvitationProperties.model_rebuild()
-SurveyInvitation.model_rebuild()
-TagAnnotationProperties.model_rebuild()
-TagAnnotation.model_rebuild()
-ThreadProperties.model_rebuild()
-Thread.model_rebuild()
-TrueFalseResponseProperties.model_rebuild()
-TrueFalseResponse.model_rebuild()
-VideoObjectProperties.model_rebuild()
-VideoObject.model_rebuild()
-WebPageProperties.model_rebuild()
-WebPage.model_rebuild()
+    type: Annotated[Literal["WebPage"], Field(description="the entity's type term")] = (
+        "WebPage"
+    )

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Agent, AgentProperties, Ref
+from ._internal import Agent, AgentProperties
+from .refs import AgentRef
 
-__all__ = ["Agent", "AgentProperties", "Ref"]
+__all__ = ["Agent", "AgentProperties", "AgentRef"]

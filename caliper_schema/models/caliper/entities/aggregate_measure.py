@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import AggregateMeasure, AggregateMeasureProperties
-from ._internal import Ref_1 as Ref
+from .refs import AggregateMeasureRef
 
-__all__ = ["AggregateMeasure", "AggregateMeasureProperties", "Ref"]
+__all__ = ["AggregateMeasure", "AggregateMeasureProperties", "AggregateMeasureRef"]

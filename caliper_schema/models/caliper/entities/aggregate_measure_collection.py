@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 from ._internal import AggregateMeasureCollection, AggregateMeasureCollectionProperties
-from ._internal import Ref_2 as Ref
+from .refs import AggregateMeasureCollectionRef
 
-__all__ = ["AggregateMeasureCollection", "AggregateMeasureCollectionProperties", "Ref"]
+__all__ = [
+    "AggregateMeasureCollection",
+    "AggregateMeasureCollectionProperties",
+    "AggregateMeasureCollectionRef",
+]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Annotation, AnnotationProperties
-from ._internal import Ref_3 as Ref
+from .refs import AnnotationRef
 
-__all__ = ["Annotation", "AnnotationProperties", "Ref"]
+__all__ = ["Annotation", "AnnotationProperties", "AnnotationRef"]

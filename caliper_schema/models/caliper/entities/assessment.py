@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Assessment, AssessmentProperties
-from ._internal import Ref_4 as Ref
+from .refs import AssessmentRef
 
-__all__ = ["Assessment", "AssessmentProperties", "Ref"]
+__all__ = ["Assessment", "AssessmentProperties", "AssessmentRef"]

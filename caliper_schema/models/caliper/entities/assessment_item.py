@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import AssessmentItem, AssessmentItemProperties
-from ._internal import Ref_5 as Ref
+from .refs import AssessmentItemRef
 
-__all__ = ["AssessmentItem", "AssessmentItemProperties", "Ref"]
+__all__ = ["AssessmentItem", "AssessmentItemProperties", "AssessmentItemRef"]

@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 from ._internal import AssignableDigitalResource, AssignableDigitalResourceProperties
-from ._internal import Ref_6 as Ref
+from .refs import AssignableDigitalResourceRef
 
-__all__ = ["AssignableDigitalResource", "AssignableDigitalResourceProperties", "Ref"]
+__all__ = [
+    "AssignableDigitalResource",
+    "AssignableDigitalResourceProperties",
+    "AssignableDigitalResourceRef",
+]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Attempt, AttemptProperties
-from ._internal import Ref_7 as Ref
+from .refs import AttemptRef
 
-__all__ = ["Attempt", "AttemptProperties", "Ref"]
+__all__ = ["Attempt", "AttemptProperties", "AttemptRef"]

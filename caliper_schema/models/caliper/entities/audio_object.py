@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import AudioObject, AudioObjectProperties
-from ._internal import Ref_8 as Ref
+from .refs import AudioObjectRef
 
-__all__ = ["AudioObject", "AudioObjectProperties", "Ref"]
+__all__ = ["AudioObject", "AudioObjectProperties", "AudioObjectRef"]

@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 from ._internal import BookmarkAnnotation, BookmarkAnnotationProperties
-from ._internal import Ref_9 as Ref
+from .refs import BookmarkAnnotationRef
 
-__all__ = ["BookmarkAnnotation", "BookmarkAnnotationProperties", "Ref"]
+__all__ = [
+    "BookmarkAnnotation",
+    "BookmarkAnnotationProperties",
+    "BookmarkAnnotationRef",
+]

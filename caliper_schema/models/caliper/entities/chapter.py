@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Chapter, ChapterProperties
-from ._internal import Ref_10 as Ref
+from .refs import ChapterRef
 
-__all__ = ["Chapter", "ChapterProperties", "Ref"]
+__all__ = ["Chapter", "ChapterProperties", "ChapterRef"]

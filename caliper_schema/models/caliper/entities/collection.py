@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Collection, CollectionProperties
-from ._internal import Ref_11 as Ref
+from .refs import CollectionRef
 
-__all__ = ["Collection", "CollectionProperties", "Ref"]
+__all__ = ["Collection", "CollectionProperties", "CollectionRef"]

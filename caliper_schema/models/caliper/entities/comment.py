@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Comment, CommentProperties
-from ._internal import Ref_12 as Ref
+from .refs import CommentRef
 
-__all__ = ["Comment", "CommentProperties", "Ref"]
+__all__ = ["Comment", "CommentProperties", "CommentRef"]

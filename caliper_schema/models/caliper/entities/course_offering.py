@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import CourseOffering, CourseOfferingProperties
-from ._internal import Ref_13 as Ref
+from .refs import CourseOfferingRef
 
-__all__ = ["CourseOffering", "CourseOfferingProperties", "Ref"]
+__all__ = ["CourseOffering", "CourseOfferingProperties", "CourseOfferingRef"]

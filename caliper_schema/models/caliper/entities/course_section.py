@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import CourseSection, CourseSectionProperties
-from ._internal import Ref_14 as Ref
+from .refs import CourseSectionRef
 
-__all__ = ["CourseSection", "CourseSectionProperties", "Ref"]
+__all__ = ["CourseSection", "CourseSectionProperties", "CourseSectionRef"]

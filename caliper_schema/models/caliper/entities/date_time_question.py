@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import DateTimeQuestion, DateTimeQuestionProperties
-from ._internal import Ref_15 as Ref
+from .refs import DateTimeQuestionRef
 
-__all__ = ["DateTimeQuestion", "DateTimeQuestionProperties", "Ref"]
+__all__ = ["DateTimeQuestion", "DateTimeQuestionProperties", "DateTimeQuestionRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import DateTimeResponse, DateTimeResponseProperties
-from ._internal import Ref_16 as Ref
+from .refs import DateTimeResponseRef
 
-__all__ = ["DateTimeResponse", "DateTimeResponseProperties", "Ref"]
+__all__ = ["DateTimeResponse", "DateTimeResponseProperties", "DateTimeResponseRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import DigitalResource, DigitalResourceProperties
-from ._internal import Ref_17 as Ref
+from .refs import DigitalResourceRef
 
-__all__ = ["DigitalResource", "DigitalResourceProperties", "Ref"]
+__all__ = ["DigitalResource", "DigitalResourceProperties", "DigitalResourceRef"]

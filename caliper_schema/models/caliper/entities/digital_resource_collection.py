@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 from ._internal import DigitalResourceCollection, DigitalResourceCollectionProperties
-from ._internal import Ref_18 as Ref
+from .refs import DigitalResourceCollectionRef
 
-__all__ = ["DigitalResourceCollection", "DigitalResourceCollectionProperties", "Ref"]
+__all__ = [
+    "DigitalResourceCollection",
+    "DigitalResourceCollectionProperties",
+    "DigitalResourceCollectionRef",
+]

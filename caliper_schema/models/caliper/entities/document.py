@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Document, DocumentProperties
-from ._internal import Ref_19 as Ref
+from .refs import DocumentRef
 
-__all__ = ["Document", "DocumentProperties", "Ref"]
+__all__ = ["Document", "DocumentProperties", "DocumentRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Entity, EntityProperties
-from ._internal import Ref_20 as Ref
+from .refs import EntityRef
 
-__all__ = ["Entity", "EntityProperties", "Ref"]
+__all__ = ["Entity", "EntityProperties", "EntityRef"]

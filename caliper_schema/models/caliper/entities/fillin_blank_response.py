@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 from ._internal import FillinBlankResponse, FillinBlankResponseProperties
-from ._internal import Ref_21 as Ref
+from .refs import FillinBlankResponseRef
 
-__all__ = ["FillinBlankResponse", "FillinBlankResponseProperties", "Ref"]
+__all__ = [
+    "FillinBlankResponse",
+    "FillinBlankResponseProperties",
+    "FillinBlankResponseRef",
+]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Forum, ForumProperties
-from ._internal import Ref_22 as Ref
+from .refs import ForumRef
 
-__all__ = ["Forum", "ForumProperties", "Ref"]
+__all__ = ["Forum", "ForumProperties", "ForumRef"]

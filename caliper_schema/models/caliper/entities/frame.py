@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Frame, FrameProperties
-from ._internal import Ref_23 as Ref
+from .refs import FrameRef
 
-__all__ = ["Frame", "FrameProperties", "Ref"]
+__all__ = ["Frame", "FrameProperties", "FrameRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Group, GroupProperties
-from ._internal import Ref_24 as Ref
+from .refs import GroupRef
 
-__all__ = ["Group", "GroupProperties", "Ref"]
+__all__ = ["Group", "GroupProperties", "GroupRef"]

@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 from ._internal import HighlightAnnotation, HighlightAnnotationProperties
-from ._internal import Ref_25 as Ref
+from .refs import HighlightAnnotationRef
 
-__all__ = ["HighlightAnnotation", "HighlightAnnotationProperties", "Ref"]
+__all__ = [
+    "HighlightAnnotation",
+    "HighlightAnnotationProperties",
+    "HighlightAnnotationRef",
+]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import ImageObject, ImageObjectProperties
-from ._internal import Ref_26 as Ref
+from .refs import ImageObjectRef
 
-__all__ = ["ImageObject", "ImageObjectProperties", "Ref"]
+__all__ = ["ImageObject", "ImageObjectProperties", "ImageObjectRef"]

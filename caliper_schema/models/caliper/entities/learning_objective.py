@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import LearningObjective, LearningObjectiveProperties
-from ._internal import Ref_27 as Ref
+from .refs import LearningObjectiveRef
 
-__all__ = ["LearningObjective", "LearningObjectiveProperties", "Ref"]
+__all__ = ["LearningObjective", "LearningObjectiveProperties", "LearningObjectiveRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import LikertScale, LikertScaleProperties
-from ._internal import Ref_28 as Ref
+from .refs import LikertScaleRef
 
-__all__ = ["LikertScale", "LikertScaleProperties", "Ref"]
+__all__ = ["LikertScale", "LikertScaleProperties", "LikertScaleRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Link, LinkProperties
-from ._internal import Ref_29 as Ref
+from .refs import LinkRef
 
-__all__ = ["Link", "LinkProperties", "Ref"]
+__all__ = ["Link", "LinkProperties", "LinkRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import LtiLink, LtiLinkProperties
-from ._internal import Ref_30 as Ref
+from .refs import LtiLinkRef
 
-__all__ = ["LtiLink", "LtiLinkProperties", "Ref"]
+__all__ = ["LtiLink", "LtiLinkProperties", "LtiLinkRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import LtiSession, LtiSessionProperties
-from ._internal import Ref_31 as Ref
+from .refs import LtiSessionRef
 
-__all__ = ["LtiSession", "LtiSessionProperties", "Ref"]
+__all__ = ["LtiSession", "LtiSessionProperties", "LtiSessionRef"]

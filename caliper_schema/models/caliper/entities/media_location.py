@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import MediaLocation, MediaLocationProperties
-from ._internal import Ref_32 as Ref
+from .refs import MediaLocationRef
 
-__all__ = ["MediaLocation", "MediaLocationProperties", "Ref"]
+__all__ = ["MediaLocation", "MediaLocationProperties", "MediaLocationRef"]

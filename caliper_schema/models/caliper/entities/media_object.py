@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import MediaObject, MediaObjectProperties
-from ._internal import Ref_33 as Ref
+from .refs import MediaObjectRef
 
-__all__ = ["MediaObject", "MediaObjectProperties", "Ref"]
+__all__ = ["MediaObject", "MediaObjectProperties", "MediaObjectRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Membership, MembershipProperties
-from ._internal import Ref_34 as Ref
+from .refs import MembershipRef
 
-__all__ = ["Membership", "MembershipProperties", "Ref"]
+__all__ = ["Membership", "MembershipProperties", "MembershipRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Message, MessageProperties
-from ._internal import Ref_35 as Ref
+from .refs import MessageRef
 
-__all__ = ["Message", "MessageProperties", "Ref"]
+__all__ = ["Message", "MessageProperties", "MessageRef"]

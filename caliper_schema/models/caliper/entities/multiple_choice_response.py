@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 from ._internal import MultipleChoiceResponse, MultipleChoiceResponseProperties
-from ._internal import Ref_36 as Ref
+from .refs import MultipleChoiceResponseRef
 
-__all__ = ["MultipleChoiceResponse", "MultipleChoiceResponseProperties", "Ref"]
+__all__ = [
+    "MultipleChoiceResponse",
+    "MultipleChoiceResponseProperties",
+    "MultipleChoiceResponseRef",
+]

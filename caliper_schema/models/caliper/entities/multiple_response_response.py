@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 from ._internal import MultipleResponseResponse, MultipleResponseResponseProperties
-from ._internal import Ref_37 as Ref
+from .refs import MultipleResponseResponseRef
 
-__all__ = ["MultipleResponseResponse", "MultipleResponseResponseProperties", "Ref"]
+__all__ = [
+    "MultipleResponseResponse",
+    "MultipleResponseResponseProperties",
+    "MultipleResponseResponseRef",
+]

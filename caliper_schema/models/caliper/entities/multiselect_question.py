@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 from ._internal import MultiselectQuestion, MultiselectQuestionProperties
-from ._internal import Ref_38 as Ref
+from .refs import MultiselectQuestionRef
 
-__all__ = ["MultiselectQuestion", "MultiselectQuestionProperties", "Ref"]
+__all__ = [
+    "MultiselectQuestion",
+    "MultiselectQuestionProperties",
+    "MultiselectQuestionRef",
+]

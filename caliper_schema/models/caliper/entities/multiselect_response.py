@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 from ._internal import MultiselectResponse, MultiselectResponseProperties
-from ._internal import Ref_39 as Ref
+from .refs import MultiselectResponseRef
 
-__all__ = ["MultiselectResponse", "MultiselectResponseProperties", "Ref"]
+__all__ = [
+    "MultiselectResponse",
+    "MultiselectResponseProperties",
+    "MultiselectResponseRef",
+]

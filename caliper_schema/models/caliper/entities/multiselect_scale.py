@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import MultiselectScale, MultiselectScaleProperties
-from ._internal import Ref_40 as Ref
+from .refs import MultiselectScaleRef
 
-__all__ = ["MultiselectScale", "MultiselectScaleProperties", "Ref"]
+__all__ = ["MultiselectScale", "MultiselectScaleProperties", "MultiselectScaleRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import NumericScale, NumericScaleProperties
-from ._internal import Ref_41 as Ref
+from .refs import NumericScaleRef
 
-__all__ = ["NumericScale", "NumericScaleProperties", "Ref"]
+__all__ = ["NumericScale", "NumericScaleProperties", "NumericScaleRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import OpenEndedQuestion, OpenEndedQuestionProperties
-from ._internal import Ref_42 as Ref
+from .refs import OpenEndedQuestionRef
 
-__all__ = ["OpenEndedQuestion", "OpenEndedQuestionProperties", "Ref"]
+__all__ = ["OpenEndedQuestion", "OpenEndedQuestionProperties", "OpenEndedQuestionRef"]

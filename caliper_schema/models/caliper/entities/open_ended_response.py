@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import OpenEndedResponse, OpenEndedResponseProperties
-from ._internal import Ref_43 as Ref
+from .refs import OpenEndedResponseRef
 
-__all__ = ["OpenEndedResponse", "OpenEndedResponseProperties", "Ref"]
+__all__ = ["OpenEndedResponse", "OpenEndedResponseProperties", "OpenEndedResponseRef"]

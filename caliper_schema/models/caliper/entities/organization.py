@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Organization, OrganizationProperties
-from ._internal import Ref_44 as Ref
+from .refs import OrganizationRef
 
-__all__ = ["Organization", "OrganizationProperties", "Ref"]
+__all__ = ["Organization", "OrganizationProperties", "OrganizationRef"]

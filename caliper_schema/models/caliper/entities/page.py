@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Page, PageProperties
-from ._internal import Ref_45 as Ref
+from .refs import PageRef
 
-__all__ = ["Page", "PageProperties", "Ref"]
+__all__ = ["Page", "PageProperties", "PageRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Person, PersonProperties
-from ._internal import Ref_46 as Ref
+from .refs import PersonRef
 
-__all__ = ["Person", "PersonProperties", "Ref"]
+__all__ = ["Person", "PersonProperties", "PersonRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Query, QueryProperties
-from ._internal import Ref_47 as Ref
+from .refs import QueryRef
 
-__all__ = ["Query", "QueryProperties", "Ref"]
+__all__ = ["Query", "QueryProperties", "QueryRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Question, QuestionProperties
-from ._internal import Ref_48 as Ref
+from .refs import QuestionRef
 
-__all__ = ["Question", "QuestionProperties", "Ref"]
+__all__ = ["Question", "QuestionProperties", "QuestionRef"]

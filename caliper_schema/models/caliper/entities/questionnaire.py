@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Questionnaire, QuestionnaireProperties
-from ._internal import Ref_49 as Ref
+from .refs import QuestionnaireRef
 
-__all__ = ["Questionnaire", "QuestionnaireProperties", "Ref"]
+__all__ = ["Questionnaire", "QuestionnaireProperties", "QuestionnaireRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import QuestionnaireItem, QuestionnaireItemProperties
-from ._internal import Ref_50 as Ref
+from .refs import QuestionnaireItemRef
 
-__all__ = ["QuestionnaireItem", "QuestionnaireItemProperties", "Ref"]
+__all__ = ["QuestionnaireItem", "QuestionnaireItemProperties", "QuestionnaireItemRef"]

@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from ._internal import Rating, RatingProperties
-from ._internal import Ref_51 as Ref
+from .refs import RatingRef
 
-__all__ = ["Rating", "RatingProperties", "Ref"]
+__all__ = ["Rating", "RatingProperties", "RatingRef"]

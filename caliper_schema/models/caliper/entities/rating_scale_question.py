@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 from ._internal import RatingScaleQuestion, RatingScaleQuestionProperties
-from ._internal import Ref_52 as Ref
+from .refs import RatingScaleQuestionRef
 
-__all__ = ["RatingScaleQuestion", "RatingScaleQuestionProperties", "Ref"]
+__all__ = [
+    "RatingScaleQuestion",
+    "RatingScaleQuestionProperties",
+    "RatingScaleQuestionRef",
+]

@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 from ._internal import RatingScaleResponse, RatingScaleResponseProperties
-from ._internal import Ref_53 as Ref
+from .refs import RatingScaleResponseRef
 
-__all__ = ["RatingScaleResponse", "RatingScaleResponseProperties", "Ref"]
+__all__ = [
+    "RatingScaleResponse",
+    "RatingScaleResponseProperties",
+    "RatingScaleResponseRef",
+]

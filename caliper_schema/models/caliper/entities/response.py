@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_54 as Ref
 from ._internal import Response, ResponseProperties
+from .refs import ResponseRef
 
-__all__ = ["Ref", "Response", "ResponseProperties"]
+__all__ = ["Response", "ResponseProperties", "ResponseRef"]

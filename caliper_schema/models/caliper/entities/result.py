@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_55 as Ref
 from ._internal import Result, ResultProperties
+from .refs import ResultRef
 
-__all__ = ["Ref", "Result", "ResultProperties"]
+__all__ = ["Result", "ResultProperties", "ResultRef"]

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_56 as Ref
 from ._internal import Scale, ScaleProperties
+from .refs import ScaleRef
 
-__all__ = ["Ref", "Scale", "ScaleProperties"]
+__all__ = ["Scale", "ScaleProperties", "ScaleRef"]

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_57 as Ref
 from ._internal import Score, ScoreProperties
+from .refs import ScoreRef
 
-__all__ = ["Ref", "Score", "ScoreProperties"]
+__all__ = ["Score", "ScoreProperties", "ScoreRef"]

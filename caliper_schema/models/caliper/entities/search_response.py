@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_58 as Ref
 from ._internal import SearchResponse, SearchResponseProperties
+from .refs import SearchResponseRef
 
-__all__ = ["Ref", "SearchResponse", "SearchResponseProperties"]
+__all__ = ["SearchResponse", "SearchResponseProperties", "SearchResponseRef"]

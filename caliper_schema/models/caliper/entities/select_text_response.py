@@ -5,7 +5,11 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_59 as Ref
 from ._internal import SelectTextResponse, SelectTextResponseProperties
+from .refs import SelectTextResponseRef
 
-__all__ = ["Ref", "SelectTextResponse", "SelectTextResponseProperties"]
+__all__ = [
+    "SelectTextResponse",
+    "SelectTextResponseProperties",
+    "SelectTextResponseRef",
+]

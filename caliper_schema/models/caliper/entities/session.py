@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_60 as Ref
 from ._internal import Session, SessionProperties
+from .refs import SessionRef
 
-__all__ = ["Ref", "Session", "SessionProperties"]
+__all__ = ["Session", "SessionProperties", "SessionRef"]

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_61 as Ref
 from ._internal import SharedAnnotation, SharedAnnotationProperties
+from .refs import SharedAnnotationRef
 
-__all__ = ["Ref", "SharedAnnotation", "SharedAnnotationProperties"]
+__all__ = ["SharedAnnotation", "SharedAnnotationProperties", "SharedAnnotationRef"]

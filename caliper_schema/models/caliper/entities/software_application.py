@@ -5,7 +5,11 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_62 as Ref
 from ._internal import SoftwareApplication, SoftwareApplicationProperties
+from .refs import SoftwareApplicationRef
 
-__all__ = ["Ref", "SoftwareApplication", "SoftwareApplicationProperties"]
+__all__ = [
+    "SoftwareApplication",
+    "SoftwareApplicationProperties",
+    "SoftwareApplicationRef",
+]

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_63 as Ref
 from ._internal import Survey, SurveyProperties
+from .refs import SurveyRef
 
-__all__ = ["Ref", "Survey", "SurveyProperties"]
+__all__ = ["Survey", "SurveyProperties", "SurveyRef"]

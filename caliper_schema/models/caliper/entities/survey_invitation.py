@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_64 as Ref
 from ._internal import SurveyInvitation, SurveyInvitationProperties
+from .refs import SurveyInvitationRef
 
-__all__ = ["Ref", "SurveyInvitation", "SurveyInvitationProperties"]
+__all__ = ["SurveyInvitation", "SurveyInvitationProperties", "SurveyInvitationRef"]

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_65 as Ref
 from ._internal import SystemIdentifier
+from .refs import SystemIdentifierRef
 
-__all__ = ["Ref", "SystemIdentifier"]
+__all__ = ["SystemIdentifier", "SystemIdentifierRef"]

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_66 as Ref
 from ._internal import TagAnnotation, TagAnnotationProperties
+from .refs import TagAnnotationRef
 
-__all__ = ["Ref", "TagAnnotation", "TagAnnotationProperties"]
+__all__ = ["TagAnnotation", "TagAnnotationProperties", "TagAnnotationRef"]

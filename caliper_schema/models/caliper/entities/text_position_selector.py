@@ -5,27 +5,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from caliper_schema.modelbase import CaliperModel
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ...common import context
+from caliper_schema.modelbase import ByType, CaliperModel
+
+from ...common import context as context_1
 
 
 class TextPositionSelector(CaliperModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    field_context: Annotated[
-        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
-        | context.JsonLdContext1
-        | Mapping[str, Any]
-        | None,
-        Field(alias="@context", title="JSON-LD context"),
+    context: Annotated[
+        context_1.JsonLdContext | None,
+        Field(validation_alias="@context", serialization_alias="@context"),
     ] = None
-    type: Literal["TextPositionSelector"]
+    type: Literal["TextPositionSelector"] = "TextPositionSelector"
     start: Annotated[
         int,
         Field(
@@ -40,11 +38,14 @@ class TextPositionSelector(CaliperModel):
     ]
 
 
-class Ref(RootModel[str | TextPositionSelector]):
-    root: Annotated[
+TextPositionSelectorRef = TypeAliasType(
+    "TextPositionSelectorRef",
+    Annotated[
         str | TextPositionSelector,
         Field(
             description="a TextPositionSelector, as an object or an IRI",
             title="TextPositionSelectorRef",
         ),
-    ]
+        ByType(),
+    ],
+)

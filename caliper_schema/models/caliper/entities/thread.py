@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_67 as Ref
 from ._internal import Thread, ThreadProperties
+from .refs import ThreadRef
 
-__all__ = ["Ref", "Thread", "ThreadProperties"]
+__all__ = ["Thread", "ThreadProperties", "ThreadRef"]

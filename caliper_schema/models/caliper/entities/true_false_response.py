@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_68 as Ref
 from ._internal import TrueFalseResponse, TrueFalseResponseProperties
+from .refs import TrueFalseResponseRef
 
-__all__ = ["Ref", "TrueFalseResponse", "TrueFalseResponseProperties"]
+__all__ = ["TrueFalseResponse", "TrueFalseResponseProperties", "TrueFalseResponseRef"]

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_69 as Ref
 from ._internal import VideoObject, VideoObjectProperties
+from .refs import VideoObjectRef
 
-__all__ = ["Ref", "VideoObject", "VideoObjectProperties"]
+__all__ = ["VideoObject", "VideoObjectProperties", "VideoObjectRef"]

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ._internal import Ref_70 as Ref
 from ._internal import WebPage, WebPageProperties
+from .refs import WebPageRef
 
-__all__ = ["Ref", "WebPage", "WebPageProperties"]
+__all__ = ["WebPage", "WebPageProperties", "WebPageRef"]

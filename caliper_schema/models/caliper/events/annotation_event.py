@@ -7,22 +7,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities.refs import AnnotationRef, DigitalResourceRef, FrameRef, PersonRef
 from .event import EventProperties
 
-
-class AnnotationEventAction(
-    RootModel[Literal["Bookmarked", "Highlighted", "Shared", "Tagged"]]
-):
-    root: Annotated[
+AnnotationEventAction = TypeAliasType(
+    "AnnotationEventAction",
+    Annotated[
         Literal["Bookmarked", "Highlighted", "Shared", "Tagged"],
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="AnnotationEvent action",
         ),
-    ]
+    ],
+)
 
 
 class AnnotationEvent(EventProperties):
@@ -31,66 +31,15 @@ class AnnotationEvent(EventProperties):
     )
     type: Annotated[
         Literal["AnnotationEvent"], Field(description="the event's type term")
-    ]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    ] = "AnnotationEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal["Bookmarked", "Highlighted", "Shared", "Tagged"],
+        AnnotationEventAction,
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="AnnotationEvent action",
         ),
     ]
-    object: Annotated[
-        str
-        | field_internal.Assessment
-        | field_internal.AssessmentItem
-        | field_internal.AssignableDigitalResource
-        | field_internal.AudioObject
-        | field_internal.Chapter
-        | field_internal.DateTimeQuestion
-        | field_internal.DigitalResource
-        | field_internal.DigitalResourceCollection
-        | field_internal.Document
-        | field_internal.Forum
-        | field_internal.Frame
-        | field_internal.ImageObject
-        | field_internal.LtiLink
-        | field_internal.MediaLocation
-        | field_internal.MediaObject
-        | field_internal.Message
-        | field_internal.MultiselectQuestion
-        | field_internal.OpenEndedQuestion
-        | field_internal.Page
-        | field_internal.Question
-        | field_internal.Questionnaire
-        | field_internal.QuestionnaireItem
-        | field_internal.RatingScaleQuestion
-        | field_internal.SurveyInvitation
-        | field_internal.Thread
-        | field_internal.VideoObject
-        | field_internal.WebPage,
-        Field(
-            description="a DigitalResource or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceRef",
-        ),
-    ]
-    generated: Annotated[
-        str
-        | field_internal.Annotation
-        | field_internal.BookmarkAnnotation
-        | field_internal.HighlightAnnotation
-        | field_internal.SharedAnnotation
-        | field_internal.TagAnnotation
-        | None,
-        Field(
-            description="an Annotation or one of its subtypes, as an object or an IRI",
-            title="AnnotationRef",
-        ),
-    ] = None
-    target: Annotated[
-        str | field_internal.Frame | None,
-        Field(description="a Frame, as an object or an IRI", title="FrameRef"),
-    ] = None
+    object: DigitalResourceRef
+    generated: AnnotationRef | None = None
+    target: FrameRef | None = None

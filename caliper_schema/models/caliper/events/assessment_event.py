@@ -7,24 +7,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities.refs import AssessmentRef, AttemptRef, PersonRef
 from .event import EventProperties
 
-
-class AssessmentEventAction(
-    RootModel[
-        Literal["Started", "Paused", "Resumed", "Restarted", "Reset", "Submitted"]
-    ]
-):
-    root: Annotated[
+AssessmentEventAction = TypeAliasType(
+    "AssessmentEventAction",
+    Annotated[
         Literal["Started", "Paused", "Resumed", "Restarted", "Reset", "Submitted"],
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="AssessmentEvent action",
         ),
-    ]
+    ],
+)
 
 
 class AssessmentEvent(EventProperties):
@@ -33,25 +31,14 @@ class AssessmentEvent(EventProperties):
     )
     type: Annotated[
         Literal["AssessmentEvent"], Field(description="the event's type term")
-    ]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    ] = "AssessmentEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal["Started", "Paused", "Resumed", "Restarted", "Reset", "Submitted"],
+        AssessmentEventAction,
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="AssessmentEvent action",
         ),
     ]
-    object: Annotated[
-        str | field_internal.Assessment,
-        Field(
-            description="an Assessment, as an object or an IRI", title="AssessmentRef"
-        ),
-    ]
-    generated: Annotated[
-        str | field_internal.Attempt | None,
-        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
-    ] = None
+    object: AssessmentRef
+    generated: AttemptRef | None = None

@@ -7,20 +7,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities.refs import (
+    AssignableDigitalResourceRef,
+    AttemptRef,
+    FrameRef,
+    PersonRef,
+)
 from .event import EventProperties
 
-
-class AssignableEventAction(
-    RootModel[
-        Literal[
-            "Activated", "Deactivated", "Started", "Completed", "Submitted", "Reviewed"
-        ]
-    ]
-):
-    root: Annotated[
+AssignableEventAction = TypeAliasType(
+    "AssignableEventAction",
+    Annotated[
         Literal[
             "Activated", "Deactivated", "Started", "Completed", "Submitted", "Reviewed"
         ],
@@ -28,7 +28,8 @@ class AssignableEventAction(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="AssignableEvent action",
         ),
-    ]
+    ],
+)
 
 
 class AssignableEvent(EventProperties):
@@ -37,35 +38,15 @@ class AssignableEvent(EventProperties):
     )
     type: Annotated[
         Literal["AssignableEvent"], Field(description="the event's type term")
-    ]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    ] = "AssignableEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal[
-            "Activated", "Deactivated", "Started", "Completed", "Submitted", "Reviewed"
-        ],
+        AssignableEventAction,
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="AssignableEvent action",
         ),
     ]
-    object: Annotated[
-        str
-        | field_internal.Assessment
-        | field_internal.AssessmentItem
-        | field_internal.AssignableDigitalResource,
-        Field(
-            description="an AssignableDigitalResource or one of its subtypes, as an object or an IRI",
-            title="AssignableDigitalResourceRef",
-        ),
-    ]
-    generated: Annotated[
-        str | field_internal.Attempt | None,
-        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
-    ] = None
-    target: Annotated[
-        str | field_internal.Frame | None,
-        Field(description="a Frame, as an object or an IRI", title="FrameRef"),
-    ] = None
+    object: AssignableDigitalResourceRef
+    generated: AttemptRef | None = None
+    target: FrameRef | None = None

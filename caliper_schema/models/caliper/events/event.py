@@ -5,31 +5,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from caliper_schema.modelbase import CaliperModel
 from pydantic import ConfigDict, Field
 
-from ...common import context
+from caliper_schema.modelbase import CaliperModel
+
+from ...common import context as context_1
+from ...common import date_time, event_id
 from ...common import extensions as extensions_1
-from ..entities import _internal as field_internal
+from ..entities.refs import (
+    AgentRef,
+    EntityRef,
+    LtiSessionRef,
+    MembershipRef,
+    OrganizationRef,
+    SessionRef,
+    SoftwareApplicationRef,
+)
+from ..vocab import action as action_1
+from ..vocab import profile as profile_1
 
 
 class EventProperties(CaliperModel):
-    field_context: Annotated[
-        Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
-        | context.JsonLdContext1
-        | Mapping[str, Any]
-        | None,
-        Field(alias="@context", title="JSON-LD context"),
+    context: Annotated[
+        context_1.JsonLdContext | None,
+        Field(validation_alias="@context", serialization_alias="@context"),
     ] = None
     id: Annotated[
-        str,
+        event_id.EventIdAUUIDURN,
         Field(
-            description="the event's id: urn:uuid: and a UUID, e.g. urn:uuid:c51570e4-f8ed-4c18-bb3a-dfe51b2cc594",
-            pattern="^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-            title="event id (a UUID URN)",
+            description="the event's id: urn:uuid: and a UUID, e.g. urn:uuid:c51570e4-f8ed-4c18-bb3a-dfe51b2cc594"
         ),
     ]
     type: Annotated[str, Field(description="the event's type term")]
@@ -40,230 +46,30 @@ class EventProperties(CaliperModel):
         ),
     ]
     eventTime: Annotated[
-        str,
+        date_time.DateTime,
         Field(
-            description="when the event happened: a UTC date and time with milliseconds, e.g. 2024-04-24T14:12:00.000Z",
-            title="DateTime",
+            description="when the event happened: a UTC date and time with milliseconds, e.g. 2024-04-24T14:12:00.000Z"
         ),
     ]
     profile: Annotated[
-        Literal[
-            "GeneralProfile",
-            "AnnotationProfile",
-            "AssessmentProfile",
-            "AssignableProfile",
-            "FeedbackProfile",
-            "ForumProfile",
-            "GradingProfile",
-            "MediaProfile",
-            "ReadingProfile",
-            "ResourceManagementProfile",
-            "SearchProfile",
-            "SessionProfile",
-            "SurveyProfile",
-            "ToolLaunchProfile",
-            "ToolUseProfile",
-            "TimebackProfile",
-        ]
-        | None,
-        Field(
-            description="the Caliper profile the event follows, e.g. ReadingProfile",
-            title="Profile",
-        ),
+        profile_1.Profile | None,
+        Field(description="the Caliper profile the event follows, e.g. ReadingProfile"),
     ] = None
     edApp: Annotated[
-        str | field_internal.SoftwareApplication | None,
+        SoftwareApplicationRef | None,
         Field(
-            description="the application the event happened in: a SoftwareApplication, as an object or an IRI",
-            title="SoftwareApplicationRef",
+            description="the application the event happened in: a SoftwareApplication, as an object or an IRI"
         ),
     ] = None
-    target: Annotated[
-        str
-        | field_internal.Agent
-        | field_internal.AggregateMeasure
-        | field_internal.AggregateMeasureCollection
-        | field_internal.Annotation
-        | field_internal.Assessment
-        | field_internal.AssessmentItem
-        | field_internal.AssignableDigitalResource
-        | field_internal.Attempt
-        | field_internal.AudioObject
-        | field_internal.BookmarkAnnotation
-        | field_internal.Chapter
-        | field_internal.Collection
-        | field_internal.Comment
-        | field_internal.CourseOffering
-        | field_internal.CourseSection
-        | field_internal.DateTimeQuestion
-        | field_internal.DateTimeResponse
-        | field_internal.DigitalResource
-        | field_internal.DigitalResourceCollection
-        | field_internal.Document
-        | field_internal.Entity
-        | field_internal.FillinBlankResponse
-        | field_internal.Forum
-        | field_internal.Frame
-        | field_internal.Group
-        | field_internal.HighlightAnnotation
-        | field_internal.ImageObject
-        | field_internal.LearningObjective
-        | field_internal.LikertScale
-        | field_internal.Link
-        | field_internal.LtiLink
-        | field_internal.LtiSession
-        | field_internal.MediaLocation
-        | field_internal.MediaObject
-        | field_internal.Membership
-        | field_internal.Message
-        | field_internal.MultipleChoiceResponse
-        | field_internal.MultipleResponseResponse
-        | field_internal.MultiselectQuestion
-        | field_internal.MultiselectResponse
-        | field_internal.MultiselectScale
-        | field_internal.NumericScale
-        | field_internal.OpenEndedQuestion
-        | field_internal.OpenEndedResponse
-        | field_internal.Organization
-        | field_internal.Page
-        | field_internal.Person
-        | field_internal.Query
-        | field_internal.Question
-        | field_internal.Questionnaire
-        | field_internal.QuestionnaireItem
-        | field_internal.Rating
-        | field_internal.RatingScaleQuestion
-        | field_internal.RatingScaleResponse
-        | field_internal.Response
-        | field_internal.Result
-        | field_internal.Scale
-        | field_internal.Score
-        | field_internal.SearchResponse
-        | field_internal.SelectTextResponse
-        | field_internal.Session
-        | field_internal.SharedAnnotation
-        | field_internal.SoftwareApplication
-        | field_internal.Survey
-        | field_internal.SurveyInvitation
-        | field_internal.TagAnnotation
-        | field_internal.Thread
-        | field_internal.TrueFalseResponse
-        | field_internal.VideoObject
-        | field_internal.WebPage
-        | None,
-        Field(
-            description="an Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ] = None
-    referrer: Annotated[
-        str
-        | field_internal.Agent
-        | field_internal.AggregateMeasure
-        | field_internal.AggregateMeasureCollection
-        | field_internal.Annotation
-        | field_internal.Assessment
-        | field_internal.AssessmentItem
-        | field_internal.AssignableDigitalResource
-        | field_internal.Attempt
-        | field_internal.AudioObject
-        | field_internal.BookmarkAnnotation
-        | field_internal.Chapter
-        | field_internal.Collection
-        | field_internal.Comment
-        | field_internal.CourseOffering
-        | field_internal.CourseSection
-        | field_internal.DateTimeQuestion
-        | field_internal.DateTimeResponse
-        | field_internal.DigitalResource
-        | field_internal.DigitalResourceCollection
-        | field_internal.Document
-        | field_internal.Entity
-        | field_internal.FillinBlankResponse
-        | field_internal.Forum
-        | field_internal.Frame
-        | field_internal.Group
-        | field_internal.HighlightAnnotation
-        | field_internal.ImageObject
-        | field_internal.LearningObjective
-        | field_internal.LikertScale
-        | field_internal.Link
-        | field_internal.LtiLink
-        | field_internal.LtiSession
-        | field_internal.MediaLocation
-        | field_internal.MediaObject
-        | field_internal.Membership
-        | field_internal.Message
-        | field_internal.MultipleChoiceResponse
-        | field_internal.MultipleResponseResponse
-        | field_internal.MultiselectQuestion
-        | field_internal.MultiselectResponse
-        | field_internal.MultiselectScale
-        | field_internal.NumericScale
-        | field_internal.OpenEndedQuestion
-        | field_internal.OpenEndedResponse
-        | field_internal.Organization
-        | field_internal.Page
-        | field_internal.Person
-        | field_internal.Query
-        | field_internal.Question
-        | field_internal.Questionnaire
-        | field_internal.QuestionnaireItem
-        | field_internal.Rating
-        | field_internal.RatingScaleQuestion
-        | field_internal.RatingScaleResponse
-        | field_internal.Response
-        | field_internal.Result
-        | field_internal.Scale
-        | field_internal.Score
-        | field_internal.SearchResponse
-        | field_internal.SelectTextResponse
-        | field_internal.Session
-        | field_internal.SharedAnnotation
-        | field_internal.SoftwareApplication
-        | field_internal.Survey
-        | field_internal.SurveyInvitation
-        | field_internal.TagAnnotation
-        | field_internal.Thread
-        | field_internal.TrueFalseResponse
-        | field_internal.VideoObject
-        | field_internal.WebPage
-        | None,
-        Field(
-            description="an Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ] = None
-    group: Annotated[
-        str
-        | field_internal.CourseOffering
-        | field_internal.CourseSection
-        | field_internal.Group
-        | field_internal.Organization
-        | None,
-        Field(
-            description="an Organization or one of its subtypes, as an object or an IRI",
-            title="OrganizationRef",
-        ),
-    ] = None
-    membership: Annotated[
-        str | field_internal.Membership | None,
-        Field(
-            description="a Membership, as an object or an IRI", title="MembershipRef"
-        ),
-    ] = None
-    session: Annotated[
-        str | field_internal.LtiSession | field_internal.Session | None,
-        Field(
-            description="a Session or one of its subtypes, as an object or an IRI",
-            title="SessionRef",
-        ),
-    ] = None
+    target: EntityRef | None = None
+    referrer: EntityRef | None = None
+    group: OrganizationRef | None = None
+    membership: MembershipRef | None = None
+    session: SessionRef | None = None
     federatedSession: Annotated[
-        str | field_internal.LtiSession | None,
+        LtiSessionRef | None,
         Field(
-            description="the LTI platform's session, when an LTI tool emits the event: an LtiSession, as an object or an IRI",
-            title="LtiSessionRef",
+            description="the LTI platform's session, when an LTI tool emits the event: an LtiSession, as an object or an IRI"
         ),
     ] = None
     extensions: Annotated[
@@ -278,261 +84,10 @@ class Event(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["Event"], Field(description="the event's type term")]
-    actor: Annotated[
-        str
-        | field_internal.Agent
-        | field_internal.CourseOffering
-        | field_internal.CourseSection
-        | field_internal.Group
-        | field_internal.Organization
-        | field_internal.Person
-        | field_internal.SoftwareApplication,
-        Field(
-            description="an Agent or one of its subtypes, as an object or an IRI",
-            title="AgentRef",
-        ),
-    ]
-    action: Annotated[
-        Literal[
-            "Abandoned",
-            "Accepted",
-            "Activated",
-            "Added",
-            "Archived",
-            "Attached",
-            "Bookmarked",
-            "ChangedResolution",
-            "ChangedSize",
-            "ChangedSpeed",
-            "ChangedVolume",
-            "Classified",
-            "ClosedPopout",
-            "Commented",
-            "Completed",
-            "Copied",
-            "Created",
-            "Deactivated",
-            "Declined",
-            "Deleted",
-            "Described",
-            "DisabledClosedCaptioning",
-            "Disliked",
-            "Downloaded",
-            "EnabledClosedCaptioning",
-            "Ended",
-            "EnteredFullScreen",
-            "ExitedFullScreen",
-            "ForwardedTo",
-            "Graded",
-            "Hid",
-            "Highlighted",
-            "Identified",
-            "JumpedTo",
-            "Launched",
-            "Liked",
-            "Linked",
-            "LoggedIn",
-            "LoggedOut",
-            "MarkedAsRead",
-            "MarkedAsUnread",
-            "Modified",
-            "Muted",
-            "NavigatedTo",
-            "OpenedPopout",
-            "OptedIn",
-            "OptedOut",
-            "Paused",
-            "Posted",
-            "Printed",
-            "Published",
-            "Questioned",
-            "Ranked",
-            "Recommended",
-            "Removed",
-            "Reset",
-            "Restarted",
-            "Restored",
-            "Resumed",
-            "Retrieved",
-            "Returned",
-            "Reviewed",
-            "Rewound",
-            "Saved",
-            "Searched",
-            "Sent",
-            "Shared",
-            "Showed",
-            "Skipped",
-            "Started",
-            "Submitted",
-            "Subscribed",
-            "Tagged",
-            "TimedOut",
-            "Unmuted",
-            "Unpublished",
-            "Unsubscribed",
-            "Uploaded",
-            "Used",
-            "Viewed",
-            "DisabledCloseCaptioning",
-            "EnabledCloseCaptioning",
-            "MarkedAsUnRead",
-        ],
-        Field(title="Action"),
-    ]
-    object: Annotated[
-        str
-        | field_internal.Agent
-        | field_internal.AggregateMeasure
-        | field_internal.AggregateMeasureCollection
-        | field_internal.Annotation
-        | field_internal.Assessment
-        | field_internal.AssessmentItem
-        | field_internal.AssignableDigitalResource
-        | field_internal.Attempt
-        | field_internal.AudioObject
-        | field_internal.BookmarkAnnotation
-        | field_internal.Chapter
-        | field_internal.Collection
-        | field_internal.Comment
-        | field_internal.CourseOffering
-        | field_internal.CourseSection
-        | field_internal.DateTimeQuestion
-        | field_internal.DateTimeResponse
-        | field_internal.DigitalResource
-        | field_internal.DigitalResourceCollection
-        | field_internal.Document
-        | field_internal.Entity
-        | field_internal.FillinBlankResponse
-        | field_internal.Forum
-        | field_internal.Frame
-        | field_internal.Group
-        | field_internal.HighlightAnnotation
-        | field_internal.ImageObject
-        | field_internal.LearningObjective
-        | field_internal.LikertScale
-        | field_internal.Link
-        | field_internal.LtiLink
-        | field_internal.LtiSession
-        | field_internal.MediaLocation
-        | field_internal.MediaObject
-        | field_internal.Membership
-        | field_internal.Message
-        | field_internal.MultipleChoiceResponse
-        | field_internal.MultipleResponseResponse
-        | field_internal.MultiselectQuestion
-        | field_internal.MultiselectResponse
-        | field_internal.MultiselectScale
-        | field_internal.NumericScale
-        | field_internal.OpenEndedQuestion
-        | field_internal.OpenEndedResponse
-        | field_internal.Organization
-        | field_internal.Page
-        | field_internal.Person
-        | field_internal.Query
-        | field_internal.Question
-        | field_internal.Questionnaire
-        | field_internal.QuestionnaireItem
-        | field_internal.Rating
-        | field_internal.RatingScaleQuestion
-        | field_internal.RatingScaleResponse
-        | field_internal.Response
-        | field_internal.Result
-        | field_internal.Scale
-        | field_internal.Score
-        | field_internal.SearchResponse
-        | field_internal.SelectTextResponse
-        | field_internal.Session
-        | field_internal.SharedAnnotation
-        | field_internal.SoftwareApplication
-        | field_internal.Survey
-        | field_internal.SurveyInvitation
-        | field_internal.TagAnnotation
-        | field_internal.Thread
-        | field_internal.TrueFalseResponse
-        | field_internal.VideoObject
-        | field_internal.WebPage,
-        Field(
-            description="an Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ]
-    generated: Annotated[
-        str
-        | field_internal.Agent
-        | field_internal.AggregateMeasure
-        | field_internal.AggregateMeasureCollection
-        | field_internal.Annotation
-        | field_internal.Assessment
-        | field_internal.AssessmentItem
-        | field_internal.AssignableDigitalResource
-        | field_internal.Attempt
-        | field_internal.AudioObject
-        | field_internal.BookmarkAnnotation
-        | field_internal.Chapter
-        | field_internal.Collection
-        | field_internal.Comment
-        | field_internal.CourseOffering
-        | field_internal.CourseSection
-        | field_internal.DateTimeQuestion
-        | field_internal.DateTimeResponse
-        | field_internal.DigitalResource
-        | field_internal.DigitalResourceCollection
-        | field_internal.Document
-        | field_internal.Entity
-        | field_internal.FillinBlankResponse
-        | field_internal.Forum
-        | field_internal.Frame
-        | field_internal.Group
-        | field_internal.HighlightAnnotation
-        | field_internal.ImageObject
-        | field_internal.LearningObjective
-        | field_internal.LikertScale
-        | field_internal.Link
-        | field_internal.LtiLink
-        | field_internal.LtiSession
-        | field_internal.MediaLocation
-        | field_internal.MediaObject
-        | field_internal.Membership
-        | field_internal.Message
-        | field_internal.MultipleChoiceResponse
-        | field_internal.MultipleResponseResponse
-        | field_internal.MultiselectQuestion
-        | field_internal.MultiselectResponse
-        | field_internal.MultiselectScale
-        | field_internal.NumericScale
-        | field_internal.OpenEndedQuestion
-        | field_internal.OpenEndedResponse
-        | field_internal.Organization
-        | field_internal.Page
-        | field_internal.Person
-        | field_internal.Query
-        | field_internal.Question
-        | field_internal.Questionnaire
-        | field_internal.QuestionnaireItem
-        | field_internal.Rating
-        | field_internal.RatingScaleQuestion
-        | field_internal.RatingScaleResponse
-        | field_internal.Response
-        | field_internal.Result
-        | field_internal.Scale
-        | field_internal.Score
-        | field_internal.SearchResponse
-        | field_internal.SelectTextResponse
-        | field_internal.Session
-        | field_internal.SharedAnnotation
-        | field_internal.SoftwareApplication
-        | field_internal.Survey
-        | field_internal.SurveyInvitation
-        | field_internal.TagAnnotation
-        | field_internal.Thread
-        | field_internal.TrueFalseResponse
-        | field_internal.VideoObject
-        | field_internal.WebPage
-        | None,
-        Field(
-            description="an Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ] = None
+    type: Annotated[Literal["Event"], Field(description="the event's type term")] = (
+        "Event"
+    )
+    actor: AgentRef
+    action: action_1.Action
+    object: EntityRef
+    generated: EntityRef | None = None

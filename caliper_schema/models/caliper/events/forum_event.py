@@ -7,39 +7,37 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities.refs import ForumRef, PersonRef
 from .event import EventProperties
 
-
-class ForumEventAction(RootModel[Literal["Subscribed", "Unsubscribed"]]):
-    root: Annotated[
+ForumEventAction = TypeAliasType(
+    "ForumEventAction",
+    Annotated[
         Literal["Subscribed", "Unsubscribed"],
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="ForumEvent action",
         ),
-    ]
+    ],
+)
 
 
 class ForumEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["ForumEvent"], Field(description="the event's type term")]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    type: Annotated[
+        Literal["ForumEvent"], Field(description="the event's type term")
+    ] = "ForumEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal["Subscribed", "Unsubscribed"],
+        ForumEventAction,
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="ForumEvent action",
         ),
     ]
-    object: Annotated[
-        str | field_internal.Forum,
-        Field(description="a Forum, as an object or an IRI", title="ForumRef"),
-    ]
+    object: ForumRef

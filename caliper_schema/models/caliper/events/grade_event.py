@@ -7,53 +7,38 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities.refs import AgentRef, AttemptRef, ScoreRef
 from .event import EventProperties
 
-
-class GradeEventAction(RootModel[Literal["Graded"]]):
-    root: Annotated[
+GradeEventAction = TypeAliasType(
+    "GradeEventAction",
+    Annotated[
         Literal["Graded"],
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="GradeEvent action",
         ),
-    ]
+    ],
+)
 
 
 class GradeEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["GradeEvent"], Field(description="the event's type term")]
-    actor: Annotated[
-        str
-        | field_internal.Agent
-        | field_internal.CourseOffering
-        | field_internal.CourseSection
-        | field_internal.Group
-        | field_internal.Organization
-        | field_internal.Person
-        | field_internal.SoftwareApplication,
-        Field(
-            description="an Agent or one of its subtypes, as an object or an IRI",
-            title="AgentRef",
-        ),
-    ]
+    type: Annotated[
+        Literal["GradeEvent"], Field(description="the event's type term")
+    ] = "GradeEvent"
+    actor: AgentRef
     action: Annotated[
-        Literal["Graded"],
+        GradeEventAction,
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="GradeEvent action",
         ),
-    ]
-    object: Annotated[
-        str | field_internal.Attempt,
-        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
-    ]
-    generated: Annotated[
-        str | field_internal.Score | None,
-        Field(description="a Score, as an object or an IRI", title="ScoreRef"),
-    ] = None
+    ] = "Graded"
+    object: AttemptRef
+    generated: ScoreRef | None = None

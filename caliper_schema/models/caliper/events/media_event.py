@@ -7,40 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities.refs import MediaLocationRef, MediaObjectRef, PersonRef
 from .event import EventProperties
 
-
-class MediaEventAction(
-    RootModel[
-        Literal[
-            "Started",
-            "Ended",
-            "Paused",
-            "Resumed",
-            "Restarted",
-            "ForwardedTo",
-            "JumpedTo",
-            "ChangedResolution",
-            "ChangedSize",
-            "ChangedSpeed",
-            "ChangedVolume",
-            "EnabledClosedCaptioning",
-            "DisabledClosedCaptioning",
-            "EnteredFullScreen",
-            "ExitedFullScreen",
-            "Muted",
-            "Unmuted",
-            "OpenedPopout",
-            "ClosedPopout",
-            "DisabledCloseCaptioning",
-            "EnabledCloseCaptioning",
-        ]
-    ]
-):
-    root: Annotated[
+MediaEventAction = TypeAliasType(
+    "MediaEventAction",
+    Annotated[
         Literal[
             "Started",
             "Ended",
@@ -68,62 +43,24 @@ class MediaEventAction(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="MediaEvent action",
         ),
-    ]
+    ],
+)
 
 
 class MediaEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["MediaEvent"], Field(description="the event's type term")]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    type: Annotated[
+        Literal["MediaEvent"], Field(description="the event's type term")
+    ] = "MediaEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal[
-            "Started",
-            "Ended",
-            "Paused",
-            "Resumed",
-            "Restarted",
-            "ForwardedTo",
-            "JumpedTo",
-            "ChangedResolution",
-            "ChangedSize",
-            "ChangedSpeed",
-            "ChangedVolume",
-            "EnabledClosedCaptioning",
-            "DisabledClosedCaptioning",
-            "EnteredFullScreen",
-            "ExitedFullScreen",
-            "Muted",
-            "Unmuted",
-            "OpenedPopout",
-            "ClosedPopout",
-            "DisabledCloseCaptioning",
-            "EnabledCloseCaptioning",
-        ],
+        MediaEventAction,
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="MediaEvent action",
         ),
     ]
-    object: Annotated[
-        str
-        | field_internal.AudioObject
-        | field_internal.ImageObject
-        | field_internal.MediaObject
-        | field_internal.VideoObject,
-        Field(
-            description="a MediaObject or one of its subtypes, as an object or an IRI",
-            title="MediaObjectRef",
-        ),
-    ]
-    target: Annotated[
-        str | field_internal.MediaLocation | None,
-        Field(
-            description="a MediaLocation, as an object or an IRI",
-            title="MediaLocationRef",
-        ),
-    ] = None
+    object: MediaObjectRef
+    target: MediaLocationRef | None = None

@@ -7,41 +7,37 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities.refs import MessageRef, PersonRef
 from .event import EventProperties
 
-
-class MessageEventAction(
-    RootModel[Literal["MarkedAsRead", "MarkedAsUnread", "Posted", "MarkedAsUnRead"]]
-):
-    root: Annotated[
+MessageEventAction = TypeAliasType(
+    "MessageEventAction",
+    Annotated[
         Literal["MarkedAsRead", "MarkedAsUnread", "Posted", "MarkedAsUnRead"],
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="MessageEvent action",
         ),
-    ]
+    ],
+)
 
 
 class MessageEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["MessageEvent"], Field(description="the event's type term")]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    type: Annotated[
+        Literal["MessageEvent"], Field(description="the event's type term")
+    ] = "MessageEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal["MarkedAsRead", "MarkedAsUnread", "Posted", "MarkedAsUnRead"],
+        MessageEventAction,
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="MessageEvent action",
         ),
     ]
-    object: Annotated[
-        str | field_internal.Message,
-        Field(description="a Message, as an object or an IRI", title="MessageRef"),
-    ]
+    object: MessageRef

@@ -7,20 +7,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities.refs import AttemptRef, PersonRef, QuestionnaireRef
 from .event import EventProperties
 
-
-class QuestionnaireEventAction(RootModel[Literal["Started", "Submitted"]]):
-    root: Annotated[
+QuestionnaireEventAction = TypeAliasType(
+    "QuestionnaireEventAction",
+    Annotated[
         Literal["Started", "Submitted"],
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="QuestionnaireEvent action",
         ),
-    ]
+    ],
+)
 
 
 class QuestionnaireEvent(EventProperties):
@@ -29,26 +31,14 @@ class QuestionnaireEvent(EventProperties):
     )
     type: Annotated[
         Literal["QuestionnaireEvent"], Field(description="the event's type term")
-    ]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    ] = "QuestionnaireEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal["Started", "Submitted"],
+        QuestionnaireEventAction,
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="QuestionnaireEvent action",
         ),
     ]
-    object: Annotated[
-        str | field_internal.Questionnaire,
-        Field(
-            description="a Questionnaire, as an object or an IRI",
-            title="QuestionnaireRef",
-        ),
-    ]
-    generated: Annotated[
-        str | field_internal.Attempt | None,
-        Field(description="an Attempt, as an object or an IRI", title="AttemptRef"),
-    ] = None
+    object: QuestionnaireRef
+    generated: AttemptRef | None = None

@@ -7,33 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities.refs import DigitalResourceRef, PersonRef
 from .event import EventProperties
 
-
-class ResourceManagementEventAction(
-    RootModel[
-        Literal[
-            "Archived",
-            "Copied",
-            "Created",
-            "Deleted",
-            "Described",
-            "Downloaded",
-            "Modified",
-            "Printed",
-            "Published",
-            "Restored",
-            "Retrieved",
-            "Saved",
-            "Unpublished",
-            "Uploaded",
-        ]
-    ]
-):
-    root: Annotated[
+ResourceManagementEventAction = TypeAliasType(
+    "ResourceManagementEventAction",
+    Annotated[
         Literal[
             "Archived",
             "Copied",
@@ -54,7 +36,8 @@ class ResourceManagementEventAction(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="ResourceManagementEvent action",
         ),
-    ]
+    ],
+)
 
 
 class ResourceManagementEvent(EventProperties):
@@ -63,99 +46,14 @@ class ResourceManagementEvent(EventProperties):
     )
     type: Annotated[
         Literal["ResourceManagementEvent"], Field(description="the event's type term")
-    ]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    ] = "ResourceManagementEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal[
-            "Archived",
-            "Copied",
-            "Created",
-            "Deleted",
-            "Described",
-            "Downloaded",
-            "Modified",
-            "Printed",
-            "Published",
-            "Restored",
-            "Retrieved",
-            "Saved",
-            "Unpublished",
-            "Uploaded",
-        ],
+        ResourceManagementEventAction,
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="ResourceManagementEvent action",
         ),
     ]
-    object: Annotated[
-        str
-        | field_internal.Assessment
-        | field_internal.AssessmentItem
-        | field_internal.AssignableDigitalResource
-        | field_internal.AudioObject
-        | field_internal.Chapter
-        | field_internal.DateTimeQuestion
-        | field_internal.DigitalResource
-        | field_internal.DigitalResourceCollection
-        | field_internal.Document
-        | field_internal.Forum
-        | field_internal.Frame
-        | field_internal.ImageObject
-        | field_internal.LtiLink
-        | field_internal.MediaLocation
-        | field_internal.MediaObject
-        | field_internal.Message
-        | field_internal.MultiselectQuestion
-        | field_internal.OpenEndedQuestion
-        | field_internal.Page
-        | field_internal.Question
-        | field_internal.Questionnaire
-        | field_internal.QuestionnaireItem
-        | field_internal.RatingScaleQuestion
-        | field_internal.SurveyInvitation
-        | field_internal.Thread
-        | field_internal.VideoObject
-        | field_internal.WebPage,
-        Field(
-            description="a DigitalResource or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceRef",
-        ),
-    ]
-    generated: Annotated[
-        str
-        | field_internal.Assessment
-        | field_internal.AssessmentItem
-        | field_internal.AssignableDigitalResource
-        | field_internal.AudioObject
-        | field_internal.Chapter
-        | field_internal.DateTimeQuestion
-        | field_internal.DigitalResource
-        | field_internal.DigitalResourceCollection
-        | field_internal.Document
-        | field_internal.Forum
-        | field_internal.Frame
-        | field_internal.ImageObject
-        | field_internal.LtiLink
-        | field_internal.MediaLocation
-        | field_internal.MediaObject
-        | field_internal.Message
-        | field_internal.MultiselectQuestion
-        | field_internal.OpenEndedQuestion
-        | field_internal.Page
-        | field_internal.Question
-        | field_internal.Questionnaire
-        | field_internal.QuestionnaireItem
-        | field_internal.RatingScaleQuestion
-        | field_internal.SurveyInvitation
-        | field_internal.Thread
-        | field_internal.VideoObject
-        | field_internal.WebPage
-        | None,
-        Field(
-            description="a DigitalResource or one of its subtypes, as an object or an IRI",
-            title="DigitalResourceRef",
-        ),
-    ] = None
+    object: DigitalResourceRef
+    generated: DigitalResourceRef | None = None

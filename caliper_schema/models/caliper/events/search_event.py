@@ -7,119 +7,38 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities.refs import EntityRef, PersonRef, SearchResponseRef
 from .event import EventProperties
 
-
-class SearchEventAction(RootModel[Literal["Searched"]]):
-    root: Annotated[
+SearchEventAction = TypeAliasType(
+    "SearchEventAction",
+    Annotated[
         Literal["Searched"],
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="SearchEvent action",
         ),
-    ]
+    ],
+)
 
 
 class SearchEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["SearchEvent"], Field(description="the event's type term")]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    type: Annotated[
+        Literal["SearchEvent"], Field(description="the event's type term")
+    ] = "SearchEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal["Searched"],
+        SearchEventAction,
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="SearchEvent action",
         ),
-    ]
-    object: Annotated[
-        str
-        | field_internal.Agent
-        | field_internal.AggregateMeasure
-        | field_internal.AggregateMeasureCollection
-        | field_internal.Annotation
-        | field_internal.Assessment
-        | field_internal.AssessmentItem
-        | field_internal.AssignableDigitalResource
-        | field_internal.Attempt
-        | field_internal.AudioObject
-        | field_internal.BookmarkAnnotation
-        | field_internal.Chapter
-        | field_internal.Collection
-        | field_internal.Comment
-        | field_internal.CourseOffering
-        | field_internal.CourseSection
-        | field_internal.DateTimeQuestion
-        | field_internal.DateTimeResponse
-        | field_internal.DigitalResource
-        | field_internal.DigitalResourceCollection
-        | field_internal.Document
-        | field_internal.Entity
-        | field_internal.FillinBlankResponse
-        | field_internal.Forum
-        | field_internal.Frame
-        | field_internal.Group
-        | field_internal.HighlightAnnotation
-        | field_internal.ImageObject
-        | field_internal.LearningObjective
-        | field_internal.LikertScale
-        | field_internal.Link
-        | field_internal.LtiLink
-        | field_internal.LtiSession
-        | field_internal.MediaLocation
-        | field_internal.MediaObject
-        | field_internal.Membership
-        | field_internal.Message
-        | field_internal.MultipleChoiceResponse
-        | field_internal.MultipleResponseResponse
-        | field_internal.MultiselectQuestion
-        | field_internal.MultiselectResponse
-        | field_internal.MultiselectScale
-        | field_internal.NumericScale
-        | field_internal.OpenEndedQuestion
-        | field_internal.OpenEndedResponse
-        | field_internal.Organization
-        | field_internal.Page
-        | field_internal.Person
-        | field_internal.Query
-        | field_internal.Question
-        | field_internal.Questionnaire
-        | field_internal.QuestionnaireItem
-        | field_internal.Rating
-        | field_internal.RatingScaleQuestion
-        | field_internal.RatingScaleResponse
-        | field_internal.Response
-        | field_internal.Result
-        | field_internal.Scale
-        | field_internal.Score
-        | field_internal.SearchResponse
-        | field_internal.SelectTextResponse
-        | field_internal.Session
-        | field_internal.SharedAnnotation
-        | field_internal.SoftwareApplication
-        | field_internal.Survey
-        | field_internal.SurveyInvitation
-        | field_internal.TagAnnotation
-        | field_internal.Thread
-        | field_internal.TrueFalseResponse
-        | field_internal.VideoObject
-        | field_internal.WebPage,
-        Field(
-            description="an Entity or one of its subtypes, as an object or an IRI",
-            title="EntityRef",
-        ),
-    ]
-    generated: Annotated[
-        str | field_internal.SearchResponse | None,
-        Field(
-            description="a SearchResponse, as an object or an IRI",
-            title="SearchResponseRef",
-        ),
-    ] = None
+    ] = "Searched"
+    object: EntityRef
+    generated: SearchResponseRef | None = None

@@ -7,39 +7,37 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities.refs import PersonRef, SurveyRef
 from .event import EventProperties
 
-
-class SurveyEventAction(RootModel[Literal["OptedIn", "OptedOut"]]):
-    root: Annotated[
+SurveyEventAction = TypeAliasType(
+    "SurveyEventAction",
+    Annotated[
         Literal["OptedIn", "OptedOut"],
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="SurveyEvent action",
         ),
-    ]
+    ],
+)
 
 
 class SurveyEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["SurveyEvent"], Field(description="the event's type term")]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    type: Annotated[
+        Literal["SurveyEvent"], Field(description="the event's type term")
+    ] = "SurveyEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal["OptedIn", "OptedOut"],
+        SurveyEventAction,
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="SurveyEvent action",
         ),
     ]
-    object: Annotated[
-        str | field_internal.Survey,
-        Field(description="a Survey, as an object or an IRI", title="SurveyRef"),
-    ]
+    object: SurveyRef

@@ -7,20 +7,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities.refs import PersonRef, SurveyInvitationRef
 from .event import EventProperties
 
-
-class SurveyInvitationEventAction(RootModel[Literal["Accepted", "Declined", "Sent"]]):
-    root: Annotated[
+SurveyInvitationEventAction = TypeAliasType(
+    "SurveyInvitationEventAction",
+    Annotated[
         Literal["Accepted", "Declined", "Sent"],
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="SurveyInvitationEvent action",
         ),
-    ]
+    ],
+)
 
 
 class SurveyInvitationEvent(EventProperties):
@@ -29,22 +31,13 @@ class SurveyInvitationEvent(EventProperties):
     )
     type: Annotated[
         Literal["SurveyInvitationEvent"], Field(description="the event's type term")
-    ]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    ] = "SurveyInvitationEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal["Accepted", "Declined", "Sent"],
+        SurveyInvitationEventAction,
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="SurveyInvitationEvent action",
         ),
     ]
-    object: Annotated[
-        str | field_internal.SurveyInvitation,
-        Field(
-            description="a SurveyInvitation, as an object or an IRI",
-            title="SurveyInvitationRef",
-        ),
-    ]
+    object: SurveyInvitationRef

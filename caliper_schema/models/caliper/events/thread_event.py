@@ -7,41 +7,37 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities.refs import PersonRef, ThreadRef
 from .event import EventProperties
 
-
-class ThreadEventAction(
-    RootModel[Literal["MarkedAsRead", "MarkedAsUnread", "MarkedAsUnRead"]]
-):
-    root: Annotated[
+ThreadEventAction = TypeAliasType(
+    "ThreadEventAction",
+    Annotated[
         Literal["MarkedAsRead", "MarkedAsUnread", "MarkedAsUnRead"],
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="ThreadEvent action",
         ),
-    ]
+    ],
+)
 
 
 class ThreadEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["ThreadEvent"], Field(description="the event's type term")]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    type: Annotated[
+        Literal["ThreadEvent"], Field(description="the event's type term")
+    ] = "ThreadEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal["MarkedAsRead", "MarkedAsUnread", "MarkedAsUnRead"],
+        ThreadEventAction,
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="ThreadEvent action",
         ),
     ]
-    object: Annotated[
-        str | field_internal.Thread,
-        Field(description="a Thread, as an object or an IRI", title="ThreadRef"),
-    ]
+    object: ThreadRef

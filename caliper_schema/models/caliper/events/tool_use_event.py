@@ -7,56 +7,43 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from ..entities import _internal as field_internal
+from ..entities.refs import (
+    AggregateMeasureCollectionRef,
+    PersonRef,
+    SoftwareApplicationRef,
+)
 from .event import EventProperties
 
-
-class ToolUseEventAction(RootModel[Literal["Used"]]):
-    root: Annotated[
+ToolUseEventAction = TypeAliasType(
+    "ToolUseEventAction",
+    Annotated[
         Literal["Used"],
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="ToolUseEvent action",
         ),
-    ]
+    ],
+)
 
 
 class ToolUseEvent(EventProperties):
     model_config = ConfigDict(
         extra="forbid",
     )
-    type: Annotated[Literal["ToolUseEvent"], Field(description="the event's type term")]
-    actor: Annotated[
-        str | field_internal.Person,
-        Field(description="a Person, as an object or an IRI", title="PersonRef"),
-    ]
+    type: Annotated[
+        Literal["ToolUseEvent"], Field(description="the event's type term")
+    ] = "ToolUseEvent"
+    actor: PersonRef
     action: Annotated[
-        Literal["Used"],
+        ToolUseEventAction,
         Field(
             description="what the actor did: an action the event type allows, e.g. Viewed",
             title="ToolUseEvent action",
         ),
-    ]
-    object: Annotated[
-        str | field_internal.SoftwareApplication,
-        Field(
-            description="a SoftwareApplication, as an object or an IRI",
-            title="SoftwareApplicationRef",
-        ),
-    ]
-    generated: Annotated[
-        str | field_internal.AggregateMeasureCollection | None,
-        Field(
-            description="an AggregateMeasureCollection, as an object or an IRI",
-            title="AggregateMeasureCollectionRef",
-        ),
-    ] = None
-    target: Annotated[
-        str | field_internal.SoftwareApplication | None,
-        Field(
-            description="a SoftwareApplication, as an object or an IRI",
-            title="SoftwareApplicationRef",
-        ),
-    ] = None
+    ] = "Used"
+    object: SoftwareApplicationRef
+    generated: AggregateMeasureCollectionRef | None = None
+    target: SoftwareApplicationRef | None = None

@@ -7,99 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-
-class Action(
-    RootModel[
-        Literal[
-            "Abandoned",
-            "Accepted",
-            "Activated",
-            "Added",
-            "Archived",
-            "Attached",
-            "Bookmarked",
-            "ChangedResolution",
-            "ChangedSize",
-            "ChangedSpeed",
-            "ChangedVolume",
-            "Classified",
-            "ClosedPopout",
-            "Commented",
-            "Completed",
-            "Copied",
-            "Created",
-            "Deactivated",
-            "Declined",
-            "Deleted",
-            "Described",
-            "DisabledClosedCaptioning",
-            "Disliked",
-            "Downloaded",
-            "EnabledClosedCaptioning",
-            "Ended",
-            "EnteredFullScreen",
-            "ExitedFullScreen",
-            "ForwardedTo",
-            "Graded",
-            "Hid",
-            "Highlighted",
-            "Identified",
-            "JumpedTo",
-            "Launched",
-            "Liked",
-            "Linked",
-            "LoggedIn",
-            "LoggedOut",
-            "MarkedAsRead",
-            "MarkedAsUnread",
-            "Modified",
-            "Muted",
-            "NavigatedTo",
-            "OpenedPopout",
-            "OptedIn",
-            "OptedOut",
-            "Paused",
-            "Posted",
-            "Printed",
-            "Published",
-            "Questioned",
-            "Ranked",
-            "Recommended",
-            "Removed",
-            "Reset",
-            "Restarted",
-            "Restored",
-            "Resumed",
-            "Retrieved",
-            "Returned",
-            "Reviewed",
-            "Rewound",
-            "Saved",
-            "Searched",
-            "Sent",
-            "Shared",
-            "Showed",
-            "Skipped",
-            "Started",
-            "Submitted",
-            "Subscribed",
-            "Tagged",
-            "TimedOut",
-            "Unmuted",
-            "Unpublished",
-            "Unsubscribed",
-            "Uploaded",
-            "Used",
-            "Viewed",
-            "DisabledCloseCaptioning",
-            "EnabledCloseCaptioning",
-            "MarkedAsUnRead",
-        ]
-    ]
-):
-    root: Annotated[
+Action = TypeAliasType(
+    "Action",
+    Annotated[
         Literal[
             "Abandoned",
             "Accepted",
@@ -186,4 +99,5 @@ class Action(
             "MarkedAsUnRead",
         ],
         Field(title="Action"),
-    ]
+    ],
+)

@@ -7,19 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-
-class LtiMessageType(
-    RootModel[
-        Literal[
-            "LtiResourceLinkRequest", "LtiDeepLinkingRequest", "LtiDeepLinkingResponse"
-        ]
-    ]
-):
-    root: Annotated[
+LtiMessageType = TypeAliasType(
+    "LtiMessageType",
+    Annotated[
         Literal[
             "LtiResourceLinkRequest", "LtiDeepLinkingRequest", "LtiDeepLinkingResponse"
         ],
         Field(title="LtiMessageType"),
-    ]
+    ],
+)

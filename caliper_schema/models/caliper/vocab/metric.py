@@ -7,24 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-
-class Metric(
-    RootModel[
-        Literal[
-            "AssessmentsPassed",
-            "AssessmentsSubmitted",
-            "MinutesOnTask",
-            "SkillsMastered",
-            "StandardsMastered",
-            "UnitsCompleted",
-            "UnitsPassed",
-            "WordsRead",
-        ]
-    ]
-):
-    root: Annotated[
+Metric = TypeAliasType(
+    "Metric",
+    Annotated[
         Literal[
             "AssessmentsPassed",
             "AssessmentsSubmitted",
@@ -36,4 +24,5 @@ class Metric(
             "WordsRead",
         ],
         Field(title="Metric"),
-    ]
+    ],
+)

@@ -7,32 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-
-class Profile(
-    RootModel[
-        Literal[
-            "GeneralProfile",
-            "AnnotationProfile",
-            "AssessmentProfile",
-            "AssignableProfile",
-            "FeedbackProfile",
-            "ForumProfile",
-            "GradingProfile",
-            "MediaProfile",
-            "ReadingProfile",
-            "ResourceManagementProfile",
-            "SearchProfile",
-            "SessionProfile",
-            "SurveyProfile",
-            "ToolLaunchProfile",
-            "ToolUseProfile",
-            "TimebackProfile",
-        ]
-    ]
-):
-    root: Annotated[
+Profile = TypeAliasType(
+    "Profile",
+    Annotated[
         Literal[
             "GeneralProfile",
             "AnnotationProfile",
@@ -52,4 +32,5 @@ class Profile(
             "TimebackProfile",
         ],
         Field(title="Profile"),
-    ]
+    ],
+)

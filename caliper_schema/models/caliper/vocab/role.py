@@ -7,73 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-
-class Role(
-    RootModel[
-        Literal[
-            "Administrator",
-            "Administrator#Administrator",
-            "Administrator#Developer",
-            "Administrator#ExternalDeveloper",
-            "Administrator#ExternalSupport",
-            "Administrator#ExternalSystemAdministrator",
-            "Administrator#Support",
-            "Administrator#SystemAdministrator",
-            "ContentDeveloper",
-            "ContentDeveloper#ContentDeveloper",
-            "ContentDeveloper#ContentExpert",
-            "ContentDeveloper#ExternalContentExpert",
-            "ContentDeveloper#Librarian",
-            "Instructor",
-            "Instructor#ExternalInstructor",
-            "Instructor#Grader",
-            "Instructor#GuestInstructor",
-            "Instructor#Instructor",
-            "Instructor#Lecturer",
-            "Instructor#PrimaryInstructor",
-            "Instructor#SecondaryInstructor",
-            "Instructor#TeachingAssistant",
-            "Instructor#TeachingAssistantGroup",
-            "Instructor#TeachingAssistantOffering",
-            "Instructor#TeachingAssistantSection",
-            "Instructor#TeachingAssistantTemplate",
-            "Learner",
-            "Learner#ExternalLearner",
-            "Learner#GuestLearner",
-            "Learner#Learner",
-            "Learner#NonCreditLearner",
-            "Manager",
-            "Manager#AreaManager",
-            "Manager#CourseCoordinator",
-            "Manager#ExternalObserver",
-            "Manager#Manager",
-            "Manager#Observer",
-            "Member",
-            "Member#Member",
-            "Mentor",
-            "Mentor#Advisor",
-            "Mentor#Auditor",
-            "Mentor#ExternalAdvisor",
-            "Mentor#ExternalAuditor",
-            "Mentor#ExternalLearningFacilitator",
-            "Mentor#ExternalMentor",
-            "Mentor#ExternalReviewer",
-            "Mentor#ExternalTutor",
-            "Mentor#LearningFacilitator",
-            "Mentor#Mentor",
-            "Mentor#Reviewer",
-            "Mentor#Tutor",
-            "Officer",
-            "Officer#Chair",
-            "Officer#Secretary",
-            "Officer#Treasurer",
-            "Officer#Vice-Chair",
-        ]
-    ]
-):
-    root: Annotated[
+Role = TypeAliasType(
+    "Role",
+    Annotated[
         Literal[
             "Administrator",
             "Administrator#Administrator",
@@ -134,4 +73,5 @@ class Role(
             "Officer#Vice-Chair",
         ],
         Field(title="Role"),
-    ]
+    ],
+)

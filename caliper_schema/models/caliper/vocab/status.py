@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-
-class Status(RootModel[Literal["Active", "Inactive"]]):
-    root: Annotated[Literal["Active", "Inactive"], Field(title="Status")]
+Status = TypeAliasType(
+    "Status", Annotated[Literal["Active", "Inactive"], Field(title="Status")]
+)

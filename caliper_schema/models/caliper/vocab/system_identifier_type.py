@@ -7,29 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, RootModel
+from pydantic import Field
+from typing_extensions import TypeAliasType
 
-
-class SystemIdentifierType(
-    RootModel[
-        Literal[
-            "AccountUserName",
-            "CaseItemUri",
-            "EmailAddress",
-            "LisSourcedId",
-            "LtiContextId",
-            "LtiDeploymentId",
-            "LtiPlatformId",
-            "LtiToolId",
-            "LtiUserId",
-            "OneRosterSourcedId",
-            "Other",
-            "SisSourcedId",
-            "SystemId",
-        ]
-    ]
-):
-    root: Annotated[
+SystemIdentifierType = TypeAliasType(
+    "SystemIdentifierType",
+    Annotated[
         Literal[
             "AccountUserName",
             "CaseItemUri",
@@ -46,4 +29,5 @@ class SystemIdentifierType(
             "SystemId",
         ],
         Field(title="SystemIdentifierType"),
-    ]
+    ],
+)
