@@ -65,8 +65,14 @@ class Policy:
     subjects: str = "v9"
     limits: Limits = field(default_factory=Limits)
     best_practice: bool = False
+    xp_tolerance: float = 0.25
+    """How far a run's xpEarned may exceed its active minutes before ``stream.xp-beyond-time`` (0.25: a
+    quarter more, plus one XP for rounding)."""
 
     def __post_init__(self) -> None:
+        tolerance = self.xp_tolerance
+        if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not 0 <= tolerance < 1e9:
+            raise ValueError(f"xp_tolerance is a number >= 0, not {self.xp_tolerance!r}")
         if self.subjects not in SUBJECT_LISTS:
             raise ValueError(f"subjects must be one of {', '.join(SUBJECT_LISTS)}, not {self.subjects!r}")
         for rule, grade in self.severities.items():

@@ -110,6 +110,9 @@ class Rule:
     types: frozenset[str] = frozenset()
     best_practice: bool = False
     """True for a rule of the best-practice tier: run only when the policy asks for it."""
+    stream: bool = False
+    """True for a rule across the documents of a stream (:func:`stream_rule`): checked by
+    :mod:`~caliper_schema.validation.streams`, never by :func:`run`."""
 
     def fits(self, kind: str, type_: Any) -> bool:
         """True when ``unit`` checks units of this kind and type."""
@@ -182,6 +185,17 @@ def rule(
     return register
 
 
+def stream_rule(id_: str, severity: Severity, summary: str) -> None:
+    """Register a rule across the documents of one stream. Its check needs what no single document holds
+    (the runs seen so far), so it lives in :mod:`~caliper_schema.validation.streams`; the id, severity and
+    summary are registered here with the others, so that a policy re-grades it like any rule."""
+    _register(Rule(id_, severity, summary, _nothing, stream=True))
+
+
+def _nothing(units: list[Subject]) -> Iterator[Finding]:
+    return iter(())
+
+
 UnitPlan = tuple[tuple[int, Rule, UnitCheck], ...]
 """(rank in ``RULES``, rule, its unit check): the rank keeps :func:`run`'s issues in the rules' order."""
 
@@ -206,6 +220,7 @@ def _document_plan(many: bool, best_practice: bool) -> tuple[tuple[int, Rule], .
         (rank, each)
         for rank, each in ranked
         if each.unit is None
+        and not each.stream
         and (many or not each.between_events)
         and (best_practice or not each.best_practice)
     )
@@ -509,6 +524,31 @@ def _window_after_event(unit: Subject) -> Iterator[Finding]:
         if happened is not None and end is not None and end > happened:
             yield (join(unit.metric(index), "endDate"), "is later than the event's eventTime",
                    "send the event when the window closes: eventTime at or after endDate")  # fmt: skip
+
+
+# --- across the events of one app's stream (checked by validation/streams.py) ---------------------------
+# Sources: shared/reference/timeback-profile-facts.md §3-§5. A run is the events of one actor sharing one
+# runId. What rests on the SDK's conventions alone (its 15 s cadence, 1 XP = 1 focused minute, the order it
+# sends in) is a warning; what makes the events count the same thing twice is an error.
+
+stream_rule("stream.duplicate-id", "error",
+            "an event id is used once in the whole stream, across envelopes and files")  # fmt: skip
+stream_rule("stream.window-overlap", "error",
+            "the time-spent windows of one run do not overlap: time counted twice")  # fmt: skip
+stream_rule("stream.window-repeated", "error",
+            "a run sends each heartbeat window once (the SDK dedups by runId and window start)")  # fmt: skip
+stream_rule("stream.window-too-long", "warning",
+            "a heartbeat window spans at most 8 times the SDK's 15 s cadence (2 minutes)")  # fmt: skip
+stream_rule("stream.xp-beyond-time", "warning",
+            "a run's xpEarned is within its active minutes (1 XP = 1 focused minute), give or take"
+            " the policy's xp_tolerance")  # fmt: skip
+stream_rule("stream.completion-before-time", "warning",
+            "a run's completion (ActivityEvent) comes after the time its heartbeats count")  # fmt: skip
+stream_rule(
+    "stream.progress-backwards",
+    "warning",
+    "course completion (pctCompleteApp, from masteredUnits summed) does not fall within a run",
+)
 
 
 # --- the best-practice tier: the spec's SHOULDs (off unless the policy asks) ------------------------------
