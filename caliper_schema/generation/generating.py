@@ -118,6 +118,15 @@ def write_lines(fixtures: Iterable[Fixture], stream: TextIO) -> int:
     return written
 
 
+def prepare_folder(folder: Path, *, force: bool = False) -> None:
+    """Create ``folder``, or refuse (:class:`FileExistsError`) one that already holds files unless ``force``:
+    fixtures of another run left beside these would be taken for theirs, and a same-named file overwritten."""
+    if not force and folder.is_dir() and any(folder.iterdir()):
+        reason = "it already holds files; choose an empty or new folder"
+        raise FileExistsError(errno.EEXIST, reason, str(folder))
+    folder.mkdir(parents=True, exist_ok=True)
+
+
 def write_folder(fixtures: Iterable[Fixture], folder: Path, *, force: bool = False) -> int:
     """Write one indented ``.json`` file per document into ``folder`` (created if need be) and, for invalid
     fixtures, ``mutations.tsv``: each file's mutation label, pointer, rule and whether only strict
@@ -126,10 +135,7 @@ def write_folder(fixtures: Iterable[Fixture], folder: Path, *, force: bool = Fal
     A folder that already holds files is refused (:class:`FileExistsError`) unless ``force``: fixtures of
     another run left beside these would be taken for theirs, and a same-named file would be overwritten.
     """
-    if not force and folder.is_dir() and any(folder.iterdir()):
-        reason = "it already holds files; choose an empty or new folder"
-        raise FileExistsError(errno.EEXIST, reason, str(folder))
-    folder.mkdir(parents=True, exist_ok=True)
+    prepare_folder(folder, force=force)
     rows = ["file\tlabel\tpointer\trule\tstrict"]
     written = 0
     for fixture in fixtures:

@@ -352,10 +352,10 @@ def _count(run: Run, window: Window, where: Where) -> Iterator[tuple[str, str, s
         del run.starts[next(iter(run.starts))]
     run.starts.setdefault(key, where)
     touched = run.stretches[first:last]
-    earliest = touched[0][2] if touched and touched[0][0] <= start else where
-    run.stretches[first:last] = [
-        [min(start, *(s[0] for s in touched)), max(end, *(s[1] for s in touched)), earliest]
-    ]
+    if touched:  # disjoint and sorted: the first starts earliest, the last ends latest
+        start, end = min(start, touched[0][0]), max(end, touched[-1][1])
+        where = touched[0][2] if touched[0][0] <= window.start else where
+    run.stretches[first:last] = [[start, end, where]]
     if len(run.stretches) > KEPT_STRETCHES:
         del run.stretches[0]
 
