@@ -41,6 +41,7 @@ from hypothesis.strategies import SearchStrategy
 from caliper_schema.generation.building import Builder, entity_types, event_types, resolve_types, with_profile
 from caliper_schema.generation.drawing import HypothesisDraw
 from caliper_schema.generation.mutating import Mutant, mutate, mutations
+from caliper_schema.generation.sessions import Session, mistakes, session, setting
 from caliper_schema.generation.planning import ABSENT, Record, planner
 from caliper_schema.registry import ENVELOPE, ENVELOPE_SHELL, load
 
@@ -55,6 +56,7 @@ __all__ = [
     "invalid_envelopes",
     "invalid_events",
     "register_models",
+    "sessions",
     "time_spent_events",
 ]
 
@@ -226,6 +228,35 @@ def invalid_envelopes(
         builder = Builder(source, record_sites=True)
         document = builder.envelope([source.choice(names), *names], (1, max_size), None, item_overrides)
         return _mutated(document, builder, source, strict, labels)
+
+    return build()
+
+
+def sessions(
+    *, invalid: bool = False, envelope: bool = False, mutations: Iterable[str] | None = None
+) -> SearchStrategy[Session]:
+    """Whole runs of a Timeback app (:class:`~caliper_schema.generation.sessions.Session`): heartbeats every
+    15 s with their active and inactive seconds, then a completion whose XP and questions fit the run, all
+    with one ``runId``; bare events, or with ``envelope`` each in an envelope of its own. With ``invalid``,
+    exactly one labelled mistake between the events (``session.mistake``: its rule, the document and the
+    pointer where :func:`~caliper_schema.validation.streams.validate_stream` reports it); ``mutations``
+    keeps the labels matching one of its patterns (``"rule:stream.window-*"``).
+
+    >>> from hypothesis import given, settings
+    >>> @given(sessions())
+    ... @settings(max_examples=10, deadline=None)
+    ... def test_one_run(run):
+    ...     assert len({event["extensions"]["runId"] for event in run.documents}) == 1
+    >>> test_one_run()
+    """
+    labels = list(mutations) if mutations is not None else None
+    if invalid and not mistakes(labels):
+        raise ValueError(f"no stream mistake matches {labels}; the labels are rule:<stream.* rule id>")
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Session:
+        source = HypothesisDraw(draw)
+        return session(source, setting(source), invalid=invalid, envelope=envelope, labels=labels)
 
     return build()
 

@@ -10,6 +10,8 @@ Its modules, in the order a fixture is made:
   add up, profiles), applied while building;
 - :mod:`~caliper_schema.generation.mutating`: exactly one labelled mistake in a valid document;
 - :mod:`~caliper_schema.generation.generating`: the seeded command behind ``caliper-schema generate``.
+- :mod:`~caliper_schema.generation.sessions`: whole runs as the Timeback SDK sends them (heartbeats, then
+  the completion), valid or with one labelled mistake between their events.
 
 The Hypothesis strategies over the same walk are public at the package root,
 :mod:`caliper_schema.strategies`. This wing may use the validation wing (to label what a mutation

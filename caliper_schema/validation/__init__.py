@@ -14,6 +14,11 @@ schemas, :mod:`~caliper_schema.registry`, and holds the issues, :mod:`~caliper_s
   when the policy asks, the best-practice tier: the spec's SHOULDs);
 - :mod:`~caliper_schema.validation.pipeline`: :func:`validate` and :func:`validate_file`, which run
   them in turn and return a :class:`~caliper_schema.reporting.Report`.
+- :mod:`~caliper_schema.validation.statistics`: what a set of documents covers (event types, actions,
+  profiles, Timeback subjects and metrics) and breaks (issues by rule);
+- :mod:`~caliper_schema.validation.streams`: the documents of one app's stream, each through the pipeline
+  and all of them through the stream rules (``stream.*``: ids, heartbeat windows, XP, runs), in memory
+  bounded by the runs open at once.
 
 It uses only the shared core: never the generation wing, never the command line.
 

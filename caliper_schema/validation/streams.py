@@ -65,9 +65,9 @@ SPILL_IDS = 50_000
 """Event ids kept in memory; beyond them, every id goes to a temporary database on disk."""
 SPILL_RUNS = 10_000
 """Ended runs kept in memory; beyond them, ended runs go to the same temporary database."""
-KEPT_STARTS = 256
-"""Window starts a run remembers to tell a repeated window from an overlapping one (an older repeat is
-still an overlap, and reported as one)."""
+KEPT_WINDOWS = 256
+"""Windows a run remembers one by one (to tell a repeated window from an overlapping one, and to name the
+heartbeat overlapped); older ones are remembered merged in stretches, where a repeat is an overlap."""
 KEPT_STRETCHES = 4096
 """Separate stretches of counted time a run remembers (a run of contiguous windows is one stretch)."""
 KEPT_COMPLETIONS = 64
@@ -297,7 +297,8 @@ class Run:
     """The latest ``eventTime`` of its events: when it ends."""
     stretches: list[list[Any]] = field(default_factory=list)
     """Counted time: disjoint ``[start, end, Where]`` sorted by start (contiguous windows merged)."""
-    starts: dict[float, Where] = field(default_factory=dict)
+    windows: dict[float, tuple[float, Where]] = field(default_factory=dict)
+    """The latest windows: start → (end, the heartbeat)."""
     latest: tuple[float, Where] | None = None
     """The latest window end, and the heartbeat that has it."""
     heartbeats: int = 0
@@ -326,6 +327,16 @@ def _overlapping(
     return first, last, most, whose
 
 
+def _most_overlapped(run: Run, start: float, end: float) -> Where | None:
+    """The heartbeat among the run's latest windows that ``[start, end]`` overlaps most."""
+    most, whose = 0.0, None
+    for other_start, (other_end, other) in run.windows.items():
+        overlap = min(end, other_end) - max(start, other_start)
+        if overlap > most:
+            most, whose = overlap, other
+    return whose
+
+
 def _count(run: Run, window: Window, where: Where) -> Iterator[tuple[str, str, str]]:
     """Add a heartbeat's window (``where`` it starts) to its run: (rule, message, hint) if it is repeated,
     overlapping or too long."""
@@ -339,18 +350,20 @@ def _count(run: Run, window: Window, where: Where) -> Iterator[tuple[str, str, s
         )
     first, last, overlap, whose = _overlapping(run.stretches, start, end)
     key = round(start, 3)
-    if key in run.starts:
+    if key in run.windows:
+        earlier = run.windows[key][1]
         yield ("stream.window-repeated",
-               f"repeats the window starting {_moment(start)} of the heartbeat at {run.starts[key].named()}",
+               f"repeats the window starting {_moment(start)} of the heartbeat at {earlier.named()}",
                "send each window once: a retry must resend the same event, with its id")  # fmt: skip
     elif overlap > SLACK and whose is not None:
+        whose = _most_overlapped(run, start, end) or whose
         yield ("stream.window-overlap",
                f"this window overlaps by {overlap:,.3g} s the time the run's heartbeat at {whose.named()}"
                " already counts: time counted twice",
                "start each window where the run's previous one ended")  # fmt: skip
-    if len(run.starts) >= KEPT_STARTS:
-        del run.starts[next(iter(run.starts))]
-    run.starts.setdefault(key, where)
+    if len(run.windows) >= KEPT_WINDOWS:
+        del run.windows[next(iter(run.windows))]
+    run.windows.setdefault(key, (end, where))
     touched = run.stretches[first:last]
     if touched:  # disjoint and sorted: the first starts earliest, the last ends latest
         start, end = min(start, touched[0][0]), max(end, touched[-1][1])
@@ -583,7 +596,8 @@ class _Here:
 
     def cheap(self, suffix: str) -> Where:
         """A place to name in another finding's message: the document's line, not the value's."""
-        return Where(self.source, self.index, self.pointer + suffix, self.document.first_line)
+        line = self.document.first_line if self.document.text is not None else None
+        return Where(self.source, self.index, self.pointer + suffix, line)
 
     def at(self, suffix: str) -> Where:
         """The place of a value of this event, with its line and column."""
