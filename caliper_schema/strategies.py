@@ -41,8 +41,8 @@ from hypothesis.strategies import SearchStrategy
 from caliper_schema.generation.building import Builder, entity_types, event_types, resolve_types, with_profile
 from caliper_schema.generation.drawing import HypothesisDraw
 from caliper_schema.generation.mutating import Mutant, mutate, mutations
-from caliper_schema.generation.sessions import Session, mistakes, session, setting
 from caliper_schema.generation.planning import ABSENT, Record, planner
+from caliper_schema.generation.sessions import Session, mistakes, session, setting
 from caliper_schema.registry import ENVELOPE, ENVELOPE_SHELL, load
 
 __all__ = [
