@@ -256,7 +256,9 @@ def test_a_payload_just_keeping_this_rule(rule: str, document: Document) -> None
 def test_every_rule_is_exercised() -> None:
     from tests.test_best_practice import BROKEN as BEST_PRACTICE
 
-    assert {case[0] for case in BROKEN} == {rule for rule, each in RULES.items() if not each.best_practice}
+    # the stream rules are broken across documents, each alone, in tests/test_streams.py
+    single = {rule for rule, each in RULES.items() if not each.best_practice and not each.stream}
+    assert {case[0] for case in BROKEN} == single
     assert {case[0] for case in BEST_PRACTICE} == {rule for rule, each in RULES.items() if each.best_practice}
     for each in RULES.values():
         assert each.summary and each.severity in ("error", "warning")

@@ -333,7 +333,9 @@ def test_each_schema_mutation_is_rejected_with_its_rule(label: str) -> None:
 
 
 def test_every_registered_rule_has_a_mutation() -> None:
-    missing = set(rules.RULES) - set(RULE_MUTATIONS) - NOT_YET_COVERED
+    # a stream rule is broken between the events of a session: caliper_schema.generation.sessions.MISTAKES
+    single = {rule for rule, each in rules.RULES.items() if not each.stream}
+    missing = single - set(RULE_MUTATIONS) - NOT_YET_COVERED
     assert not missing, (
         f"add a breaker to caliper_schema.generation.mutating.RULE_MUTATIONS for {sorted(missing)}"
     )
