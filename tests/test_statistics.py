@@ -15,8 +15,8 @@ from tests.conftest import EXAMPLES, ROOT
 ACTIVITY = json.loads((EXAMPLES / "valid" / "timeback-activity-event.json").read_text())
 TIME_SPENT = json.loads((EXAMPLES / "valid" / "timeback-time-spent-event.json").read_text())["data"][0]
 VIEW = {"@context": "http://purl.imsglobal.org/ctx/caliper/v1p2",
-        "id": "urn:uuid:5b1f6a2e-8c43-4d1e-9a7b-000000000001", "type": "ViewEvent", "profile": "ReadingProfile",
-        "actor": "https://example.edu/users/1", "action": "Viewed", "object": "https://example.edu/books/1",
+        "id": "urn:uuid:5b1f6a2e-8c43-4d1e-9a7b-000000000001", "type": "ViewEvent",
+        "profile": "ReadingProfile", "actor": "https://example.edu/users/1", "action": "Viewed", "object": "https://example.edu/books/1",
         "eventTime": "2025-07-22T21:25:40.000Z"}  # fmt: skip
 SUBJECTS = json.loads((ROOT / "schemas" / "timeback" / "subject.json").read_text())["x-lint"][0]["lists"]
 
