@@ -27,3 +27,24 @@ def shared_file(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent: set CALIPER_SHARED_DIR to the shared reference folder")
     return path
+
+
+MILLION = "tests/test_stream_memory.py"
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Start the million-event stream of tests/test_stream_memory.py as soon as the session knows it will
+    run: in child processes, on the other core, while the rest of the suite runs."""
+    if any(item.nodeid.startswith(MILLION) for item in items):
+        from tests import test_stream_memory
+
+        test_stream_memory.start()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A session that ends before the stream has (``-x``, Ctrl+C) ends its child too."""
+    from benchmarks.streams import stop
+
+    stop()

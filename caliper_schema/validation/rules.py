@@ -200,7 +200,7 @@ UnitPlan = tuple[tuple[int, Rule, UnitCheck], ...]
 """(rank in ``RULES``, rule, its unit check): the rank keeps :func:`run`'s issues in the rules' order."""
 
 
-@functools.cache
+@functools.lru_cache(maxsize=512)  # bounded: ``type_`` comes from the payload, any string
 def _unit_plan(kind: str, type_: str | None, best_practice: bool) -> UnitPlan:
     """The unit rules that check a unit of this kind and type (and the best-practice ones, if asked)."""
     ranked = enumerate(RULES.values())

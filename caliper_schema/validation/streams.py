@@ -32,6 +32,7 @@ stream ends.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import pickle
@@ -42,9 +43,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import orjson
+
 from caliper_schema.policy import DEFAULT, Policy
+from caliper_schema.registry import load
 from caliper_schema.reporting import Issue, Severity, counted
-from caliper_schema.validation.dispatching import Unit, dispatch
+from caliper_schema.validation.dispatching import dispatch, is_envelope
 from caliper_schema.validation.parsing import Document, oversized, parse, parse_value
 from caliper_schema.validation.pipeline import JSON_LINES_SUFFIXES, check_document
 from caliper_schema.validation.rules import RULES
@@ -63,8 +67,9 @@ SLACK = 1.0
 """Seconds of overlap taken as rounding (the SDK reports milliseconds as seconds)."""
 SPILL_IDS = 50_000
 """Event ids kept in memory; beyond them, every id goes to a temporary database on disk."""
-SPILL_RUNS = 10_000
-"""Ended runs kept in memory; beyond them, ended runs go to the same temporary database."""
+SPILL_RUNS = 1_000
+"""Ended runs kept in memory (the latest; each without its windows one by one, its stretches of time
+kept); beyond them, the oldest go to the same temporary database."""
 KEPT_WINDOWS = 256
 """Windows a run remembers one by one (to tell a repeated window from an overlapping one, and to name the
 heartbeat overlapped); older ones are remembered merged in stretches, where a repeat is an overlap."""
@@ -153,7 +158,9 @@ def from_file(path: str | Path) -> Iterator[Item]:
         yield Item(file, str(path))
 
 
-def _document(item: Item, policy: Policy) -> Document:
+def _document(item: Item, policy: Policy, *, checked: bool = False) -> Document:
+    """The item as a parsed document; ``checked``: its text was validated already (the stream rules alone),
+    so it is read fast, and strictly only when that fails (to say why)."""
     payload, limits = item.payload, policy.limits
     if isinstance(payload, Document):
         return payload
@@ -161,16 +168,23 @@ def _document(item: Item, policy: Policy) -> Document:
         refused = oversized(payload.stat().st_size, limits)
         document = refused if refused is not None else parse(payload.read_bytes(), limits)
     elif isinstance(payload, bytes | bytearray | str):
-        document = parse(bytes(payload) if isinstance(payload, bytearray) else payload, limits)
+        raw = bytes(payload) if isinstance(payload, bytearray) else payload
+        if checked and len(raw) <= limits.max_bytes:
+            try:
+                text = raw if isinstance(raw, str) else raw.decode("utf-8")
+                return Document(orjson.loads(raw), text, item.line or 1)
+            except (orjson.JSONDecodeError, UnicodeDecodeError):
+                pass  # the strict parser says what is wrong
+        document = parse(raw, limits)
     else:
         return parse_value(dict(payload) if isinstance(payload, Mapping) else payload, limits)
     if item.line is None or item.line == 1:
         return document
-    shift = item.line - 1
+    shift = item.line - 1  # parsed as a document of its own: its lines are counted from its first
     issues = tuple(
         replace(issue, line=issue.line + shift) if issue.line else issue for issue in document.issues
     )
-    return replace(document, first_line=item.line, issues=issues)
+    return Document(document.value, document.text, item.line, issues, document.serialised)
 
 
 # --- what the stream rules read from an event --------------------------------------------------------------
@@ -178,10 +192,14 @@ def _document(item: Item, policy: Policy) -> Document:
 
 def _epoch(value: Any) -> float | None:
     """POSIX seconds of an RFC 3339 date-time with an offset, or None."""
-    if not isinstance(value, str):
-        return None
+    return _epoch_of(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _epoch_of(text: str) -> float | None:
+    # Cached: a heartbeat's eventTime is its endDate, and the next one's startDate.
     try:
-        moment = datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
     return moment.timestamp() if moment.tzinfo is not None else None
@@ -231,30 +249,62 @@ class Window(NamedTuple):
     stated: bool
 
 
-def window_of(event: Mapping[str, Any], pointer: str = "") -> Window | None:
-    """The window a heartbeat counts: as its items state it (``startDate``..``endDate``), else as the SDK
-    sends it (``eventTime`` is the end, the seconds its length); None when neither can be read.
+def window_of(event: Mapping[str, Any], pointer: str = "") -> tuple[Window | None, float]:
+    """The window a heartbeat counts, and its active seconds. The window as its items state it
+    (``startDate``..``endDate``), else as the SDK sends it (``eventTime`` is the end, the seconds its
+    length); None when neither can be read.
 
-    >>> window_of({"eventTime": "2025-01-01T00:00:15Z", "generated": {"items": [
-    ...     {"type": "active", "value": 10}, {"type": "inactive", "value": 5}]}})[1:]
-    (1735689615.0, '/eventTime', False)
+    >>> window, active = window_of({"eventTime": "2025-01-01T00:00:15Z", "generated": {"items": [
+    ...     {"type": "active", "value": 10}, {"type": "inactive", "value": 5}]}})
+    >>> window[1:], active
+    ((1735689615.0, '/eventTime', False), 10.0)
     """
-    items = _items(event)
-    stated = []
-    for index, item in items:
+    first = last = None
+    length = active = 0.0
+    for index, item in _items(event):
+        seconds = _seconds(item.get("value"))
+        if seconds is not None:
+            length += seconds
+            active += seconds if item.get("type") == "active" else 0.0
         start, end = _epoch(item.get("startDate")), _epoch(item.get("endDate"))
         if start is not None and end is not None and start <= end:
-            stated.append((start, end, index))
-    if stated:
-        start, _, index = min(stated)
-        return Window(
-            start, max(end for _, end, _ in stated), f"{pointer}/generated/items/{index}/startDate", True
-        )
+            if first is None or start < first[0]:
+                first = (start, index)
+            last = end if last is None else max(last, end)
+    if first is not None and last is not None:
+        return Window(first[0], last, f"{pointer}/generated/items/{first[1]}/startDate", True), active
     end = _epoch(event.get("eventTime"))
-    if end is None:
-        return None
-    length = sum(seconds for _, item in items if (seconds := _seconds(item.get("value"))) is not None)
-    return Window(end - length, end, f"{pointer}/eventTime", False)
+    return (None if end is None else Window(end - length, end, f"{pointer}/eventTime", False)), active
+
+
+@functools.cache
+def _event_types() -> tuple[frozenset[str], frozenset[str]]:
+    catalogue = load()
+    events = frozenset(name for name, uri in catalogue.types.items() if catalogue.kind(uri) == "event")
+    return events, frozenset(catalogue.types)
+
+
+def _is_event(value: Any) -> bool:
+    """What :func:`~caliper_schema.validation.dispatching.dispatch` takes for an event: an object of an
+    event type, or of no known type with an ``action``."""
+    if not isinstance(value, dict):
+        return False
+    events, known = _event_types()
+    type_ = value.get("type")
+    return type_ in events if isinstance(type_, str) and type_ in known else "action" in value
+
+
+def events_in(value: Any, max_items: int = 10_000) -> list[tuple[str, dict[str, Any]]]:
+    """(pointer, event) for each event of a document: the document itself, or the items of its envelope.
+
+    >>> events_in({"sensor": "s", "data": [{"type": "Person", "id": "p"}, {"type": "ViewEvent"}]})
+    [('/data/1', {'type': 'ViewEvent'})]
+    """
+    if not is_envelope(value):
+        return [("", value)] if _is_event(value) else []
+    data = value.get("data")
+    items = data[:max_items] if isinstance(data, list) else []
+    return [(f"/data/{index}", item) for index, item in enumerate(items) if _is_event(item)]
 
 
 def _metric(items: list[tuple[int, dict[str, Any]]], name: str) -> tuple[int, float] | None:
@@ -316,7 +366,8 @@ Found = tuple[str, Where, str, str | None]
 def _overlapping(
     stretches: list[list[Any]], start: float, end: float
 ) -> tuple[int, int, float, Where | None]:
-    """The slice of ``stretches`` that ``[start, end]`` touches or overlaps, and its largest overlap."""
+    """The slice of ``stretches`` that ``[start, end]`` touches or overlaps, its largest overlap, and the
+    first heartbeat of the stretch that has it."""
     first = bisect.bisect_left(stretches, start, key=lambda stretch: stretch[1])
     last, most, whose = first, 0.0, None
     while last < len(stretches) and stretches[last][0] <= end:
@@ -348,29 +399,40 @@ def _count(run: Run, window: Window, where: Where) -> Iterator[tuple[str, str, s
             message,
             "send a TimeSpentEvent for each 15 s; after 10 minutes hidden, end the run",
         )
-    first, last, overlap, whose = _overlapping(run.stretches, start, end)
-    key = round(start, 3)
-    if key in run.windows:
-        earlier = run.windows[key][1]
+    key, windows, stretches = round(start, 3), run.windows, run.stretches
+    if key in windows:
         yield ("stream.window-repeated",
-               f"repeats the window starting {_moment(start)} of the heartbeat at {earlier.named()}",
+               f"repeats the window starting {_moment(start)} of the heartbeat at {windows[key][1].named()}",
                "send each window once: a retry must resend the same event, with its id")  # fmt: skip
-    elif overlap > SLACK and whose is not None:
-        whose = _most_overlapped(run, start, end) or whose
-        yield ("stream.window-overlap",
-               f"this window overlaps by {overlap:,.3g} s the time the run's heartbeat at {whose.named()}"
-               " already counts: time counted twice",
-               "start each window where the run's previous one ended")  # fmt: skip
-    if len(run.windows) >= KEPT_WINDOWS:
-        del run.windows[next(iter(run.windows))]
-    run.windows.setdefault(key, (end, where))
-    touched = run.stretches[first:last]
-    if touched:  # disjoint and sorted: the first starts earliest, the last ends latest
-        start, end = min(start, touched[0][0]), max(end, touched[-1][1])
-        where = touched[0][2] if touched[0][0] <= window.start else where
-    run.stretches[first:last] = [[start, end, where]]
-    if len(run.stretches) > KEPT_STRETCHES:
-        del run.stretches[0]
+    elif stretches and stretches[-1][1] - SLACK > start:  # not after all the run has counted: look
+        overlap, whose = _overlapping(stretches, start, end)[2:]
+        if overlap > SLACK and whose is not None:
+            whose = _most_overlapped(run, start, end) or whose
+            yield ("stream.window-overlap",
+                   f"this window overlaps by {overlap:,.3g} s the time the run's heartbeat at {whose.named()}"
+                   " already counts: time counted twice",
+                   "start each window where the run's previous one ended")  # fmt: skip
+    if len(windows) >= KEPT_WINDOWS:
+        del windows[next(iter(windows))]
+    windows.setdefault(key, (end, where))
+    _merge(stretches, start, end, where)
+
+
+def _merge(stretches: list[list[Any]], start: float, end: float, where: Where) -> None:
+    """Add ``[start, end]`` to the counted time: the common case (after all of it) at once."""
+    if not stretches or stretches[-1][1] < start:
+        stretches.append([start, end, where])
+    elif stretches[-1][0] <= start:
+        stretches[-1][1] = max(stretches[-1][1], end)
+    else:
+        first, last = _overlapping(stretches, start, end)[:2]
+        touched = stretches[first:last]
+        if touched:  # disjoint and sorted: the first starts earliest, the last ends latest
+            where = touched[0][2] if touched[0][0] <= start else where
+            start, end = min(start, touched[0][0]), max(end, touched[-1][1])
+        stretches[first:last] = [[start, end, where]]
+    if len(stretches) > KEPT_STRETCHES:
+        del stretches[0]
 
 
 class StreamChecker:
@@ -414,24 +476,30 @@ class StreamChecker:
         item = item if isinstance(item, Item) else Item(item)
         index = self.documents
         self.documents += 1
-        document = _document(item, self.policy)
+        document = _document(item, self.policy, checked=not self.check_documents)
         issues = check_document(document, self.policy) if self.check_documents else list(document.issues)
-        judged = self.policy.judge(issues)
-        findings = [Finding(issue, item.source, index) for issue in judged]
-        if self.coverage is not None:
-            self.coverage.count(judged)
+        findings: list[Finding] = []
+        if issues:
+            judged = self.policy.judge(issues)
+            findings = [Finding(issue, item.source, index) for issue in judged]
+            if self.coverage is not None:
+                self.coverage.count(judged)
         if not document.parsed:
             if self.coverage is not None:
                 self.coverage.add(parsed=False)
             return findings
-        units = dispatch(document.value, max_items=self.policy.limits.max_items)[0]
+        max_items = self.policy.limits.max_items
         if self.coverage is not None:
+            units = dispatch(document.value, max_items=max_items)[0]
             self.coverage.add(units=units)
+            events = [(unit.pointer, unit.value) for unit in units if unit.kind == "event"]
+        else:
+            events = events_in(document.value, max_items)
         if self.across:
-            for unit in units:
-                if unit.kind == "event" and isinstance(unit.value, dict):
-                    self._event(unit, document, item.source, index)
-        return findings + self._flush()
+            for pointer, event in events:
+                if isinstance(event, dict):
+                    self._event(event, _Here(document, item.source, index, pointer))
+        return findings + self._flush() if self._found else findings
 
     def finish(self) -> list[Finding]:
         """End the stream: every open run ends, and the duplicates found on disk are reported."""
@@ -457,14 +525,12 @@ class StreamChecker:
 
     # -- one event -------------------------------------------------------------------------------------------
 
-    def _event(self, unit: Unit, document: Document, source: str | None, index: int) -> None:
+    def _event(self, event: dict[str, Any], here: _Here) -> None:
         self.events += 1
-        event = unit.value
-        here = _Here(document, source, index, unit.pointer)
         event_id = event.get("id")
         if isinstance(event_id, str):
             first = self._memory.remember(event_id, here.cheap("/id"))
-            if first is not None and first.document != index:
+            if first is not None and first.document != here.index:
                 self._duplicate(here.at("/id"), first)
         type_ = event.get("type")
         key = run_of(event) if type_ in ("TimeSpentEvent", "ActivityEvent") else None
@@ -504,12 +570,8 @@ class StreamChecker:
 
     def _heartbeat(self, run: Run, event: dict[str, Any], here: _Here) -> None:
         run.heartbeats += 1
-        run.active += sum(
-            seconds
-            for _, item in _items(event)
-            if item.get("type") == "active" and (seconds := _seconds(item.get("value"))) is not None
-        )
-        window = window_of(event)
+        window, active = window_of(event)
+        run.active += active
         if window is None:
             return
         where = here.cheap(window.pointer)
@@ -684,12 +746,15 @@ class _Memory:
                     yield Where(source, document, pointer, line), first
 
     def set_aside(self, run: Run) -> None:
-        if len(self.ended) < SPILL_RUNS:
-            self.ended[run.key] = run
-            return
-        self._database().execute(
-            "INSERT OR REPLACE INTO runs VALUES (?, ?)", (pickle.dumps(run.key), pickle.dumps(run))
-        )
+        """Keep an ended run, in case the stream comes back to it: what its later checks need (a window
+        repeated after it ended still overlaps its stretches)."""
+        run.windows.clear()
+        self.ended[run.key] = run
+        if len(self.ended) > SPILL_RUNS:
+            oldest = self.ended.pop(next(iter(self.ended)))
+            self._database().execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?)", (pickle.dumps(oldest.key), pickle.dumps(oldest))
+            )
 
     def take_run(self, key: tuple[str, str]) -> Run | None:
         """An ended run the stream comes back to, or None."""
