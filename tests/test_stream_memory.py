@@ -13,13 +13,15 @@ runs on the other core while the rest of the suite does, and this test collects 
 
 from __future__ import annotations
 
+import math
 import shutil
 import threading
 from typing import Any
 
 import pytest
 
-from benchmarks.streams import Result, bounded
+from benchmarks.streams import BEATS, STUDENTS, Result, bounded
+from caliper_schema.validation.streams import CLOSE_EVERY, ENDED
 
 COUNT = 1_000_000
 _RUN: dict[str, Any] = {}
@@ -52,7 +54,11 @@ def test_a_million_events_stream_in_memory_bounded_by_the_open_runs() -> None:
     result: Result = _RUN["result"]
     assert (result.documents, result.events) == (COUNT, COUNT)
     assert (result.errors, result.warnings) == (0, 0)  # the stream is valid: nothing kept per finding
-    assert result.runs == COUNT // 40  # 39 heartbeats and a completion each
-    assert result.most_open <= 4 * 16  # students at a time x the runs a student has within the cutoff
+    steps = math.ceil(COUNT / STUDENTS)  # each step, every student sends one event
+    assert result.runs == STUDENTS * math.ceil(steps / (BEATS + 1))  # 39 heartbeats and a completion a run
+    # A run stays open until the stream is 10 minutes and a cadence (ENDED) past its last event, and ended
+    # runs are looked for every CLOSE_EVERY events: a student has at most this many runs open at once.
+    lag = ENDED + CLOSE_EVERY / STUDENTS * 15
+    assert result.most_open <= STUDENTS * (1 + math.ceil(lag / ((BEATS + 1) * 15)))
     assert result.limit_kb is not None and result.peak_kb < result.limit_kb
     assert result.bound  # 1,000,000 ids afterwards did not fit: growth with the stream would not have

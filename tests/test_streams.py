@@ -247,7 +247,7 @@ def test_ids_and_ended_runs_beyond_memory_go_to_disk_and_are_still_checked(
 ) -> None:
     monkeypatch.setattr(streams, "SPILL_IDS", 5)
     monkeypatch.setattr(streams, "SPILL_RUNS", 1)
-    monkeypatch.setattr(streams, "_CLOSE_EVERY", 1)
+    monkeypatch.setattr(streams, "CLOSE_EVERY", 1)
 
     def other_run(number: int, offset: float) -> list[Event]:
         events = [heartbeat(number * 10 + n, offset + 15 * n, offset + 15 * (n + 1)) for n in range(2)]

@@ -8,7 +8,8 @@ The API, with the Timeback Caliper service's paths and bodies (``shared/referenc
 - ``GET /jobs/{jobId}/status``, ``GET /caliper/events`` (filters, pagination), ``GET /caliper/events/{id}``;
 
 and, without a token: ``POST /oauth2/token`` (client credentials), the page at ``/``, and the control
-endpoints under ``/_control/`` that tests use (reset, faults, everything received).
+endpoints under ``/_control/`` that tests use (reset, faults, everything received, and the stream rules'
+findings across it: ``GET /_control/stream``).
 
 >>> app = create_app(Settings())
 >>> sorted(route.path for route in app.routes)[:3]
@@ -36,7 +37,9 @@ from caliper_schema.service import page
 from caliper_schema.service.auth import MAX_FORM_BYTES, GrantError, Tokens, client_of
 from caliper_schema.service.faults import Faults
 from caliper_schema.service.receiving import (
+    Across,
     TooLarge,
+    across,
     events_of,
     judge,
     read_bounded,
@@ -76,6 +79,16 @@ class Service:
             seed=settings.seed,
             retry_after=settings.retry_after,
         )
+        self._resets = 0
+        self._across: tuple[tuple[int, int, int], Across] | None = None
+
+    def across(self) -> Across:
+        """The stream rules' findings over every envelope accepted so far (computed again only when an
+        envelope has come in, or the store was emptied, since the last time)."""
+        state = (self._resets, *self.store.state())
+        if self._across is None or self._across[0] != state:
+            self._across = (state, across(self.store.accepted(), self.settings.policy))
+        return self._across[1]
 
     # -- the gate every API request passes: latency, an injected fault, the bearer token ---------------
 
@@ -222,11 +235,15 @@ class Service:
         opened = query.get("open", "")
         job_ids = [envelope.job_id for envelope in envelopes if envelope.job_id is not None]
         newest = envelopes[0].id if envelopes else None
+        stream = await run_in_threadpool(self.across)
+        shown = {finding["envelope"] for finding in stream.findings[: page.MAX_FINDINGS]}
+        pages = {envelope: self.store.newer_than(envelope) // page.PAGE_SIZE + 1 for envelope in shown}
         html = page.render(
             envelopes, total=total, states=self.store.job_states(job_ids, time.time()),
             query={"verdict": verdict if verdict in page.VERDICTS else "", "actor": actor},
             page=max(1, number), about=self.about(request),
             opened=int(opened) if opened.isdigit() and len(opened) < 19 else newest,
+            stream=stream, pages=pages,
         )  # fmt: skip
         return HTMLResponse(html)
 
@@ -250,6 +267,7 @@ class Service:
     async def reset(self, request: Request) -> Response:
         """``POST /_control/reset``: empty the store and restore the faults the service started with."""
         self.store.reset()
+        self._resets += 1
         self.faults.reset(self.settings.faults, self.settings.latency_ms)
         return JSONResponse({"status": "success", "message": "The store is empty."})
 
@@ -282,6 +300,11 @@ class Service:
     async def control_events(self, request: Request) -> Response:
         """``GET /_control/events``: every stored event, whatever its job's state, oldest first."""
         return JSONResponse({"events": self.store.all_events()})
+
+    async def control_stream(self, request: Request) -> Response:
+        """``GET /_control/stream``: the stream rules (``stream.*``) over every envelope accepted, oldest
+        first: ids used twice, heartbeat windows that overlap or repeat, XP beyond the time, ..."""
+        return JSONResponse((await run_in_threadpool(self.across)).to_response())
 
     async def control_envelopes(self, request: Request) -> Response:
         """``GET /_control/envelopes``: every envelope received by ``POST /caliper/event``, oldest first."""
@@ -355,6 +378,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/_control/faults", service.control_faults, methods=["GET", "POST", "DELETE"]),
         Route("/_control/events", service.control_events, methods=["GET"]),
         Route("/_control/envelopes", service.control_envelopes, methods=["GET"]),
+        Route("/_control/stream", service.control_stream, methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.service = service

@@ -24,10 +24,13 @@ import jinja2
 
 from caliper_schema.locating import Finder
 from caliper_schema.service.jobs import iso
+from caliper_schema.service.receiving import Across
 from caliper_schema.service.storage import Envelope
 
 MAX_LINES = 2000
 """Payload lines shown; a longer payload is cut, with a note (its issues are all listed)."""
+MAX_FINDINGS = 200
+"""Findings across envelopes shown; the rest are counted (``GET /_control/stream`` has them all)."""
 PAGE_SIZE = 25
 VERDICTS = {"valid": "success", "invalid": "error"}
 
@@ -105,8 +108,11 @@ def render(
     page: int,
     opened: int | None,
     about: Mapping[str, Any],
+    stream: Across | None = None,
+    pages: Mapping[int, int] | None = None,
 ) -> str:
-    """The page's HTML for one page of envelopes."""
+    """The page's HTML for one page of envelopes, and the findings across every envelope accepted
+    (``pages``: the page each envelope they name is on)."""
     rows = []
     for envelope in envelopes:
         issues = [*envelope.report["errors"], *envelope.report["warnings"]]
@@ -115,7 +121,7 @@ def render(
             "state": states.get(envelope.job_id) if envelope.job_id is not None else None,
             "issues": issues, "open": envelope.id == opened, "view": payload_view(envelope.body, issues),
         })  # fmt: skip
-    pages = max(1, -(-total // PAGE_SIZE))
+    count = max(1, -(-total // PAGE_SIZE))
 
     def link(**changes: Any) -> str:
         merged = {**{key: value for key, value in query.items() if value}, **changes}
@@ -124,5 +130,16 @@ def render(
     return (
         _environment()
         .get_template("page.html")
-        .render(rows=rows, total=total, page=page, pages=pages, query=query, link=link, about=about)
+        .render(
+            rows=rows,
+            total=total,
+            page=page,
+            pages=count,
+            query=query,
+            link=link,
+            about=about,
+            stream=stream,
+            shown=stream.findings[:MAX_FINDINGS] if stream else (),
+            on_page=pages or {},
+        )
     )

@@ -14,7 +14,7 @@ Envelope where the validator also accepts a bare event. Nothing here decides wha
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,10 +22,11 @@ import orjson
 
 from caliper_schema.policy import Policy
 from caliper_schema.registry import load
-from caliper_schema.reporting import Issue, Report
+from caliper_schema.reporting import Issue, Report, counted
 from caliper_schema.validation.dispatching import is_envelope, json_type
 from caliper_schema.validation.parsing import oversized
 from caliper_schema.validation.pipeline import validate
+from caliper_schema.validation.streams import Item, StreamChecker
 
 SLOTS = ("actor", "object", "generated", "target", "referrer", "edApp", "group", "membership", "session",
          "federatedSession")  # fmt: skip
@@ -151,3 +152,51 @@ def actor_keys(event: dict[str, Any]) -> tuple[str | None, str | None]:
         found = actor.get("id"), actor.get("email")
         return tuple(value if isinstance(value, str) else None for value in found)  # type: ignore[return-value]
     return None, None
+
+
+@dataclass(frozen=True)
+class Across:
+    """The stream rules' findings over every envelope accepted: what no single verdict could see."""
+
+    findings: tuple[dict[str, Any], ...]
+    """Each issue's JSON form with the ``envelope`` (its id) it is in."""
+    envelopes: int
+    events: int
+    runs: int
+
+    @property
+    def errors(self) -> int:
+        """How many findings are errors."""
+        return sum(finding["severity"] == "error" for finding in self.findings)
+
+    @property
+    def message(self) -> str:
+        """A one-line summary."""
+        warnings = len(self.findings) - self.errors
+        seen = f"{counted(self.events, 'event')} in {counted(self.runs, 'run')}"
+        found = f"{counted(self.errors, 'error')}, {counted(warnings, 'warning')}"
+        return f"Across the {counted(self.envelopes, 'envelope')} accepted ({seen}): {found}."
+
+    def to_response(self) -> dict[str, Any]:
+        """The body of ``GET /_control/stream``."""
+        return {
+            "status": "error" if self.errors else "success", "message": self.message,
+            "envelopes": self.envelopes, "events": self.events, "runs": self.runs,
+            "findings": list(self.findings),
+        }  # fmt: skip
+
+
+def across(accepted: Iterable[tuple[int, bytes]], policy: Policy) -> Across:
+    """The stream rules (``stream.*``) over the accepted envelopes, oldest first. Each was validated when
+    it was received, so the rules run alone; envelopes refused are not part of the stream: the service
+    would not have taken their events."""
+    checker = StreamChecker(policy, documents=False)
+    ids: list[int] = []
+    findings = []
+    for envelope_id, body in accepted:
+        ids.append(envelope_id)
+        findings += checker.feed(Item(body, f"envelope #{envelope_id}"))
+    findings += checker.finish()
+    findings.sort(key=lambda finding: (finding.document, finding.issue.line or 0))
+    found = tuple({"envelope": ids[finding.document], **finding.issue.to_dict()} for finding in findings)
+    return Across(found, checker.documents, checker.events, checker.runs)

@@ -292,6 +292,30 @@ class Store:
         ]
         return envelopes, int(total)
 
+    def accepted(self, chunk: int = 200) -> Iterator[tuple[int, bytes]]:
+        """(id, body) of every envelope accepted (``status`` success), oldest first: the app's stream as the
+        service took it. Read a chunk at a time, so that the lock is never held for long."""
+        last = 0
+        while True:
+            rows = self._query(
+                "SELECT id, body FROM envelopes WHERE status = 'success' AND id > ? ORDER BY id LIMIT ?",
+                (last, chunk),
+            )
+            for id_, body in rows:
+                yield id_, bytes(body)
+            if len(rows) < chunk:
+                return
+            last = rows[-1][0]
+
+    def state(self) -> tuple[int, int]:
+        """How many envelopes there are and the latest id: it changes whenever one is received."""
+        count, latest = self._query("SELECT count(*), coalesce(max(id), 0) FROM envelopes")[0]
+        return int(count), int(latest)
+
+    def newer_than(self, envelope_id: int) -> int:
+        """How many envelopes came after ``envelope_id``: where it sits on the page, newest first."""
+        return int(self._query("SELECT count(*) FROM envelopes WHERE id > ?", (envelope_id,))[0][0])
+
     def reset(self) -> None:
         """Forget every envelope, job and event (the signing key stays: issued tokens remain valid)."""
         with self._transaction() as db:

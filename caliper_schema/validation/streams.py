@@ -78,7 +78,8 @@ KEPT_STRETCHES = 4096
 KEPT_COMPLETIONS = 64
 MAX_FINDINGS = 10_000
 """Findings a :class:`StreamReport` keeps; the rest are counted (and the verdict still counts them)."""
-_CLOSE_EVERY = 1024
+CLOSE_EVERY = 1024
+"""Events between two looks for the runs that have ended."""
 
 Payload = bytes | bytearray | str | Mapping[str, Any] | list[Any] | Path | Document
 
@@ -532,6 +533,7 @@ class StreamChecker:
             first = self._memory.remember(event_id, here.cheap("/id"))
             if first is not None and first.document != here.index:
                 self._duplicate(here.at("/id"), first)
+                return  # the same event sent again: its time and XP are that event's, counted already
         type_ = event.get("type")
         key = run_of(event) if type_ in ("TimeSpentEvent", "ActivityEvent") else None
         if key is None:
@@ -545,7 +547,7 @@ class StreamChecker:
             self._heartbeat(run, event, here)
         else:
             self._completion(run, event, time, here)
-        if self.events % _CLOSE_EVERY == 0:
+        if self.events % CLOSE_EVERY == 0:
             self._end_idle()
 
     def _duplicate(self, later: Where, first: Where) -> None:
