@@ -31,9 +31,11 @@ lint: install
 codegen: install
 	$(BIN)/python -m codegen
 
-## bench: the validator side by side with its baselines, then the service's load test
+## bench: the validator side by side with its baselines, a million-event stream under prlimit, then the
+## service's load test
 bench: install
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.streams
 	$(BIN)/python -m benchmarks.service
 
 ## bench-service: the load test alone: 16 concurrent clients x 100 envelopes against caliper-schema serve

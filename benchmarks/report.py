@@ -16,6 +16,7 @@ from benchmarks.data import MIX
 from benchmarks.library import FirstCall, LibraryRates
 from benchmarks.models import ModelStarts, target_rows
 from benchmarks.models import table as models_table
+from benchmarks.streams import StreamRates
 from benchmarks.timing import Rate, Run
 
 PACKAGES = ("caliper-schema", "jsonschema", "jsonschema-rs", "orjson", "referencing", "rfc3987-syntax",
@@ -111,6 +112,7 @@ class Results:
     cap: float
     passes: int
     models: ModelStarts
+    streams: StreamRates | None = None
 
     def files_rate(self, run: Run) -> Rate:
         return Rate(self.files / run.seconds, note="1 process, wall clock")
@@ -156,6 +158,27 @@ def throughput(results: Results) -> list[str]:
     ]
     header = ["measurement", "events/s", "x jsonschema", "x slower than the floor", "how"]
     return table(header, rows, "lrrrl")
+
+
+def streams(results: Results) -> list[str]:
+    """``validate_stream`` next to plain ``validate`` on the same lines (generated sessions)."""
+    rates = results.streams
+    if rates is None:
+        return ["(not measured)"]
+    plain = rates.plain.per_second
+
+    def row(name: str, rate: Rate) -> list[str]:
+        return [name, rate.show(), times(rate.per_second / plain), rate.note]
+
+    rows = [
+        row("`validate(line)`, each line of the stream alone", rates.plain),
+        row(
+            "`validate_stream(from_lines(...))`: every document, and the stream rules across them",
+            rates.stream,
+        ),
+        row("`validate_stream(..., per_document=False)`: the stream rules alone", rates.rules_only),
+    ]
+    return table(["measurement", "events/s", "x plain validate", "how"], rows, "lrrl")
 
 
 def latencies(results: Results) -> list[str]:
@@ -240,6 +263,10 @@ def render(results: Results, machine_lines: list[str]) -> str:
     sections = [
         ("Machine", [*machine_lines, "", data]),
         ("Throughput", throughput(results)),
+        (
+            "Streams: validate_stream next to validate (see also python -m benchmarks.streams)",
+            streams(results),
+        ),
         ("Latency", latencies(results)),
         ("Baselines by event type, seconds per document (stratified sample)", per_kind(results)),
         ("Models: import and first use", models_table(results.models)),

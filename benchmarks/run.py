@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import baseline, commands, data, library, models, report
+from benchmarks import baseline, commands, data, library, models, report, streams
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
@@ -44,6 +44,8 @@ def run(options: Options) -> str:
     data.verify(dataset)
     say("library: validate() on bytes and on parsed documents, and the orjson floor")
     rates = library.measure(dataset, options.passes)
+    say("streams: validate_stream against validate, on the same generated sessions")
+    stream_rates = streams.rates(options.passes)
     valid_files, invalid_files = dataset.valid[: options.files], dataset.invalid[: options.files]
     with tempfile.TemporaryDirectory(prefix="caliper-bench-") as scratch, commands.bytecode_cache():
         folder = Path(scratch)
@@ -68,7 +70,7 @@ def run(options: Options) -> str:
         count=options.count, files=len(valid_files), mean_bytes=dataset.mean_bytes,
         shares=Counter(sample.kind for sample in dataset.valid), library=rates, first=first,
         cli_valid=cli_valid, cli_invalid=cli_invalid, cold=cold, baseline=base, check_jsonschema=cj,
-        cap=options.cap, passes=options.passes, models=starts,
+        cap=options.cap, passes=options.passes, models=starts, streams=stream_rates,
     )  # fmt: skip
     return report.render(results, machine)
 

@@ -16,6 +16,7 @@ ids once the stream is done. Prints the rate, the peak resident memory and the m
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import resource
 import subprocess
@@ -25,6 +26,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from benchmarks.timing import Rate, interleaved_rates
 
 ROOT = Path(__file__).resolve().parent.parent
 MARGIN = 48 * 1024 * 1024
@@ -160,6 +163,48 @@ def bounded(count: int, *, per_document: bool = True) -> Result:
     """``count`` events in a child under ``prlimit --as``: the peak of a short run plus :data:`MARGIN`."""
     calibration = _spawn(min(count, CALIBRATION), per_document, None)
     return _spawn(count, per_document, calibration.peak_kb * 1024 + MARGIN)
+
+
+@dataclass(frozen=True)
+class StreamRates:
+    """Events per second on the same JSON Lines: each line alone, then all of them as one stream."""
+
+    events: int
+    plain: Rate
+    stream: Rate
+    rules_only: Rate
+
+
+def rates(passes: int, sessions: int = 100, seed: int = 7) -> StreamRates:
+    """``validate()`` line by line against ``validate_stream()`` over the same generated sessions, in
+    interleaved passes (:func:`benchmarks.timing.interleaved_rates`)."""
+    from caliper_schema import validate
+    from caliper_schema.generation.sessions import generate_sessions, write_session_lines
+    from caliper_schema.validation.streams import from_lines, validate_stream
+
+    out = io.StringIO()
+    write_session_lines(generate_sessions(sessions, seed=seed), out)
+    text = out.getvalue().encode()
+    raw = text.splitlines()
+    if not validate_stream(from_lines(text)).ok:
+        raise RuntimeError("the generated sessions are not a valid stream: nothing to time")
+
+    def stream(data: bytes) -> object:
+        return validate_stream(from_lines(data))
+
+    def rules(data: bytes) -> object:
+        return validate_stream(from_lines(data), per_document=False)
+
+    measured = interleaved_rates(
+        {"plain": (validate, raw), "stream": (stream, [text]), "rules": (rules, [text])}, passes
+    )
+    note = f"{len(raw):,} events, {sessions} sessions, best of {passes}, interleaved"
+
+    def per_event(rate: Rate, whole: bool) -> Rate:
+        return Rate(rate.per_second * (len(raw) if whole else 1), note=note)
+
+    return StreamRates(len(raw), per_event(measured["plain"], False), per_event(measured["stream"], True),
+                       per_event(measured["rules"], True))  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

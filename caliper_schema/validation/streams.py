@@ -589,13 +589,13 @@ class StreamChecker:
         xp = _metric(items, "xpEarned")
         if xp is not None:
             run.xp += xp[1]
-            run.xp_at = here.at(f"/generated/items/{xp[0]}/value")
-        completion = Completion(time, here.at("/eventTime"))
+            run.xp_at = here.kept(f"/generated/items/{xp[0]}/value")
+        completion = Completion(time, here.kept("/eventTime"))
         generated = event.get("generated")
         extensions = generated.get("extensions") if isinstance(generated, dict) else None
         pct = extensions.get("pctCompleteApp") if isinstance(extensions, dict) else None
         if isinstance(pct, int | float) and not isinstance(pct, bool) and 0 <= pct <= 100:
-            completion.pct, completion.pct_at = float(pct), here.at("/generated/extensions/pctCompleteApp")
+            completion.pct, completion.pct_at = float(pct), here.kept("/generated/extensions/pctCompleteApp")
             self._progress(run, completion)
         if len(run.completions) >= KEPT_COMPLETIONS:
             del run.completions[0]
@@ -662,6 +662,12 @@ class _Here:
         """A place to name in another finding's message: the document's line, not the value's."""
         line = self.document.first_line if self.document.text is not None else None
         return Where(self.source, self.index, self.pointer + suffix, line)
+
+    def kept(self, suffix: str) -> Where:
+        """A place a finding may point at later, once the document is gone: located now in a document
+        written on several lines, else (a line of JSON Lines) its line, found without reading it."""
+        text = self.document.text
+        return self.at(suffix) if text is not None and "\n" in text.strip() else self.cheap(suffix)
 
     def at(self, suffix: str) -> Where:
         """The place of a value of this event, with its line and column."""
