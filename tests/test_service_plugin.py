@@ -38,6 +38,12 @@ def test_the_fixture_is_a_running_service(caliper_service: CaliperService) -> No
     assert {issue["pointer"] for issue in caliper_service.envelopes()[1]["errors"]} == {
         "/sendTime", "/data/0/actor/id", "/data/0/object/course/id",
     }  # fmt: skip
+    assert caliper_service.stream() == []
+    with httpx.Client(base_url=caliper_service.url, headers=headers, trust_env=False) as http:
+        assert http.post("/caliper/event", content=GENERIC.read_bytes()).status_code == 200  # sent again
+    assert [(f["envelope"], f["rule"], f["pointer"]) for f in caliper_service.stream()] == [
+        (3, "stream.duplicate-id", "/data/0/id")
+    ]
 
 
 def test_the_fixture_is_emptied_for_each_test(caliper_service: CaliperService) -> None:

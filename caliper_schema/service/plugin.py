@@ -75,6 +75,12 @@ class CaliperService:
         ``status``, ``errors``, ``warnings`` (the issues), ``jobId``, ``jobState``, ``body``..."""
         return list(self._call("GET", "/_control/envelopes")["envelopes"])
 
+    def stream(self) -> list[dict[str, Any]]:
+        """The stream rules' findings across every envelope accepted since the test began (ids used twice,
+        heartbeat windows that overlap or repeat, XP beyond the run's time...): each an issue with the
+        ``envelope`` id it is in. Empty when the app's events hold together."""
+        return list(self._call("GET", "/_control/stream")["findings"])
+
     def fail_next(self, status: int, times: int = 1) -> None:
         """Answer the next ``times`` API requests with ``status`` (``Retry-After`` on 429 and 503)."""
         change = json.dumps({"next": {"status": status, "times": times}}).encode()
