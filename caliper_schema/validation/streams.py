@@ -76,6 +76,7 @@ heartbeat overlapped); older ones are remembered merged in stretches, where a re
 KEPT_STRETCHES = 4096
 """Separate stretches of counted time a run remembers (a run of contiguous windows is one stretch)."""
 KEPT_COMPLETIONS = 64
+"""Completions a run remembers (the SDK sends one; corrections add a few)."""
 MAX_FINDINGS = 10_000
 """Findings a :class:`StreamReport` keeps; the rest are counted (and the verdict still counts them)."""
 CLOSE_EVERY = 1024
@@ -110,7 +111,8 @@ class Where(NamedTuple):
     column: int | None = None
 
     def named(self) -> str:
-        """``source:line pointer``, as a finding's message names another event."""
+        """``source:line pointer``, as a finding's message names another event (without a source,
+        ``document N``, counted from 1)."""
         place = f"document {self.document + 1}" if self.source is None else _printable(self.source)
         return f"{place}{f':{self.line}' if self.line else ''} {self.pointer or '/'}"
 
@@ -528,6 +530,8 @@ class StreamChecker:
 
     def _event(self, event: dict[str, Any], here: _Here) -> None:
         self.events += 1
+        if self.events % CLOSE_EVERY == 0:
+            self._end_idle()
         event_id = event.get("id")
         if isinstance(event_id, str):
             first = self._memory.remember(event_id, here.cheap("/id"))
@@ -547,8 +551,6 @@ class StreamChecker:
             self._heartbeat(run, event, here)
         else:
             self._completion(run, event, time, here)
-        if self.events % CLOSE_EVERY == 0:
-            self._end_idle()
 
     def _duplicate(self, later: Where, first: Where) -> None:
         hint = "give every event its own urn:uuid: id: the Timeback service keys stored events by it"
