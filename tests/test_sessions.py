@@ -137,17 +137,17 @@ def test_the_folder_has_a_file_per_session_and_the_manifest_says_where(tmp_path:
         write_session_folder(sessions, folder)
 
 
-def test_the_rows_of_one_output_file_give_its_line_numbers() -> None:
+def test_one_stream_of_invalid_sessions_has_one_finding_each_on_the_line_its_row_says() -> None:
     out = io.StringIO()
-    rows = write_session_lines(generate_sessions(6, seed=5, invalid=True), out, name="all.jsonl")
+    rows = write_session_lines(generate_sessions(COUNT, seed=SEED, invalid=True), out, name="all.jsonl")
     lines = out.getvalue().splitlines()
-    assert len(rows) == 6
-    for row in rows:
-        assert json.loads(lines[row.line - 1])  # the line holds the document reported
-        report = validate_stream(from_lines(out.getvalue(), "all.jsonl"), strict=True)
-        assert ("all.jsonl", row.line, row.mistake.rule, row.mistake.pointer) in {
-            (f.source, f.issue.line, f.issue.rule, f.issue.pointer) for f in report.findings
-        }
+    assert len(rows) == COUNT and all(json.loads(lines[row.line - 1]) for row in rows)
+    report = validate_stream(from_lines(out.getvalue(), "all.jsonl"), strict=True)
+    # the mistakes do not reach across sessions: each is the one finding of its run
+    assert {(f.source, f.issue.line, f.issue.rule, f.issue.pointer) for f in report.findings} == {
+        ("all.jsonl", row.line, row.mistake.rule, row.mistake.pointer) for row in rows
+    }
+    assert len(report.findings) == COUNT
 
 
 @settings(max_examples=15, deadline=None)
