@@ -29,6 +29,7 @@ from caliper_schema.locating import escape
 from caliper_schema.locating import pointer as join
 from caliper_schema.registry import DOCUMENT, Schema, load
 from caliper_schema.reporting import Issue
+from caliper_schema.validation import tracing
 from caliper_schema.validation.dispatching import Unit, article_of, json_type, unknown_type, untyped
 from caliper_schema.validation.fastpath import fast_engine
 
@@ -55,11 +56,26 @@ def check(unit: Unit) -> list[Issue]:
     """Every schema issue of one unit (none when it is valid)."""
     if fast_engine().is_valid(unit.schema, unit.value):
         return []
+    try:
+        errors: list[Any] = tracing.failures(unit.schema, unit.value)
+    except tracing.Untraceable:
+        return check_by_authority(unit)  # slower, never wrong: jsonschema says it itself
+    return _explained(errors, unit)
+
+
+def check_by_authority(unit: Unit) -> list[Issue]:
+    """:func:`check` with jsonschema's own errors: what the fast path's traced errors must match
+    (``tests/test_tracing.py``), and what :func:`check` falls back to when it cannot trace one."""
+    if fast_engine().is_valid(unit.schema, unit.value):
+        return []
     from caliper_schema.validation.authority import (
-        authority_for,  # the slow path only: jsonschema is slow to import
+        authority_for,  # only here: jsonschema takes a second or more to import
     )
 
-    errors = list(authority_for(unit.schema).iter_errors(unit.value))
+    return _explained(list(authority_for(unit.schema).iter_errors(unit.value)), unit)
+
+
+def _explained(errors: list[Any], unit: Unit) -> list[Issue]:
     mistyped = {tuple(error.absolute_path) for error in errors if error.validator == "type"}
     issues: list[Issue] = []
     for error in errors:
