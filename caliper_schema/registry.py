@@ -73,10 +73,17 @@ class Catalogue:
 
     def resolve(self, uri: str) -> Schema:
         """The (sub)schema at ``uri``, which may carry a JSON Pointer fragment."""
-        contents = self.registry.resolver().lookup(uri).contents
-        if not isinstance(contents, dict):
-            raise SchemaError(f"{uri} is not a schema object")
-        return contents
+        found = self._resolved.get(uri)
+        if found is None:  # remembered: explaining an issue asks for the same few declarations again
+            contents = self.registry.resolver().lookup(uri).contents
+            if not isinstance(contents, dict):
+                raise SchemaError(f"{uri} is not a schema object")
+            found = self._resolved[uri] = contents
+        return found
+
+    @functools.cached_property
+    def _resolved(self) -> dict[str, Schema]:
+        return {}
 
     def kind(self, uri: str) -> Literal["event", "entity", "node"]:
         """What the schema at ``uri`` describes: an event (it has an ``action``), an entity (an ``id``), or

@@ -15,7 +15,6 @@ True
 
 from __future__ import annotations
 
-import copy
 import functools
 from typing import Any
 from urllib.parse import urljoin
@@ -123,7 +122,7 @@ class FastEngine:
 
     def __init__(self, catalogue: Catalogue, subjects: str | None = None) -> None:
         lowered = [
-            (uri, _lower(copy.deepcopy(schema), uri, catalogue, subjects))
+            (uri, _lower(schema, uri, catalogue, subjects))  # a copy: _lower builds every object anew
             for uri, schema in catalogue.schemas.items()
         ]
         self.registry = jsonschema_rs.Registry(lowered)

@@ -419,8 +419,8 @@ def trace(root: Schema, base: str | None, path: Sequence[str | int], where: Sequ
     """Follow an evaluation path from ``root`` (whose ``$ref``\\ s resolve against ``base``) to the
     schema object holding the failed keyword; ``where``: the instance path, for ``items``.
 
-    Returns that object, the keyword as jsonschema names it, the base its references resolve against,
-    and a sort key: the position of each step in the order jsonschema takes them.
+    Returns that object, the keyword as jsonschema names it, a sort key (the position of each step in
+    the order jsonschema takes them) and the base the object's references resolve against.
 
     >>> from caliper_schema.registry import ENVELOPE_SHELL
     >>> node, keyword, key, _ = trace({"$ref": ENVELOPE_SHELL}, None,
@@ -428,8 +428,41 @@ def trace(root: Schema, base: str | None, path: Sequence[str | int], where: Sequ
     >>> node["minLength"], keyword, key
     (1, 'minLength', [0, 3, 0, 1])
     """
+    route = _ROUTES.get((id(root), base, tuple(path)))
+    if route is None:
+        route = _ROUTES[(id(root), base, tuple(path))] = _route(root, base, path)
+    node, keyword, key, node_base, items, depth, _ = route
+    if depth != len(where):
+        raise Untraceable("an instance path the evaluation path does not reach")
+    if items:  # the array index of each `items` step is the instance's, not the schema's
+        key = list(key)
+        for position, level in items:
+            index = where[level]
+            key[position] = index if isinstance(index, int) else -1
+    return node, keyword, key, node_base
+
+
+class _Route(NamedTuple):
+    node: Schema
+    keyword: str
+    key: list[int]
+    base: str | None
+    items: list[tuple[int, int]]
+    """For each ``items`` step: where its index goes in the key, and which level of the instance path."""
+    depth: int
+    """How many steps of the instance path the evaluation path takes."""
+    root: Schema
+    """Kept alive: the routes are remembered by the root's ``id``."""
+
+
+_ROUTES: dict[tuple[int, str | None, tuple[str | int, ...]], _Route] = {}
+"""Each evaluation path followed once: as many as the schemas have places an error can be raised."""
+
+
+def _route(root: Schema, base: str | None, path: Sequence[str | int]) -> _Route:
     node: Any = root
     key: list[int] = []
+    items: list[tuple[int, int]] = []
     depth = 0
     last = len(path) - 1
     step_at = 0
@@ -440,9 +473,7 @@ def trace(root: Schema, base: str | None, path: Sequence[str | int], where: Sequ
         keyword = _named(node, step)
         key.append(_position(node, keyword))
         if step_at == last:  # the failed keyword
-            if depth != len(where):
-                raise Untraceable("an instance path the evaluation path does not reach")
-            return node, keyword, key, base
+            return _Route(node, keyword, key, base, items, depth, root)
         after = path[step_at + 1]
         step_at += 1
         if step == "$ref":
@@ -455,8 +486,9 @@ def trace(root: Schema, base: str | None, path: Sequence[str | int], where: Sequ
             key.append(after)
             node = node[step][after]
             step_at += 1
-        elif step == "items" and depth < len(where) and isinstance(where[depth], int):
-            key.append(int(where[depth]))
+        elif step == "items":
+            items.append((len(key), depth))
+            key.append(0)
             node = node["items"]
             depth += 1
         elif step in ("then", "else"):
