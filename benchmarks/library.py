@@ -98,7 +98,7 @@ first = time.perf_counter()
 validate(open(sys.argv[1], "rb").read())
 second = time.perf_counter()
 print(f'{{"import": {imported - start}, "first": {first - imported}, "second": {second - first},'
-      f' "status": "{report.status}"}}')
+      f' "status": "{report.status}", "jsonschema": {str("jsonschema" in sys.modules).lower()}}}')
 """
 
 
@@ -111,13 +111,51 @@ class FirstCall:
     second_seconds: float
 
 
-def first_call(path: Path, repeat: int) -> FirstCall:
-    """The lazy compilation cost a process pays once: best of ``repeat`` fresh interpreters."""
-    runs = []
-    for _ in range(repeat):
-        output = subprocess.run(
-            [sys.executable, "-c", _FIRST_CALL, str(path)], check=True, capture_output=True, text=True
-        ).stdout
-        runs.append(json.loads(output))
+@dataclass(frozen=True)
+class FirstPair:
+    """The first ``validate()`` of a fresh process on a valid document, and on the same document with its
+    mistakes (every issue explained): what an application's first invalid payload costs it."""
+
+    kind: str
+    valid: FirstCall
+    invalid: FirstCall
+    loads_jsonschema: bool
+    """True when explaining the invalid one imported jsonschema (it should not: see ``tracing``)."""
+
+    @property
+    def ratio(self) -> float:
+        return self.invalid.first_seconds / self.valid.first_seconds
+
+
+def _fresh(path: Path, expect: str) -> dict[str, Any]:
+    output = subprocess.run(
+        [sys.executable, "-c", _FIRST_CALL, str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    run: dict[str, Any] = json.loads(output)
+    if run["status"] != expect:
+        raise RuntimeError(f"{path}: validate() said {run['status']}, the data set says {expect}")
+    return run
+
+
+def _best(runs: list[dict[str, Any]]) -> FirstCall:
     best = min(runs, key=lambda run: run["import"] + run["first"])
     return FirstCall(best["import"], best["first"], best["second"])
+
+
+def first_call(path: Path, repeat: int) -> FirstCall:
+    """The lazy compilation cost a process pays once: best of ``repeat`` fresh interpreters."""
+    return _best([_fresh(path, "success") for _ in range(repeat)])
+
+
+def first_pairs(pairs: Sequence[tuple[str, Path, Path]], repeat: int) -> list[FirstPair]:
+    """For each (event type, valid file, the same with mistakes): the first ``validate()`` of fresh
+    interpreters, the valid and the invalid one in turn, best of ``repeat`` each."""
+    found = []
+    for kind, valid, invalid in pairs:
+        runs: dict[str, list[dict[str, Any]]] = {"success": [], "error": []}
+        for _ in range(repeat):
+            runs["success"].append(_fresh(valid, "success"))
+            runs["error"].append(_fresh(invalid, "error"))
+        loads = any(run["jsonschema"] for run in runs["error"])
+        found.append(FirstPair(kind, _best(runs["success"]), _best(runs["error"]), loads))
+    return found

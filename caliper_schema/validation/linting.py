@@ -52,6 +52,9 @@ class _Node:
     compiled when an entity of that type is first walked)."""
     timeback: bool = False
     """The wording of the plan this node belongs to, for the plans ``by_type`` leads to."""
+    schema: str | None = None
+    """For the root of a document type's schema (an entity's, an event's): its ``$id``. A value the
+    lint-hardened fast path accepts as that type has nothing to lint, and is not walked."""
     branches: list[tuple[frozenset[str] | None, _Node]] = field(default_factory=list)
     """Other ``anyOf``/``oneOf`` branches, with the JSON types each accepts (``None``: any)."""
     known: frozenset[str] = frozenset()
@@ -105,9 +108,13 @@ class _Compiler:
         self.catalogue = catalogue
         self.timeback = timeback
         self.memo: dict[int, _Node] = {}
+        self.types = frozenset(catalogue.types.values())
 
     def at(self, uri: str) -> _Node:
-        return self.compile(self.catalogue.resolve(uri), urldefrag(uri).url)
+        node = self.compile(self.catalogue.resolve(uri), urldefrag(uri).url)
+        if uri in self.types:
+            node.schema = uri
+        return node
 
     def compile(self, schema: Schema, base: str) -> _Node:
         if id(schema) in self.memo:
@@ -163,6 +170,13 @@ def _accepts(types: frozenset[str] | None, value: Any) -> bool:
 
 
 def _walk(value: Any, node: _Node, where: str, policy: Policy, out: list[Issue]) -> None:
+    if node.schema is not None and clean_engine(policy.subjects).is_valid(node.schema, value):
+        # Most entities of an invalid document are clean: one native check costs less than their walk.
+        return
+    _visit(value, node, where, policy, out)
+
+
+def _visit(value: Any, node: _Node, where: str, policy: Policy, out: list[Issue]) -> None:
     # Appends rather than yields: a generator per visited node cost more than the checks themselves.
     for entry in node.lints:
         out.extend(CHECKS[entry["check"]](entry, value, where, node, policy))
@@ -174,7 +188,7 @@ def _walk(value: Any, node: _Node, where: str, policy: Policy, out: list[Issue])
                 _walk(value[name], child, join(where, name), policy, out)
         type_ = value.get("type") if node.by_type else None
         schema = node.by_type.get(type_) if isinstance(type_, str) else None
-        if schema is not None and not _clean(schema, value, policy):
+        if schema is not None:
             _walk(value, _plan(schema, node.timeback), where, policy, out)
     elif isinstance(value, list) and node.items is not None:
         for index, item in enumerate(value):
@@ -184,17 +198,11 @@ def _walk(value: Any, node: _Node, where: str, policy: Policy, out: list[Issue])
             _walk(value, branch, where, policy, out)
 
 
-def _clean(schema: str, value: Any, policy: Policy) -> bool:
-    """True when an entity has nothing to lint: the lint-hardened fast path accepts it as its type (see
-    :func:`~caliper_schema.validation.fastpath.clean_engine`). Most entities of an invalid document are
-    clean, and one native check costs less than walking them."""
-    return clean_engine(policy.subjects).is_valid(schema, value)
-
-
 def lint(unit: Unit, policy: Policy = DEFAULT) -> list[Issue]:
-    """The ``x-lint`` findings for one unit, as warnings."""
+    """The ``x-lint`` findings for one unit, as warnings (asked for a unit the lint-hardened fast path
+    rejects: the walk starts without asking it again)."""
     found: list[Issue] = []
-    _walk(unit.value, _plan(unit.schema, carries_timeback(unit.value)), unit.pointer, policy, found)
+    _visit(unit.value, _plan(unit.schema, carries_timeback(unit.value)), unit.pointer, policy, found)
     return list(dict.fromkeys(found))
 
 
