@@ -222,6 +222,18 @@ _SCALAR = re.compile("(?:" + _STRING + "|" + _NUMBER + r"|true|false|null)[ \t\n
 _COMMA = re.compile(r",[ \t\n\r]*")
 
 
+@functools.lru_cache(maxsize=256)
+def _others(key: str) -> re.Pattern[str] | None:
+    """Steps over a run of members with a scalar value and a plain name other than ``key``, in one match
+    (most members of an event are such: its id, type, action, eventTime, ...). A name written with an
+    escape ends the run: it might be ``key`` in other words."""
+    if any(char in key for char in '"\\') or any(ord(char) < 0x20 for char in key):
+        return None
+    member = r'(?!"' + re.escape(key) + r'")"[^"\\\x00-\x1f]*"[ \t\n\r]*:[ \t\n\r]*'
+    scalar = "(?:" + _STRING + "|" + _NUMBER + r"|true|false|null)[ \t\n\r]*"
+    return re.compile("(?:" + member + scalar + r",[ \t\n\r]*)*")
+
+
 def _key(text: str, idx: int) -> tuple[str, int]:
     """The name of the member at ``idx`` and the offset of its value."""
     match = _KEY.match(text, idx)
@@ -251,7 +263,10 @@ def _member(text: str, idx: int, key: str | None, *, first: bool) -> tuple[int, 
     if text.startswith("}", idx):
         return _skip(text, idx + 1), False
     idx = idx if first else _comma(text, idx)
+    others = _others(key) if key is not None else None
     while True:
+        if others is not None:
+            idx = others.match(text, idx).end()  # type: ignore[union-attr]  # a star: it always matches
         name, idx = _key(text, idx)
         if name == key:
             return idx, True
