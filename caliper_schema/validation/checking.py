@@ -183,7 +183,7 @@ def _const(error: ValidationError, base: str) -> Iterator[Issue]:
     wanted = _value(error)
     use = f"use `{wanted}`" if isinstance(wanted, str) else f"use {json.dumps(wanted)}"
     message = f"{_shown(error.instance)} is not allowed: must be {wanted!r}"
-    yield _issue(error, base, message, fallback=hints.nearest(error.instance, [wanted]) or use)
+    yield _issue(error, base, message, fallback=_nearest(error.instance, [wanted]) or use)
 
 
 def _shown(value: Any) -> str:
@@ -195,7 +195,7 @@ def _shown(value: Any) -> str:
 
 def _enum(error: ValidationError, base: str) -> Iterator[Issue]:
     allowed = list(_value(error))
-    hint, fallback = hints.nearest(error.instance, allowed), hints.listing(allowed)
+    hint, fallback = _nearest(error.instance, allowed), hints.listing(allowed)
     yield _issue(error, base, f"{error.instance!r} is not an allowed value", hint=hint, fallback=fallback)
 
 
@@ -282,12 +282,37 @@ def _discriminator(error: ValidationError, base: str) -> Iterator[Issue]:
     if found in types:
         message = f"{found!r} is not allowed here: expected {expected}"
         message += "; its properties are another type's, so they are not checked"
-        hint = hints.nearest(error.instance, allowed) or hints.listing(allowed)
+        hint = _nearest(error.instance, allowed) or hints.listing(allowed)
     else:
-        message, anywhere = unknown_type(found, types)
+        message, anywhere = _unknown_type(found) if len(found) <= _REMEMBERED else unknown_type(found, types)
         message += f": expected {expected}"
-        hint = hints.nearest(error.instance, allowed) or anywhere or hints.listing(allowed)
+        hint = _nearest(error.instance, allowed) or anywhere or hints.listing(allowed)
     yield _issue(error, base, message, hint=hint)
+
+
+_REMEMBERED = 200
+"""The longest value whose hints are remembered: a log with a systematic mistake repeats it, and each
+hint compares the value with every allowed one (difflib); a long value is rarely a near miss."""
+
+
+def _nearest(value: Any, allowed: list[Any]) -> str | None:
+    """:func:`hints.nearest`, remembered for a short string among scalars."""
+    if isinstance(value, str) and len(value) <= _REMEMBERED:
+        try:
+            return _nearest_remembered(value, tuple(allowed))
+        except TypeError:  # an allowed value that is an object or array
+            pass
+    return hints.nearest(value, allowed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _nearest_remembered(value: str, allowed: tuple[Any, ...]) -> str | None:
+    return hints.nearest(value, allowed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _unknown_type(found: str) -> tuple[str, str | None]:
+    return unknown_type(found, sorted(load().types))
 
 
 def _generic(error: ValidationError, base: str) -> Iterator[Issue]:

@@ -121,11 +121,12 @@ class FastEngine:
     """
 
     def __init__(self, catalogue: Catalogue, subjects: str | None = None) -> None:
-        lowered = [
-            (uri, _lower(schema, uri, catalogue, subjects))  # a copy: _lower builds every object anew
-            for uri, schema in catalogue.schemas.items()
-        ]
-        self.registry = jsonschema_rs.Registry(lowered)
+        self.catalogue, self.subjects = catalogue, subjects
+        self.lowered: dict[str, Any] = {}
+        # Each schema file lowered when a validator first refers to it (a Timeback event needs a fifth of
+        # them): a process that checks a few types pays for those alone. The files are all bundled and
+        # their references checked at load (registry.py); nothing is ever fetched.
+        self.registry = jsonschema_rs.Registry([], retriever=self._retrieve)
         self.validators: dict[str, jsonschema_rs.Validator] = {}
         engine = self
 
@@ -147,6 +148,13 @@ class FastEngine:
                     raise ValueError(f"not a valid {instance.get('type')!r} here")
 
         self.keywords = {"x-dispatch": Dispatch, "x-integer-literal": IntegerLiteral}
+
+    def _retrieve(self, uri: str) -> Any:
+        found = self.lowered.get(uri)
+        if found is None:  # a copy: _lower builds every object anew
+            schema = self.catalogue.schemas[uri]
+            found = self.lowered[uri] = _lower(schema, uri, self.catalogue, self.subjects)
+        return found
 
     def validator(self, schema: str) -> jsonschema_rs.Validator:
         """The compiled validator for one schema (``$id`` with an optional fragment)."""
