@@ -12,6 +12,8 @@ fallback to the authority (which would be correct, but slow).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -239,3 +241,22 @@ def test_the_envelope_shell_in_jsonschemas_order() -> None:
     assert [shape(f) for f in failures] == [
         shape(e) for e in authority_for(ENVELOPE_SHELL).iter_errors(instance)
     ]
+
+
+def test_explaining_never_imports_jsonschema() -> None:
+    # The first invalid payload of an application costs no second of jsonschema's import (rfc3987-syntax
+    # compiles its grammars then), and the application's own jsonschema is left as it is: its "iri"
+    # checker is still rfc3987-syntax's when it imports jsonschema afterwards.
+    script = f"""
+import sys
+from caliper_schema import validate, validate_file
+invalid = sorted(__import__("pathlib").Path({str(EXAMPLES / "invalid")!r}).iterdir())
+reports = [validate_file(path) for path in invalid]
+reports.append(validate({{"type": "Webpage", "id": 7, "actor": {{"type": "Group"}}}}))
+assert all(report.errors for report in reports), reports
+print(sorted(name for name in sys.modules if name.split(".")[0] in ("jsonschema", "rfc3987_syntax", "lark")))
+from jsonschema import Draft202012Validator
+print(Draft202012Validator.FORMAT_CHECKER.checkers["iri"][0].__module__)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.split("\n")[:2] == ["[]", "jsonschema._format"]

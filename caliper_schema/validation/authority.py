@@ -1,7 +1,10 @@
 """The authority: jsonschema (Draft 2020-12, formats checked) over the bundled schemas.
 
-Asked only for units the fast path (:mod:`~caliper_schema.validation.fastpath`) rejects, to explain every
-error. Two keywords get an implementation suited to these schemas, each with the standard verdict:
+The reference for every explanation: :func:`~caliper_schema.validation.checking.check` explains a unit
+from the fast path's errors traced back to this validator's (:mod:`~caliper_schema.validation.tracing`),
+and ``tests/test_tracing.py`` holds them to this validator's own, error for error; ``check`` falls back to
+it for an error it cannot trace. Two keywords get an implementation suited to these schemas, each with
+the standard verdict:
 
 * ``oneOf`` with a sibling ``discriminator`` descends only into the branch the discriminator names (branch
   ``X`` accepts nothing but ``"type": "X"``, so no other branch could pass), and says so when a type is not
@@ -10,8 +13,9 @@ error. Two keywords get an implementation suited to these schemas, each with the
 * ``unevaluatedProperties`` reads the evaluated properties from the schema statically, see
   :func:`_unevaluated_properties`.
 
-This module is imported on the slow path only: importing jsonschema with its non-GPL format checkers
-costs about a second (rfc3987-syntax compiles a grammar at import).
+``validate()`` never imports this module (but in that fallback): importing jsonschema with its non-GPL
+format checkers costs one to three seconds (rfc3987-syntax compiles lark grammars at import), and an
+application's own use of jsonschema is left as it is.
 """
 
 from __future__ import annotations

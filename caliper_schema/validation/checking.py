@@ -1,10 +1,13 @@
 """Step 4, checking: each unit against its schema, every error explained.
 
-jsonschema-rs (:mod:`~caliper_schema.validation.fastpath`) is asked first: a unit it accepts needs nothing
-more, so valid payloads never pay for the slow path. jsonschema (:mod:`~caliper_schema.validation.authority`)
-is the authority for the units it rejects. Each jsonschema error becomes an
+jsonschema-rs (:mod:`~caliper_schema.validation.fastpath`) lists the errors of a unit, and
+:mod:`~caliper_schema.validation.tracing` turns them into those jsonschema, the authority
+(:mod:`~caliper_schema.validation.authority`), raises: the same keywords, values, schema objects, paths
+and messages, in the same order (``tests/test_tracing.py`` compares them on every invalid document of the
+IMS corpus, the generator and the examples). Each error becomes an
 :class:`~caliper_schema.reporting.Issue` through one small function per keyword, dispatched from ``EXPLAIN``
-as in jsonschema's own keyword table.
+as in jsonschema's own keyword table; :func:`check_by_authority` explains jsonschema's own errors the same
+way, and is what :func:`check` falls back to for an error it cannot trace.
 
 Two schema annotations of this project shape the issue: ``x-rule`` names the rule an error breaks
 (``caliper.event-id`` rather than ``schema.pattern``) and ``x-hint`` says how to fix it.

@@ -1,7 +1,8 @@
 """The fast path: jsonschema-rs over the same schema files, compiled lazily, one validator per schema.
 
-A unit the fast path accepts is valid; only a unit it rejects goes to the authority
-(:mod:`~caliper_schema.validation.authority`) for well-explained issues. Each ``oneOf`` with a sibling
+A unit the fast path accepts is valid; the errors of a unit it rejects are explained as the authority
+(:mod:`~caliper_schema.validation.authority`) would (:mod:`~caliper_schema.validation.tracing`). Each
+``oneOf`` with a sibling
 ``discriminator`` (the OpenAPI keyword the schemas use for "an entity of one of these types") is lowered to
 an ``x-dispatch`` keyword that checks the entity with its own type's validator. Branch ``X`` of such a
 ``oneOf`` accepts nothing but ``"type": "X"`` (``tests/test_schemas.py`` checks it), so the verdict is
