@@ -93,12 +93,16 @@ import sys, time
 start = time.perf_counter()
 from caliper_schema import validate
 imported = time.perf_counter()
-report = validate(open(sys.argv[1], "rb").read())
+payload = open(sys.argv[1], "rb").read()
+cpu = time.process_time()
+report = validate(payload)
+first_cpu = time.process_time() - cpu
 first = time.perf_counter()
-validate(open(sys.argv[1], "rb").read())
+validate(payload)
 second = time.perf_counter()
 print(f'{{"import": {imported - start}, "first": {first - imported}, "second": {second - first},'
-      f' "status": "{report.status}", "jsonschema": {str("jsonschema" in sys.modules).lower()}}}')
+      f' "first_cpu": {first_cpu}, "status": "{report.status}",'
+      f' "jsonschema": {str("jsonschema" in sys.modules).lower()}}}')
 """
 
 
@@ -109,6 +113,8 @@ class FirstCall:
     import_seconds: float
     first_seconds: float
     second_seconds: float
+    first_cpu: float = 0.0
+    """The first call's CPU time (user + system): what the first-call target is judged on."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,9 @@ class FirstPair:
 
     @property
     def ratio(self) -> float:
-        return self.invalid.first_seconds / self.valid.first_seconds
+        """The invalid first call's CPU time over the valid one's: on this shared machine the wall clock
+        of a 0.1 s call moves by half from one process to the next, its CPU time much less."""
+        return self.invalid.first_cpu / self.valid.first_cpu
 
 
 def _fresh(path: Path, expect: str) -> dict[str, Any]:
@@ -139,7 +147,8 @@ def _fresh(path: Path, expect: str) -> dict[str, Any]:
 
 def _best(runs: list[dict[str, Any]]) -> FirstCall:
     best = min(runs, key=lambda run: run["import"] + run["first"])
-    return FirstCall(best["import"], best["first"], best["second"])
+    cpu = min(run["first_cpu"] for run in runs)
+    return FirstCall(best["import"], best["first"], best["second"], cpu)
 
 
 def first_call(path: Path, repeat: int) -> FirstCall:

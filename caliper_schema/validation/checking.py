@@ -26,12 +26,12 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag
 
 from caliper_schema import hints
 from caliper_schema.locating import escape
 from caliper_schema.locating import pointer as join
-from caliper_schema.registry import DOCUMENT, Schema, load
+from caliper_schema.registry import DOCUMENT, Schema, absolute, load
 from caliper_schema.reporting import Issue
 from caliper_schema.validation import tracing
 from caliper_schema.validation.dispatching import Unit, article_of, json_type, unknown_type, untyped
@@ -60,9 +60,9 @@ def check(unit: Unit) -> list[Issue]:
     """Every schema issue of one unit (none when it is valid)."""
     try:
         errors: list[Any] = tracing.failures(unit.schema, unit.value)
+        return _explained(errors, unit) if errors else []  # an explanation may read a context: traced then
     except tracing.Untraceable:
         return check_by_authority(unit)  # slower, never wrong: jsonschema says it itself
-    return _explained(errors, unit) if errors else []
 
 
 def check_by_authority(unit: Unit) -> list[Issue]:
@@ -380,7 +380,7 @@ def _description(uri: str, depth: int) -> str | None:
         return schema.get("description")
     refs = [schema["$ref"]] if "$ref" in schema else []
     refs += [part["$ref"] for part in schema.get("allOf", []) if isinstance(part, dict) and "$ref" in part]
-    return next((found for ref in refs if (found := _description(urljoin(uri, ref), depth + 1))), None)
+    return next((found for ref in refs if (found := _description(absolute(uri, ref), depth + 1))), None)
 
 
 def suggest(
@@ -412,7 +412,7 @@ def _admits(schema: Schema | bool, base: str, value: Any, depth: int) -> bool:
     if choices is not None and kind not in {json_type(choice) for choice in choices}:
         return False
     if "$ref" in schema:
-        target = urljoin(base, schema["$ref"])
+        target = absolute(base, schema["$ref"])
         if not _admits(load().resolve(target), urldefrag(target).url, value, depth + 1):
             return False
     if not all(_admits(part, base, value, depth + 1) for part in schema.get("allOf", [])):

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import functools
 from typing import Any
-from urllib.parse import urljoin
 
 import jsonschema_rs
 
-from caliper_schema.registry import Catalogue, Schema, load
+from caliper_schema.registry import Catalogue, Schema, absolute, load
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -85,7 +84,7 @@ def _lower(node: Any, base: str, catalogue: Catalogue, subjects: str | None = No
     }
     if skip:
         lowered["x-dispatch"] = {
-            name: urljoin(base, ref) for name, ref in node["discriminator"]["mapping"].items()
+            name: absolute(base, ref) for name, ref in node["discriminator"]["mapping"].items()
         }
     if subjects is not None and "x-lint" in node:
         entries = node["x-lint"]

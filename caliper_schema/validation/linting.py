@@ -24,12 +24,12 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag
 
 from caliper_schema import hints
 from caliper_schema.locating import pointer as join
 from caliper_schema.policy import DEFAULT, Policy
-from caliper_schema.registry import Catalogue, Schema, load
+from caliper_schema.registry import Catalogue, Schema, absolute, load
 from caliper_schema.reporting import Issue
 from caliper_schema.validation.checking import suggest
 from caliper_schema.validation.dispatching import Unit, carries_timeback, json_type
@@ -147,7 +147,7 @@ class _Compiler:
         if any(entry["check"] == "closed" for entry in node.lints):
             node.where = self.catalogue.locate(schema)
         if "$ref" in schema:
-            node.parts.append(self.at(urljoin(base, schema["$ref"])))
+            node.parts.append(self.at(absolute(base, schema["$ref"])))
         node.parts += [self.compile(sub, base) for sub in schema.get("allOf", [])]
         node.parts += [self.compile(schema[key], base) for key in ("then", "else") if key in schema]
         node.properties = {
@@ -158,7 +158,7 @@ class _Compiler:
         mapping = schema.get("discriminator", {}).get("mapping")
         for keyword in ("anyOf", "oneOf"):
             if mapping and keyword == "oneOf":
-                node.by_type = {name: urljoin(base, ref) for name, ref in mapping.items()}
+                node.by_type = {name: absolute(base, ref) for name, ref in mapping.items()}
                 node.timeback = self.timeback
             else:
                 node.branches += [
@@ -173,7 +173,7 @@ class _Compiler:
     def json_types(self, schema: Schema, base: str) -> frozenset[str] | None:
         declared = schema.get("type")
         if declared is None and "$ref" in schema:
-            target = urljoin(base, schema["$ref"])
+            target = absolute(base, schema["$ref"])
             return self.json_types(self.catalogue.resolve(target), urldefrag(target).url)
         if declared is None:
             return None

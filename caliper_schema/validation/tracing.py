@@ -34,12 +34,12 @@ import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag
 
 import jsonschema_rs
 
 from caliper_schema import hints
-from caliper_schema.registry import Schema, load
+from caliper_schema.registry import Schema, absolute, load
 from caliper_schema.validation.fastpath import DRAFT, fast_engine
 
 Path = tuple[str | int, ...]
@@ -300,7 +300,7 @@ def _ordered(errors: Iterable[jsonschema_rs.ValidationError], scope: Scope) -> l
         node, keyword, key, base = trace(scope.root, scope.base, path, where)
         instance = _at(scope.value, where)
         at = (*scope.at, *where)
-        keyed.append((key, number, _failures(error, node, keyword, base, instance, at, scope, path)))
+        keyed.append((key, number, _failures(error, node, keyword, base, instance, at, scope)))
         if keyword == "type" and "discriminator" in node and not isinstance(instance, dict):
             # jsonschema's standard oneOf runs for a value that is no object; the fast path says nothing.
             one_of = _one_of(node, base, instance, at, scope.anchor, scope.branch)
@@ -335,7 +335,7 @@ def _evaluation_path(error: jsonschema_rs.ValidationError, above: Sequence[str |
 
 
 def _failures(error: jsonschema_rs.ValidationError, node: Schema, keyword: str, base: str | None,
-              instance: Any, at: Path, scope: Scope, path: Sequence[str | int]) -> list[Failure]:  # fmt: skip
+              instance: Any, at: Path, scope: Scope) -> list[Failure]:  # fmt: skip
     """The failures one jsonschema-rs error stands for: itself, or a slot's whole report."""
     if keyword == "x-dispatch":
         return _slot(node, base, instance, at, scope.anchor, scope.branch)
@@ -352,12 +352,15 @@ def _failures(error: jsonschema_rs.ValidationError, node: Schema, keyword: str, 
     failure = Failure(keyword, node[keyword], instance, node, at, at[scope.anchor :], _branch(scope.branch),
                       detail)  # fmt: skip
     if keyword in ("anyOf", "oneOf"):
-        context = list(error.kind.context)  # type: ignore[attr-defined]
-        skip = len(error.instance_path)
+        context = getattr(error.kind, "context", None)
+        if context is None:  # a oneOf that more than one branch passes: jsonschema words it otherwise
+            raise Untraceable(f"{keyword} without a context")
+        # Its branches' errors have paths from the same root as its own, as jsonschema-rs gave them.
+        above, skip = list(error.evaluation_path), len(error.instance_path)
         failure.branches = [
             each
             for index, errors in enumerate(context)
-            for each in _ordered(errors, Scope(node, base, instance, at, len(at), index, path, skip))
+            for each in _ordered(errors, Scope(node, base, instance, at, len(at), index, above, skip))
         ]
         _check_branches(failure, len(context))
     return [failure]
@@ -391,7 +394,7 @@ def _slot(node: Schema, base: str | None, instance: Any, where: Path, anchor: in
 def _branch_schema(base: str | None, schema: Schema) -> Schema:
     """A slot's branch (``{"$ref": "person.json"}``) as an absolute reference; any other schema as it is."""
     if set(schema) == {"$ref"}:
-        return _reference(urljoin(base or "", schema["$ref"]))
+        return _reference(absolute(base or "", schema["$ref"]))
     return schema
 
 
@@ -518,7 +521,7 @@ def _position(node: Schema, keyword: str) -> int:
 
 @functools.cache
 def _resolve(base: str | None, ref: str) -> tuple[Schema, str]:
-    target = urljoin(base, ref) if base else ref
+    target = absolute(base, ref) if base else ref
     return load().resolve(target), urldefrag(target).url
 
 
