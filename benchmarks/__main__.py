@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from benchmarks.run import Options, run, run_models
+from benchmarks.run import Options, run, run_library, run_models
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,6 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--profile", action="store_true", help="profile the library instead of benchmarking")
     parser.add_argument("--models", action="store_true", help="only the models' import and first use")
+    parser.add_argument(
+        "--library", action="store_true", help="only validate() in this process and its first calls"
+    )
     args = parser.parse_args(argv)
     if args.profile:
         from benchmarks.profiling import profile
@@ -42,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = Options(args.count, args.files, args.passes, args.cap, args.per_kind, args.repeat, args.seed)
     if args.models:
         print(run_models(options))
+        return 0
+    if args.library:
+        print(run_library(options))
         return 0
     print(run(options))
     return 0

@@ -33,7 +33,7 @@ def _stage_functions(raws: list[bytes]) -> dict[str, tuple[Callable[[Any], objec
     from caliper_schema.locating import Locator
     from caliper_schema.policy import DEFAULT
     from caliper_schema.reporting import Report
-    from caliper_schema.validation import checking, fastpath, linting, rules
+    from caliper_schema.validation import checking, fastpath, linting, rules, tracing
     from caliper_schema.validation.dispatching import dispatch
     from caliper_schema.validation.fastpath import fast_engine
     from caliper_schema.validation.parsing import parse
@@ -51,7 +51,11 @@ def _stage_functions(raws: list[bytes]) -> dict[str, tuple[Callable[[Any], objec
         "dispatching.dispatch(value)": (dispatch, [document.value for document in documents]),
         "fast_engine().is_valid (jsonschema-rs, x-dispatch callbacks included)": (
             lambda unit: engine.is_valid(unit.schema, unit.value), units),
-        "checking.check(unit): fast path, then the authority when it fails": (checking.check, units),
+        "checking.check(unit): jsonschema-rs's errors, traced and explained": (checking.check, units),
+        "tracing.failures(unit): jsonschema-rs's errors as jsonschema's (in check)": (
+            lambda unit: tracing.failures(unit.schema, unit.value), units),
+        "checking.check_by_authority(unit): jsonschema's errors (the reference)": (
+            checking.check_by_authority, units),
         "linting.lint(unit): the Python walk": (linting.lint, units),
         "rules.run(units, text)": (lambda pair: rules.run(*pair), with_text),
         "locating.Locator(text): the full scan, the fallback of Document.locate": (

@@ -51,9 +51,10 @@ def run(options: Options) -> str:
         folder = Path(scratch)
         valid_paths = commands.write_files(valid_files, folder / "valid")
         invalid_paths = commands.write_files(invalid_files, folder / "invalid")
-        say("cold starts, and the first validate() of a fresh process")
+        say("cold starts, and the first validate() of a fresh process, valid and invalid")
         cold = commands.cold_start(valid_paths[0], invalid_paths[0], options.repeat)
         first = library.first_call(valid_paths[0], options.repeat)
+        pairs = library.first_pairs(first_documents(dataset, folder / "first"), options.repeat)
         say("the models: import and first use, against import pydantic")
         starts = models.measure(timeback_envelope(dataset, folder), 3 * options.repeat)
         say(f"caliper-schema validate over {len(valid_paths)} valid files, then {len(invalid_paths)} invalid")
@@ -68,11 +69,36 @@ def run(options: Options) -> str:
     machine.append("- load average (1, 5, 15 min) at the end: " + report.load_average())
     results = report.Results(
         count=options.count, files=len(valid_files), mean_bytes=dataset.mean_bytes,
-        shares=Counter(sample.kind for sample in dataset.valid), library=rates, first=first,
+        shares=Counter(sample.kind for sample in dataset.valid), library=rates, first=first, pairs=pairs,
         cli_valid=cli_valid, cli_invalid=cli_invalid, cold=cold, baseline=base, check_jsonschema=cj,
         cap=options.cap, passes=options.passes, models=starts, streams=stream_rates,
     )  # fmt: skip
     return report.render(results, machine)
+
+
+def first_documents(dataset: data.Dataset, folder: Path) -> list[tuple[str, Path, Path]]:
+    """The first document of each event type, valid and with its mistakes, as files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pairs: dict[str, tuple[str, Path, Path]] = {}
+    for number, (valid, invalid) in enumerate(zip(dataset.valid, dataset.invalid, strict=True)):
+        if valid.kind not in pairs:
+            paths = folder / f"{number:05d}-{valid.kind}.json", folder / f"{number:05d}-{valid.kind}-bad.json"
+            paths[0].write_bytes(valid.raw)
+            paths[1].write_bytes(invalid.raw)
+            pairs[valid.kind] = (valid.kind, *paths)
+    return list(pairs.values())
+
+
+def run_library(options: Options) -> str:
+    """``python -m benchmarks --library``: the library's rows and targets alone (a minute or two)."""
+    machine = report.machine(ROOT)
+    dataset = data.generate(options.count, options.seed)
+    data.verify(dataset)
+    rates = library.measure(dataset, options.passes)
+    with tempfile.TemporaryDirectory(prefix="caliper-bench-") as scratch, commands.bytecode_cache():
+        pairs = library.first_pairs(first_documents(dataset, Path(scratch)), options.repeat)
+    machine.append("- load average (1, 5, 15 min) at the end: " + report.load_average())
+    return "\n".join(["## Machine", "", *machine, "", *report.library_section(rates, pairs), ""])
 
 
 def timeback_envelope(dataset: data.Dataset, folder: Path) -> Path:

@@ -25,38 +25,48 @@ class Rate:
 
 
 def interleaved_rates(
-    jobs: dict[str, tuple[Callable[[Any], object], Sequence[Any]]], passes: int = 3
+    jobs: dict[str, tuple[Callable[[Any], object], Sequence[Any]]], passes: int = 3, chunk: int = 100
 ) -> dict[str, Rate]:
-    """Events per second of each loop: the best of ``passes`` timed passes after one untimed warm-up.
+    """Events per second of each loop, from ``passes`` timed passes after one untimed warm-up.
 
-    The passes are taken in turn (pass 1 of each loop, then pass 2 of each, ...), so that a ratio between
-    two loops compares them under the same load, which a busy machine varies from one second to the next;
-    the best pass is the least disturbed. The garbage collector is paused during a pass (and run between
-    passes) so that one pass does not pay for another's garbage.
+    Each loop's inputs are cut into chunks of ``chunk`` documents, and the loops take their chunks in
+    turn (chunk 1 of each loop, then chunk 2 of each, ...; then the next pass), so that loops compared by
+    a ratio run within a fraction of a second of each other, under the same load, which a shared machine
+    varies from one second to the next. A loop's time is the sum, over its chunks, of each chunk's best
+    pass: a burst of load spoils one chunk of one pass, not the loop. The garbage collector is paused
+    while a round of chunks is timed (and run between rounds), so that one loop does not pay for
+    another's garbage.
     """
     for function, payloads in jobs.values():
         for payload in payloads:
             function(payload)
-    best = dict.fromkeys(jobs, float("inf"))
+    parts = {name: [payloads[i : i + chunk] for i in range(0, len(payloads), chunk)] for name, (_, payloads)
+             in jobs.items()}  # fmt: skip
+    best = {name: [float("inf")] * len(chunks) for name, chunks in parts.items()}
+    rounds = max(len(chunks) for chunks in parts.values())
     for _ in range(passes):
-        for name, (function, payloads) in jobs.items():
-            best[name] = min(best[name], _timed_pass(function, payloads))
+        for index in range(rounds):
+            gc.collect()
+            gc.disable()
+            try:
+                for name, (function, _) in jobs.items():
+                    if index < len(parts[name]):
+                        seconds = _timed(function, parts[name][index])
+                        best[name][index] = min(best[name][index], seconds)
+            finally:
+                gc.enable()
+    note = f"best of {passes} for each chunk of {chunk}, interleaved"
     return {
-        name: Rate(len(payloads) / best[name], note=f"{len(payloads)} docs, best of {passes}, interleaved")
+        name: Rate(len(payloads) / sum(best[name]), note=f"{len(payloads)} docs, {note}")
         for name, (_, payloads) in jobs.items()
     }
 
 
-def _timed_pass(function: Callable[[Any], object], payloads: Sequence[Any]) -> float:
-    gc.collect()
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        for payload in payloads:
-            function(payload)
-        return time.perf_counter() - start
-    finally:
-        gc.enable()
+def _timed(function: Callable[[Any], object], payloads: Sequence[Any]) -> float:
+    start = time.perf_counter()
+    for payload in payloads:
+        function(payload)
+    return time.perf_counter() - start
 
 
 @dataclass(frozen=True)

@@ -205,24 +205,56 @@ def _skip(text: str, idx: int) -> int:
     return space.end() if space else idx
 
 
-def _expect(text: str, idx: int, char: str) -> int:
-    """The offset past ``char`` at ``idx`` and the spaces after it."""
-    if not text.startswith(char, idx):
-        raise _Unsure
-    return _skip(text, idx + 1)
-
-
 def _end(text: str, idx: int) -> int:
     """The offset past the value at ``idx`` and the spaces after it (the C scanner validates the value)."""
     return _skip(text, _DECODER.raw_decode(text, idx)[1])
 
 
+# What the C scanner accepts, as regular expressions: stepping over a scalar or reading a key with one
+# match costs a fraction of a decoder call and the calls around it; anything else goes to the decoder
+# (tests/test_locating.py holds the walk to Locator's answers).
+_STRING = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
+_KEY = re.compile("(" + _STRING + r")[ \t\n\r]*:[ \t\n\r]*")
+# A number of up to 18 digits a part only (and not followed by more of a number): a longer one goes to
+# the decoder, which refuses an integer of thousands of digits and leaves such text to Locator.
+_NUMBER = r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,18})?(?:[eE][-+]?[0-9]{1,4})?(?![0-9.eE+-])"
+_SCALAR = re.compile("(?:" + _STRING + "|" + _NUMBER + r"|true|false|null)[ \t\n\r]*")
+_COMMA = re.compile(r",[ \t\n\r]*")
+
+
+@functools.lru_cache(maxsize=256)
+def _others(key: str) -> re.Pattern[str] | None:
+    """Steps over a run of members with a scalar value and a plain name other than ``key``, in one match
+    (most members of an event are such: its id, type, action, eventTime, ...). A name written with an
+    escape ends the run: it might be ``key`` in other words."""
+    if any(char in key for char in '"\\') or any(ord(char) < 0x20 for char in key):
+        return None
+    member = r'(?!"' + re.escape(key) + r'")"[^"\\\x00-\x1f]*"[ \t\n\r]*:[ \t\n\r]*'
+    scalar = "(?:" + _STRING + "|" + _NUMBER + r"|true|false|null)[ \t\n\r]*"
+    return re.compile("(?:" + member + scalar + r",[ \t\n\r]*)*")
+
+
 def _key(text: str, idx: int) -> tuple[str, int]:
     """The name of the member at ``idx`` and the offset of its value."""
-    if not text.startswith('"', idx):
+    match = _KEY.match(text, idx)
+    if match is None:
         raise _Unsure
-    name, idx = _DECODER.raw_decode(text, idx)
-    return name, _expect(text, _skip(text, idx), ":")
+    quoted = match.group(1)
+    return (quoted[1:-1] if "\\" not in quoted else json.loads(quoted)), match.end()
+
+
+def _over(text: str, idx: int) -> int:
+    """The offset past the value at ``idx`` and the spaces after it."""
+    scalar = _SCALAR.match(text, idx)
+    return scalar.end() if scalar else _end(text, idx)
+
+
+def _comma(text: str, idx: int) -> int:
+    """The offset past the ``,`` at ``idx`` and the spaces after it."""
+    match = _COMMA.match(text, idx)
+    if match is None:
+        raise _Unsure
+    return match.end()
 
 
 def _member(text: str, idx: int, key: str | None, *, first: bool) -> tuple[int, bool]:
@@ -230,28 +262,31 @@ def _member(text: str, idx: int, key: str | None, *, first: bool) -> tuple[int, 
     the value of the next member named ``key`` and True, or the offset past the object and False."""
     if text.startswith("}", idx):
         return _skip(text, idx + 1), False
-    idx = idx if first else _expect(text, idx, ",")
+    idx = idx if first else _comma(text, idx)
+    others = _others(key) if key is not None else None
     while True:
+        if others is not None:
+            idx = others.match(text, idx).end()  # type: ignore[union-attr]  # a star: it always matches
         name, idx = _key(text, idx)
         if name == key:
             return idx, True
-        idx = _end(text, idx)
+        idx = _over(text, idx)
         if text.startswith("}", idx):
             return _skip(text, idx + 1), False
-        idx = _expect(text, idx, ",")
+        idx = _comma(text, idx)
 
 
 def _element(text: str, idx: int, index: int | None, *, first: bool) -> tuple[int, bool]:
     """:func:`_member` for an array: element ``index`` counted from ``idx`` (None: read to the end)."""
     if text.startswith("]", idx):
         return _skip(text, idx + 1), False
-    idx = idx if first else _expect(text, idx, ",")
+    idx = idx if first else _comma(text, idx)
     count = 0
     while count != index:
-        idx = _end(text, idx)
+        idx = _over(text, idx)
         if text.startswith("]", idx):
             return _skip(text, idx + 1), False
-        idx = _expect(text, idx, ",")
+        idx = _comma(text, idx)
         count += 1
     return idx, True
 

@@ -36,6 +36,17 @@ CALIPER_CONTEXT = "http://purl.imsglobal.org/ctx/caliper/v1p2"
 Schema = dict[str, Any]
 
 
+@functools.lru_cache(maxsize=8192)
+def absolute(base: str, ref: str) -> str:
+    """``ref`` resolved against ``base``: :func:`urllib.parse.urljoin`, remembered (the schemas' few hundred
+    references are resolved over and over, and urljoin costs microseconds a call).
+
+    >>> absolute(BASE_URI + "caliper/entities/person.json", "agent.json#/$defs/ref")
+    'https://caliper-schema.invalid/schemas/caliper/entities/agent.json#/$defs/ref'
+    """
+    return urljoin(base, ref)
+
+
 class SchemaError(Exception):
     """A bundled schema is broken: a wrong ``$id`` or a ``$ref`` outside the bundled set."""
 
@@ -73,10 +84,17 @@ class Catalogue:
 
     def resolve(self, uri: str) -> Schema:
         """The (sub)schema at ``uri``, which may carry a JSON Pointer fragment."""
-        contents = self.registry.resolver().lookup(uri).contents
-        if not isinstance(contents, dict):
-            raise SchemaError(f"{uri} is not a schema object")
-        return contents
+        found = self._resolved.get(uri)
+        if found is None:  # remembered: explaining an issue asks for the same few declarations again
+            contents = self.registry.resolver().lookup(uri).contents
+            if not isinstance(contents, dict):
+                raise SchemaError(f"{uri} is not a schema object")
+            found = self._resolved[uri] = contents
+        return found
+
+    @functools.cached_property
+    def _resolved(self) -> dict[str, Schema]:
+        return {}
 
     def kind(self, uri: str) -> Literal["event", "entity", "node"]:
         """What the schema at ``uri`` describes: an event (it has an ``action``), an entity (an ``id``), or
@@ -126,7 +144,7 @@ class Catalogue:
             names = set(schema.get("required", ()))
             refs = [part["$ref"] for part in schema.get("allOf", []) if "$ref" in part]
             for ref in refs + ([schema["$ref"]] if "$ref" in schema else []):
-                names |= self.required(urljoin(base, ref))
+                names |= self.required(absolute(base, ref))
             found = self._required[uri] = frozenset(names)
         return found
 
@@ -185,9 +203,9 @@ def _collect_properties(catalogue: Catalogue, uri: str) -> Iterator[tuple[str, S
     base = urldefrag(uri).url
     for part in schema.get("allOf", []):
         if "$ref" in part:
-            yield from catalogue.properties(urljoin(base, part["$ref"])).items()
+            yield from catalogue.properties(absolute(base, part["$ref"])).items()
     if "$ref" in schema:
-        yield from catalogue.properties(urljoin(base, schema["$ref"])).items()
+        yield from catalogue.properties(absolute(base, schema["$ref"])).items()
     yield from schema.get("properties", {}).items()
 
 
@@ -196,9 +214,9 @@ def _collect_declarations(catalogue: Catalogue, uri: str) -> Iterator[tuple[str,
     base, fragment = urldefrag(uri)
     for part in schema.get("allOf", []):
         if "$ref" in part:
-            yield from catalogue.declarations(urljoin(base, part["$ref"])).items()
+            yield from catalogue.declarations(absolute(base, part["$ref"])).items()
     if "$ref" in schema:
-        yield from catalogue.declarations(urljoin(base, schema["$ref"])).items()
+        yield from catalogue.declarations(absolute(base, schema["$ref"])).items()
     for name in schema.get("properties", {}):
         yield name, (f"{base}#{join(fragment + '/properties', name)}",)
 

@@ -182,7 +182,7 @@ def invalid_events(
     >>> from hypothesis import given, settings
     >>> from caliper_schema import validate
     >>> @given(invalid_events("ViewEvent", mutations=["bad-format"]))
-    ... @settings(max_examples=10, deadline=None)  # the first invalid document loads jsonschema: seconds
+    ... @settings(max_examples=10, deadline=None)  # the first examples compile the schemas they meet
     ... def test_rejected(mutant):
     ...     assert any(issue.pointer == mutant.pointer for issue in validate(mutant.document).errors)
     >>> test_rejected()

@@ -112,9 +112,9 @@ def test_installed_wheel_validates_outside_the_repo_with_the_network_blocked(
 
 
 def _runtime_distributions() -> set[str]:
-    """caliper-schema with its service extra, and everything they pull in at run time."""
+    """caliper-schema with its service and Dask extras, and everything they pull in at run time."""
     seen: set[str] = set()
-    stack = [("caliper-schema", frozenset({"service"}))]
+    stack = [("caliper-schema", frozenset({"service", "dask"}))]
     while stack:
         name, extras = stack.pop()
         key = re.sub(r"[-_.]+", "-", name).lower()
@@ -137,6 +137,7 @@ def test_no_gpl_package_in_the_runtime_tree() -> None:
     distributions = _runtime_distributions()
     assert {"jsonschema", "rfc3987-syntax", "rfc3986-validator", "pydantic", "orjson"} <= distributions
     assert {"starlette", "uvicorn", "jinja2"} <= distributions
+    assert {"dask", "distributed", "fsspec", "cloudpickle", "tornado"} <= distributions
     assert "rfc3987" not in distributions
     for name in distributions:
         meta = metadata.metadata(name)

@@ -1,10 +1,13 @@
 """Step 4, checking: each unit against its schema, every error explained.
 
-jsonschema-rs (:mod:`~caliper_schema.validation.fastpath`) is asked first: a unit it accepts needs nothing
-more, so valid payloads never pay for the slow path. jsonschema (:mod:`~caliper_schema.validation.authority`)
-is the authority for the units it rejects. Each jsonschema error becomes an
+jsonschema-rs (:mod:`~caliper_schema.validation.fastpath`) lists the errors of a unit, and
+:mod:`~caliper_schema.validation.tracing` turns them into those jsonschema, the authority
+(:mod:`~caliper_schema.validation.authority`), raises: the same keywords, values, schema objects, paths
+and messages, in the same order (``tests/test_tracing.py`` compares them on every invalid document of the
+IMS corpus, the generator and the examples). Each error becomes an
 :class:`~caliper_schema.reporting.Issue` through one small function per keyword, dispatched from ``EXPLAIN``
-as in jsonschema's own keyword table.
+as in jsonschema's own keyword table; :func:`check_by_authority` explains jsonschema's own errors the same
+way, and is what :func:`check` falls back to for an error it cannot trace.
 
 Two schema annotations of this project shape the issue: ``x-rule`` names the rule an error breaks
 (``caliper.event-id`` rather than ``schema.pattern``) and ``x-hint`` says how to fix it.
@@ -17,18 +20,20 @@ Two schema annotations of this project shape the issue: ``x-rule`` names the rul
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag
 
 from caliper_schema import hints
 from caliper_schema.locating import escape
 from caliper_schema.locating import pointer as join
-from caliper_schema.registry import DOCUMENT, Schema, load
+from caliper_schema.registry import DOCUMENT, Schema, absolute, load
 from caliper_schema.reporting import Issue
+from caliper_schema.validation import tracing
 from caliper_schema.validation.dispatching import Unit, article_of, json_type, unknown_type, untyped
 from caliper_schema.validation.fastpath import fast_engine
 
@@ -53,13 +58,26 @@ _ARTICLE = {
 
 def check(unit: Unit) -> list[Issue]:
     """Every schema issue of one unit (none when it is valid)."""
+    try:
+        errors: list[Any] = tracing.failures(unit.schema, unit.value)
+        return _explained(errors, unit) if errors else []  # an explanation may read a context: traced then
+    except tracing.Untraceable:
+        return check_by_authority(unit)  # slower, never wrong: jsonschema says it itself
+
+
+def check_by_authority(unit: Unit) -> list[Issue]:
+    """:func:`check` with jsonschema's own errors: what the fast path's traced errors must match
+    (``tests/test_tracing.py``), and what :func:`check` falls back to when it cannot trace one."""
     if fast_engine().is_valid(unit.schema, unit.value):
         return []
     from caliper_schema.validation.authority import (
-        authority_for,  # the slow path only: jsonschema is slow to import
+        authority_for,  # only here: jsonschema takes a second or more to import
     )
 
-    errors = list(authority_for(unit.schema).iter_errors(unit.value))
+    return _explained(list(authority_for(unit.schema).iter_errors(unit.value)), unit)
+
+
+def _explained(errors: list[Any], unit: Unit) -> list[Issue]:
     mistyped = {tuple(error.absolute_path) for error in errors if error.validator == "type"}
     issues: list[Issue] = []
     for error in errors:
@@ -91,9 +109,12 @@ _RULE_NAMES = {"unevaluatedProperties": "unknown-property", "additionalPropertie
 def rule_of(error: ValidationError) -> str:
     """The rule an error breaks: the schema's ``x-rule``, else ``schema.<keyword>`` in kebab case."""
     schema = error.schema if isinstance(error.schema, dict) else {}
-    keyword = str(error.validator)
-    name = _RULE_NAMES.get(keyword) or re.sub(r"(?<!^)([A-Z])", r"-\1", keyword).lower()
-    return str(schema.get("x-rule") or f"schema.{name}")
+    return str(schema.get("x-rule") or _schema_rule(str(error.validator)))
+
+
+@functools.cache
+def _schema_rule(keyword: str) -> str:
+    return "schema." + (_RULE_NAMES.get(keyword) or re.sub(r"(?<!^)([A-Z])", r"-\1", keyword).lower())
 
 
 def _issue(
@@ -165,7 +186,7 @@ def _const(error: ValidationError, base: str) -> Iterator[Issue]:
     wanted = _value(error)
     use = f"use `{wanted}`" if isinstance(wanted, str) else f"use {json.dumps(wanted)}"
     message = f"{_shown(error.instance)} is not allowed: must be {wanted!r}"
-    yield _issue(error, base, message, fallback=hints.nearest(error.instance, [wanted]) or use)
+    yield _issue(error, base, message, fallback=_nearest(error.instance, [wanted]) or use)
 
 
 def _shown(value: Any) -> str:
@@ -177,7 +198,7 @@ def _shown(value: Any) -> str:
 
 def _enum(error: ValidationError, base: str) -> Iterator[Issue]:
     allowed = list(_value(error))
-    hint, fallback = hints.nearest(error.instance, allowed), hints.listing(allowed)
+    hint, fallback = _nearest(error.instance, allowed), hints.listing(allowed)
     yield _issue(error, base, f"{error.instance!r} is not an allowed value", hint=hint, fallback=fallback)
 
 
@@ -264,12 +285,37 @@ def _discriminator(error: ValidationError, base: str) -> Iterator[Issue]:
     if found in types:
         message = f"{found!r} is not allowed here: expected {expected}"
         message += "; its properties are another type's, so they are not checked"
-        hint = hints.nearest(error.instance, allowed) or hints.listing(allowed)
+        hint = _nearest(error.instance, allowed) or hints.listing(allowed)
     else:
-        message, anywhere = unknown_type(found, types)
+        message, anywhere = _unknown_type(found) if len(found) <= _REMEMBERED else unknown_type(found, types)
         message += f": expected {expected}"
-        hint = hints.nearest(error.instance, allowed) or anywhere or hints.listing(allowed)
+        hint = _nearest(error.instance, allowed) or anywhere or hints.listing(allowed)
     yield _issue(error, base, message, hint=hint)
+
+
+_REMEMBERED = 200
+"""The longest value whose hints are remembered: a log with a systematic mistake repeats it, and each
+hint compares the value with every allowed one (difflib); a long value is rarely a near miss."""
+
+
+def _nearest(value: Any, allowed: list[Any]) -> str | None:
+    """:func:`hints.nearest`, remembered for a short string among scalars."""
+    if isinstance(value, str) and len(value) <= _REMEMBERED:
+        try:
+            return _nearest_remembered(value, tuple(allowed))
+        except TypeError:  # an allowed value that is an object or array
+            pass
+    return hints.nearest(value, allowed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _nearest_remembered(value: str, allowed: tuple[Any, ...]) -> str | None:
+    return hints.nearest(value, allowed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _unknown_type(found: str) -> tuple[str, str | None]:
+    return unknown_type(found, sorted(load().types))
 
 
 def _generic(error: ValidationError, base: str) -> Iterator[Issue]:
@@ -334,7 +380,7 @@ def _description(uri: str, depth: int) -> str | None:
         return schema.get("description")
     refs = [schema["$ref"]] if "$ref" in schema else []
     refs += [part["$ref"] for part in schema.get("allOf", []) if isinstance(part, dict) and "$ref" in part]
-    return next((found for ref in refs if (found := _description(urljoin(uri, ref), depth + 1))), None)
+    return next((found for ref in refs if (found := _description(absolute(uri, ref), depth + 1))), None)
 
 
 def suggest(
@@ -366,7 +412,7 @@ def _admits(schema: Schema | bool, base: str, value: Any, depth: int) -> bool:
     if choices is not None and kind not in {json_type(choice) for choice in choices}:
         return False
     if "$ref" in schema:
-        target = urljoin(base, schema["$ref"])
+        target = absolute(base, schema["$ref"])
         if not _admits(load().resolve(target), urldefrag(target).url, value, depth + 1):
             return False
     if not all(_admits(part, base, value, depth + 1) for part in schema.get("allOf", [])):

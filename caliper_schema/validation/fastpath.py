@@ -1,7 +1,8 @@
 """The fast path: jsonschema-rs over the same schema files, compiled lazily, one validator per schema.
 
-A unit the fast path accepts is valid; only a unit it rejects goes to the authority
-(:mod:`~caliper_schema.validation.authority`) for well-explained issues. Each ``oneOf`` with a sibling
+A unit the fast path accepts is valid; the errors of a unit it rejects are explained as the authority
+(:mod:`~caliper_schema.validation.authority`) would (:mod:`~caliper_schema.validation.tracing`). Each
+``oneOf`` with a sibling
 ``discriminator`` (the OpenAPI keyword the schemas use for "an entity of one of these types") is lowered to
 an ``x-dispatch`` keyword that checks the entity with its own type's validator. Branch ``X`` of such a
 ``oneOf`` accepts nothing but ``"type": "X"`` (``tests/test_schemas.py`` checks it), so the verdict is
@@ -15,14 +16,12 @@ True
 
 from __future__ import annotations
 
-import copy
 import functools
 from typing import Any
-from urllib.parse import urljoin
 
 import jsonschema_rs
 
-from caliper_schema.registry import Catalogue, Schema, load
+from caliper_schema.registry import Catalogue, Schema, absolute, load
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -85,7 +84,7 @@ def _lower(node: Any, base: str, catalogue: Catalogue, subjects: str | None = No
     }
     if skip:
         lowered["x-dispatch"] = {
-            name: urljoin(base, ref) for name, ref in node["discriminator"]["mapping"].items()
+            name: absolute(base, ref) for name, ref in node["discriminator"]["mapping"].items()
         }
     if subjects is not None and "x-lint" in node:
         entries = node["x-lint"]
@@ -122,11 +121,12 @@ class FastEngine:
     """
 
     def __init__(self, catalogue: Catalogue, subjects: str | None = None) -> None:
-        lowered = [
-            (uri, _lower(copy.deepcopy(schema), uri, catalogue, subjects))
-            for uri, schema in catalogue.schemas.items()
-        ]
-        self.registry = jsonschema_rs.Registry(lowered)
+        self.catalogue, self.subjects = catalogue, subjects
+        self.lowered: dict[str, Any] = {}
+        # Each schema file lowered when a validator first refers to it (a Timeback event needs a fifth of
+        # them): a process that checks a few types pays for those alone. The files are all bundled and
+        # their references checked at load (registry.py); nothing is ever fetched.
+        self.registry = jsonschema_rs.Registry([], retriever=self._retrieve)
         self.validators: dict[str, jsonschema_rs.Validator] = {}
         engine = self
 
@@ -148,6 +148,13 @@ class FastEngine:
                     raise ValueError(f"not a valid {instance.get('type')!r} here")
 
         self.keywords = {"x-dispatch": Dispatch, "x-integer-literal": IntegerLiteral}
+
+    def _retrieve(self, uri: str) -> Any:
+        found = self.lowered.get(uri)
+        if found is None:  # a copy: _lower builds every object anew
+            schema = self.catalogue.schemas[uri]
+            found = self.lowered[uri] = _lower(schema, uri, self.catalogue, self.subjects)
+        return found
 
     def validator(self, schema: str) -> jsonschema_rs.Validator:
         """The compiled validator for one schema (``$id`` with an optional fragment)."""

@@ -24,16 +24,16 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag
 
 from caliper_schema import hints
 from caliper_schema.locating import pointer as join
 from caliper_schema.policy import DEFAULT, Policy
-from caliper_schema.registry import Catalogue, Schema, load
+from caliper_schema.registry import Catalogue, Schema, absolute, load
 from caliper_schema.reporting import Issue
 from caliper_schema.validation.checking import suggest
 from caliper_schema.validation.dispatching import Unit, carries_timeback, json_type
-from caliper_schema.validation.fastpath import conforms
+from caliper_schema.validation.fastpath import clean_engine, conforms
 
 Lint = dict[str, Any]
 
@@ -47,8 +47,14 @@ class _Node:
     """Subschemas that apply to the same value: ``$ref``, ``allOf``, ``then``, ``else``."""
     properties: dict[str, _Node] = field(default_factory=dict)
     items: _Node | None = None
-    by_type: dict[str, _Node] = field(default_factory=dict)
-    """A discriminated ``oneOf``: the branch for each ``type`` value."""
+    by_type: dict[str, str] = field(default_factory=dict)
+    """A discriminated ``oneOf``: the schema of each ``type`` value, whose plan is its own (:func:`_plan`,
+    compiled when an entity of that type is first walked)."""
+    timeback: bool = False
+    """The wording of the plan this node belongs to, for the plans ``by_type`` leads to."""
+    schema: str | None = None
+    """For the root of a document type's schema (an entity's, an event's): its ``$id``. A value the
+    lint-hardened fast path accepts as that type has nothing to lint, and is not walked."""
     branches: list[tuple[frozenset[str] | None, _Node]] = field(default_factory=list)
     """Other ``anyOf``/``oneOf`` branches, with the JSON types each accepts (``None``: any)."""
     known: frozenset[str] = frozenset()
@@ -61,7 +67,6 @@ class _Node:
         yield from self.parts
         yield from self.properties.values()
         yield from ([self.items] if self.items is not None else [])
-        yield from self.by_type.values()
         yield from (branch for _, branch in self.branches)
 
     def declared(self) -> frozenset[str]:
@@ -80,7 +85,7 @@ class _Node:
 
 def _prune(nodes: list[_Node]) -> None:
     """Keep only the paths that lead to a lint: most of a schema has none, and the walk runs per payload."""
-    active = {id(node) for node in nodes if node.lints}
+    active = {id(node) for node in nodes if node.lints or node.by_type}
     changed = True
     while changed:  # a fixed point: the schema graph has cycles (an Entity's isPartOf is an Entity)
         changed = False
@@ -95,8 +100,31 @@ def _prune(nodes: list[_Node]) -> None:
         node.parts = [part for part in node.parts if id(part) in active]
         node.properties = {name: child for name, child in node.properties.items() if id(child) in active}
         node.items = node.items if node.items is not None and id(node.items) in active else None
-        node.by_type = {name: child for name, child in node.by_type.items() if id(child) in active}
         node.branches = [(types, branch) for types, branch in node.branches if id(branch) in active]
+    for node in nodes:  # then step over nodes that only lead on ($ref, allOf): fewer calls per payload
+        node.parts = [inner for part in node.parts for inner in _through(part, set())]
+        node.properties = {name: _single(child) for name, child in node.properties.items()}
+        node.items = _single(node.items) if node.items is not None else None
+        node.branches = [(types, _single(branch)) for types, branch in node.branches]
+
+
+def _relay(node: _Node) -> bool:
+    """True for a node that only leads on to its parts (a ``$ref``, an ``allOf``): no check of its own."""
+    return not (node.lints or node.properties or node.items or node.by_type or node.branches or node.schema)
+
+
+def _through(node: _Node, seen: set[int]) -> list[_Node]:
+    """The nodes a relay leads to, in order (itself if it is no relay)."""
+    if not _relay(node) or id(node) in seen:
+        return [node]
+    seen.add(id(node))
+    return [inner for part in node.parts for inner in _through(part, seen)]
+
+
+def _single(node: _Node) -> _Node:
+    """The one node a relay leads to, or the node itself."""
+    found = _through(node, set())
+    return found[0] if len(found) == 1 else node
 
 
 class _Compiler:
@@ -104,9 +132,13 @@ class _Compiler:
         self.catalogue = catalogue
         self.timeback = timeback
         self.memo: dict[int, _Node] = {}
+        self.types = frozenset(catalogue.types.values())
 
     def at(self, uri: str) -> _Node:
-        return self.compile(self.catalogue.resolve(uri), urldefrag(uri).url)
+        node = self.compile(self.catalogue.resolve(uri), urldefrag(uri).url)
+        if uri in self.types:
+            node.schema = uri
+        return node
 
     def compile(self, schema: Schema, base: str) -> _Node:
         if id(schema) in self.memo:
@@ -115,7 +147,7 @@ class _Compiler:
         if any(entry["check"] == "closed" for entry in node.lints):
             node.where = self.catalogue.locate(schema)
         if "$ref" in schema:
-            node.parts.append(self.at(urljoin(base, schema["$ref"])))
+            node.parts.append(self.at(absolute(base, schema["$ref"])))
         node.parts += [self.compile(sub, base) for sub in schema.get("allOf", [])]
         node.parts += [self.compile(schema[key], base) for key in ("then", "else") if key in schema]
         node.properties = {
@@ -126,7 +158,8 @@ class _Compiler:
         mapping = schema.get("discriminator", {}).get("mapping")
         for keyword in ("anyOf", "oneOf"):
             if mapping and keyword == "oneOf":
-                node.by_type = {name: self.at(urljoin(base, ref)) for name, ref in mapping.items()}
+                node.by_type = {name: absolute(base, ref) for name, ref in mapping.items()}
+                node.timeback = self.timeback
             else:
                 node.branches += [
                     (self.json_types(sub, base), self.compile(sub, base)) for sub in schema.get(keyword, [])
@@ -140,7 +173,7 @@ class _Compiler:
     def json_types(self, schema: Schema, base: str) -> frozenset[str] | None:
         declared = schema.get("type")
         if declared is None and "$ref" in schema:
-            target = urljoin(base, schema["$ref"])
+            target = absolute(base, schema["$ref"])
             return self.json_types(self.catalogue.resolve(target), urldefrag(target).url)
         if declared is None:
             return None
@@ -161,6 +194,13 @@ def _accepts(types: frozenset[str] | None, value: Any) -> bool:
 
 
 def _walk(value: Any, node: _Node, where: str, policy: Policy, out: list[Issue]) -> None:
+    if node.schema is not None and clean_engine(policy.subjects).is_valid(node.schema, value):
+        # Most entities of an invalid document are clean: one native check costs less than their walk.
+        return
+    _visit(value, node, where, policy, out)
+
+
+def _visit(value: Any, node: _Node, where: str, policy: Policy, out: list[Issue]) -> None:
     # Appends rather than yields: a generator per visited node cost more than the checks themselves.
     for entry in node.lints:
         out.extend(CHECKS[entry["check"]](entry, value, where, node, policy))
@@ -170,8 +210,10 @@ def _walk(value: Any, node: _Node, where: str, policy: Policy, out: list[Issue])
         for name, child in node.properties.items():
             if name in value:
                 _walk(value[name], child, join(where, name), policy, out)
-        if node.by_type and isinstance(value.get("type"), str) and value["type"] in node.by_type:
-            _walk(value, node.by_type[value["type"]], where, policy, out)
+        type_ = value.get("type") if node.by_type else None
+        schema = node.by_type.get(type_) if isinstance(type_, str) else None
+        if schema is not None:
+            _walk(value, _plan(schema, node.timeback), where, policy, out)
     elif isinstance(value, list) and node.items is not None:
         for index, item in enumerate(value):
             _walk(item, node.items, join(where, index), policy, out)
@@ -181,9 +223,10 @@ def _walk(value: Any, node: _Node, where: str, policy: Policy, out: list[Issue])
 
 
 def lint(unit: Unit, policy: Policy = DEFAULT) -> list[Issue]:
-    """The ``x-lint`` findings for one unit, as warnings."""
+    """The ``x-lint`` findings for one unit, as warnings (asked for a unit the lint-hardened fast path
+    rejects: the walk starts without asking it again)."""
     found: list[Issue] = []
-    _walk(unit.value, _plan(unit.schema, carries_timeback(unit.value)), unit.pointer, policy, found)
+    _visit(unit.value, _plan(unit.schema, carries_timeback(unit.value)), unit.pointer, policy, found)
     return list(dict.fromkeys(found))
 
 
