@@ -3,6 +3,8 @@
 Its modules, in the order a payload flows through them (the shared core at the package root loads the
 schemas, :mod:`~caliper_schema.registry`, and holds the issues, :mod:`~caliper_schema.reporting`):
 
+- :mod:`~caliper_schema.validation.reading`: a file, device, pipe or standard input to bytes, never more
+  than the size limit (+ 1 byte) whatever the file system says, JSON Lines a bounded line at a time;
 - :mod:`~caliper_schema.validation.parsing`: bytes or text to JSON documents, strictly, within limits;
 - :mod:`~caliper_schema.validation.dispatching`: what each document is (envelope, event, entity) and the
   one schema that checks each unit;
@@ -11,8 +13,9 @@ schemas, :mod:`~caliper_schema.registry`, and holds the issues, :mod:`~caliper_s
   :mod:`~caliper_schema.validation.authority` (jsonschema) to explain what it rejects;
 - :mod:`~caliper_schema.validation.linting`: the soft constraints the schemas carry as ``x-lint``;
 - :mod:`~caliper_schema.validation.rules`: what JSON Schema cannot say, each rule small and named;
-- :mod:`~caliper_schema.validation.pipeline`: :func:`validate` and :func:`validate_file`, which run
-  them in turn and return a :class:`~caliper_schema.reporting.Report`.
+- :mod:`~caliper_schema.validation.pipeline`: :func:`validate`, :func:`validate_file` and
+  ``validate_stream``, which run them in turn and return a :class:`~caliper_schema.reporting.Report` (every
+  item judged; what it shows capped, the rest counted, by :class:`~caliper_schema.reporting.Cap`).
 
 It uses only the shared core: never the generation wing, never the command line.
 

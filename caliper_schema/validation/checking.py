@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from caliper_schema import hints
 from caliper_schema.locating import escape
@@ -45,8 +45,13 @@ _ARTICLE = {
 }
 
 
-def check(unit: Unit) -> list[Issue]:
-    """Every schema issue of one unit (none when it is valid)."""
+def check(unit: Unit, hinted: Callable[[str], bool] | None = None) -> list[Issue]:
+    """Every schema issue of one unit (none when it is valid).
+
+    ``hinted`` is asked once per issue, in the order found, with its rule: False leaves the issue without
+    a hint. A hint (the nearest of the allowed names, say) costs more than the rest of an issue, and a
+    report shows only so many issues: an object of a million unknown properties needs no million hints.
+    """
     if fast_engine().is_valid(unit.schema, unit.value):
         return []
     from caliper_schema.validation.authority import (
@@ -55,12 +60,16 @@ def check(unit: Unit) -> list[Issue]:
 
     errors = list(authority_for(unit.schema).iter_errors(unit.value))
     mistyped = {tuple(error.absolute_path) for error in errors if error.validator == "type"}
-    issues: list[Issue] = []
+    issues: dict[tuple[str, str, str], Issue] = {}
     for error in errors:
         if error.validator in _VALUE_KEYWORDS and tuple(error.absolute_path) in mistyped:
             continue  # a value of the wrong JSON type gets one issue, its type, not one per keyword it fails
-        issues.extend(explain(error, unit.pointer))
-    return list(dict.fromkeys(issues))  # several errors can explain to the same issue (required, cascades)
+        for where, rule, message, hint in explain(error, unit.pointer):
+            if (where, rule, message) in issues:
+                continue  # several errors can explain to the same issue (required, cascades)
+            text = hint() if hinted is None or hinted(rule) else None
+            issues[where, rule, message] = Issue(where, rule, "error", message, hint=text)
+    return list(issues.values())
 
 
 _VALUE_KEYWORDS = frozenset(
@@ -70,7 +79,21 @@ _VALUE_KEYWORDS = frozenset(
 
 # --- explaining errors -------------------------------------------------------------------------------
 
-Explainer = Callable[["ValidationError", str], Iterator[Issue]]
+Hint = str | Callable[[], str | None] | None
+"""A hint, or how to find it when it is asked for."""
+
+
+class Finding(NamedTuple):
+    """What an error says, with its hint found only when asked for (:func:`check` asks for those a report
+    may show)."""
+
+    where: str
+    rule: str
+    message: str
+    hint: Callable[[], str | None]
+
+
+Explainer = Callable[["ValidationError", str], Iterator[Finding]]
 
 
 def _where(error: ValidationError, base: str) -> str:
@@ -80,12 +103,16 @@ def _where(error: ValidationError, base: str) -> str:
 _RULE_NAMES = {"unevaluatedProperties": "unknown-property", "additionalProperties": "unknown-property"}
 
 
+def keyword_rule(keyword: str) -> str:
+    """The rule of a schema keyword's errors where the schema names none: ``schema.<keyword>`` in kebab
+    case (``minItems``: ``schema.min-items``), ``schema.unknown-property`` for closed objects."""
+    return "schema." + (_RULE_NAMES.get(keyword) or re.sub(r"(?<!^)([A-Z])", r"-\1", keyword).lower())
+
+
 def rule_of(error: ValidationError) -> str:
-    """The rule an error breaks: the schema's ``x-rule``, else ``schema.<keyword>`` in kebab case."""
+    """The rule an error breaks: the schema's ``x-rule``, else :func:`keyword_rule`."""
     schema = error.schema if isinstance(error.schema, dict) else {}
-    keyword = str(error.validator)
-    name = _RULE_NAMES.get(keyword) or re.sub(r"(?<!^)([A-Z])", r"-\1", keyword).lower()
-    return str(schema.get("x-rule") or f"schema.{name}")
+    return str(schema.get("x-rule") or keyword_rule(str(error.validator)))
 
 
 def _issue(
@@ -94,16 +121,23 @@ def _issue(
     message: str,
     *,
     where: str | None = None,
-    hint: str | None = None,
+    hint: Hint = None,
     rule: str | None = None,
-    fallback: str | None = None,
-) -> Issue:
-    """An issue for ``error``; the hint is the first of: a placeholder warning, ``hint``, the schema's
+    fallback: Hint = None,
+) -> Finding:
+    """A finding for ``error``; the hint is the first of: a placeholder warning, ``hint``, the schema's
     ``x-hint``, ``fallback``."""
     schema = error.schema if isinstance(error.schema, dict) else {}
-    rule = rule or rule_of(error)
-    hint = hints.placeholder(error.instance) or hint or schema.get("x-hint") or fallback
-    return Issue(_where(error, base) if where is None else where, rule, "error", message, hint=hint)
+
+    def hinting() -> str | None:
+        found = hints.placeholder(error.instance) or _text(hint) or schema.get("x-hint") or _text(fallback)
+        return None if found is None else str(found)
+
+    return Finding(_where(error, base) if where is None else where, rule or rule_of(error), message, hinting)
+
+
+def _text(hint: Hint) -> str | None:
+    return hint() if callable(hint) else hint
 
 
 def _value(error: ValidationError) -> Any:
@@ -116,65 +150,71 @@ def _type_names(error: ValidationError) -> list[str]:
     return [names] if isinstance(names, str) else list(names)
 
 
-def _must_be(error: ValidationError, base: str, names: Iterable[str]) -> Issue:
+def _must_be(error: ValidationError, base: str, names: Iterable[str]) -> Finding:
     wanted = " or ".join(_ARTICLE.get(name, name) for name in names)
     message = f"must be {wanted}, not {_ARTICLE[json_type(error.instance)]}"
     return _issue(error, base, message, rule="schema.type")
 
 
-def _type(error: ValidationError, base: str) -> Iterator[Issue]:
+def _type(error: ValidationError, base: str) -> Iterator[Finding]:
     yield _must_be(error, base, _type_names(error))
 
 
-def _required(error: ValidationError, base: str) -> Iterator[Issue]:
+def _required(error: ValidationError, base: str) -> Iterator[Finding]:
     here = _where(error, base)
     for name in _value(error):
         if isinstance(error.instance, dict) and name not in error.instance:
             yield _issue(error, base, f"missing required property {name!r}", where=join(here, name))
 
 
-def _const(error: ValidationError, base: str) -> Iterator[Issue]:
+def _const(error: ValidationError, base: str) -> Iterator[Finding]:
     yield _issue(error, base, f"must be {_value(error)!r}")
 
 
-def _enum(error: ValidationError, base: str) -> Iterator[Issue]:
+def _enum(error: ValidationError, base: str) -> Iterator[Finding]:
     allowed = list(_value(error))
-    hint, fallback = hints.nearest(error.instance, allowed), hints.listing(allowed)
-    yield _issue(error, base, f"{error.instance!r} is not an allowed value", hint=hint, fallback=fallback)
+    yield _issue(
+        error, base, f"{error.instance!r} is not an allowed value",
+        hint=lambda: hints.nearest(error.instance, allowed), fallback=lambda: hints.listing(allowed),
+    )  # fmt: skip
 
 
-def _format(error: ValidationError, base: str) -> Iterator[Issue]:
+def _format(error: ValidationError, base: str) -> Iterator[Finding]:
     name = _FORMAT_NAMES.get(_value(error), _value(error))
     yield _issue(error, base, f"{error.instance!r} is not a valid {name}")
 
 
-def _pattern(error: ValidationError, base: str) -> Iterator[Issue]:
+def _pattern(error: ValidationError, base: str) -> Iterator[Finding]:
     title = error.schema.get("title") if isinstance(error.schema, dict) else None
     what = f"a valid {title}" if title else f"a match for {_value(error)!r}"
     yield _issue(error, base, f"{error.instance!r} is not {what}")
 
 
-def _unknown_properties(error: ValidationError, base: str) -> Iterator[Issue]:
+def _unknown_properties(error: ValidationError, base: str) -> Iterator[Finding]:
     if not isinstance(error.instance, dict) or not isinstance(error.schema, dict):
         return
     known = load().known_properties(error.schema)
+    names = sorted(known)
     here = _where(error, base)
     for name in error.instance:
         if name not in known:  # a known name is only "unevaluated" because a sibling failed: not news
-            hint = hints.nearest(name, sorted(known)) or "custom data belongs in extensions"
+
+            def hint(name: str = name) -> str:
+                return hints.nearest(name, names) or "custom data belongs in extensions"
+
             yield _issue(error, base, f"unknown property {name!r}", where=join(here, name), hint=hint)
 
 
-def _min_items(error: ValidationError, base: str) -> Iterator[Issue]:
+def _min_items(error: ValidationError, base: str) -> Iterator[Finding]:
     count = _value(error)
     yield _issue(error, base, f"must have at least {count} item{'' if count == 1 else 's'}")
 
 
-def _min_length(error: ValidationError, base: str) -> Iterator[Issue]:
+def _min_length(error: ValidationError, base: str) -> Iterator[Finding]:
     yield _issue(error, base, "must not be empty" if _value(error) == 1 else error.message)
 
 
-def _branches(error: ValidationError, base: str) -> Iterator[Issue]:
+def _branches(error: ValidationError, base: str) -> Iterator[Finding]:
     """``anyOf``/``oneOf``: explain the one branch of the right JSON type, when there is exactly one.
 
     A slot that takes "an IRI string or an entity object" fails both branches for a bad object; the
@@ -200,16 +240,18 @@ def _branches(error: ValidationError, base: str) -> Iterator[Issue]:
     yield _issue(error, base, error.message)
 
 
-def _discriminator(error: ValidationError, base: str) -> Iterator[Issue]:
+def _discriminator(error: ValidationError, base: str) -> Iterator[Finding]:
     """An entity whose ``type`` is not one this slot admits."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     allowed = _value(error)
     expected = schema.get("description") or "one of the types listed"
-    hint = hints.nearest(error.instance, allowed) or hints.listing(allowed)
-    yield _issue(error, base, f"{error.instance!r} is not allowed here: expected {expected}", hint=hint)
+    message = f"{error.instance!r} is not allowed here: expected {expected}"
+    yield _issue(
+        error, base, message, hint=lambda: hints.nearest(error.instance, allowed) or hints.listing(allowed)
+    )
 
 
-def _generic(error: ValidationError, base: str) -> Iterator[Issue]:
+def _generic(error: ValidationError, base: str) -> Iterator[Finding]:
     yield _issue(error, base, error.message)
 
 
@@ -230,6 +272,6 @@ EXPLAIN: dict[str, Explainer] = {
 }
 
 
-def explain(error: ValidationError, base: str = "") -> Iterator[Issue]:
-    """The issues one jsonschema error stands for, with pointers prefixed by ``base``."""
+def explain(error: ValidationError, base: str = "") -> Iterator[Finding]:
+    """The findings one jsonschema error stands for, with pointers prefixed by ``base``."""
     return EXPLAIN.get(str(error.validator), _generic)(error, base)

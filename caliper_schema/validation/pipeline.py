@@ -13,80 +13,136 @@ reported, not the first one; each gets the line and column of its value when the
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from caliper_schema.policy import DEFAULT, Policy
-from caliper_schema.reporting import Issue, Report, Severity
-from caliper_schema.validation import checking, linting, rules
-from caliper_schema.validation.dispatching import dispatch
+from caliper_schema.reporting import Cap, Issue, Report
+from caliper_schema.validation import checking, linting, reading, rules
+from caliper_schema.validation.dispatching import Unit, dispatch, is_envelope
 from caliper_schema.validation.fastpath import clean_engine
-from caliper_schema.validation.parsing import Document, oversized, parse, parse_lines, parse_value
+from caliper_schema.validation.parsing import Document, parse, parse_lines, parse_value, refused
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
+ASSERTIONS = (
+    "type", "enum", "const", "format", "pattern", "minLength", "maxLength", "minimum", "maximum",
+    "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minItems", "maxItems", "uniqueItems", "contains",
+    "minContains", "maxContains", "minProperties", "maxProperties", "required", "dependentRequired",
+    "additionalProperties", "unevaluatedProperties", "unevaluatedItems", "items", "not", "anyOf", "oneOf",
+    "discriminator",
+)  # fmt: skip
+"""The schema keywords that fail with an error of their own (the others only lead to subschemas)."""
+FIXED_RULES = (
+    "json.syntax", "json.trailing-data", "json.duplicate-key", "json.non-finite", "json.encoding",
+    "json.bom", "json.empty", "json.surrogate", "json.not-json", "document.not-an-object",
+    "document.missing-type", "document.unknown-type",
+)  # fmt: skip
+"""The parse and dispatch rules (``limit.*`` are not rules a policy can re-grade, see ``policy.UNREAD``)."""
 
 
-def _locate(issues: list[Issue], document: Document) -> list[Issue]:
-    if document.text is None:
-        return issues
-    located = []
-    for issue in issues:
-        if issue.line is None and (position := document.locate(issue.pointer)) is not None:
-            issue = replace(issue, line=position[0], column=position[1])
-        located.append(issue)
-    return located
+class _Sink:
+    """One document's issues on their way to the report: weighed by the policy, located only when they
+    will be shown, and tagged with the item (``/data/N``) they are about."""
+
+    def __init__(self, document: Document, policy: Policy, cap: Cap) -> None:
+        self.document, self.policy, self.cap = document, policy, cap
+        self.envelope = is_envelope(document.value)
+
+    def item(self, pointer: str) -> Hashable:
+        if not self.envelope or not pointer.startswith("/data/"):
+            return None
+        index = pointer[6:].partition("/")[0]
+        return int(index) if index.isdigit() else None
+
+    def hinted(self) -> Callable[[str], bool]:
+        """Which of the next issues need a hint: those the report may still show, the cap being what it
+        is now (no issue it hides now can be shown later); an issue the policy turns off needs none."""
+        room = self.cap.room()
+
+        def wanted(rule: str) -> bool:
+            nonlocal room
+            if self.policy.severities.get(rule) == "off":
+                return False
+            room -= 1
+            return room >= 0
+
+        return wanted
+
+    def add(self, issues: Iterable[Issue], item: Hashable = ...) -> None:
+        for issue in self.policy.judge(issues):
+            if self.cap.keeps(issue.severity) and issue.line is None and self.document.text is not None:
+                position = self.document.locate(issue.pointer)
+                if position is not None:
+                    issue = replace(issue, line=position[0], column=position[1])
+            self.cap.add(issue, self.item(issue.pointer) if item is ... else item)
 
 
-def check_document(document: Document, policy: Policy = DEFAULT) -> list[Issue]:
-    """Every issue of one parsed document (its parse issues when it could not be parsed)."""
-    if not document.parsed:
-        return list(document.issues)
-    units, issues = dispatch(document.value, max_items=policy.limits.max_items)
-    issues = list(document.issues) + issues
-    unchecked = 0
-    clean = clean_engine(policy.subjects).validator
-    for checked, unit in enumerate(units, start=1):
-        if clean(unit.schema).is_valid(unit.value):
-            continue  # no schema error and nothing a lint would flag: the common case, one native pass
-        issues += checking.check(unit)
-        issues += linting.lint(unit, policy)
-        if len(issues) > policy.limits.max_issues:
-            # Enough to report: an envelope of bad items must not run the slow path for every one.
-            unchecked = len(units) - checked
-            break
-    issues += rules.run(units, document.text if document.text is not None else document.serialised)
-    if not issues:
-        return issues  # the common case: nothing to weigh, locate or cap
-    failed = {issue.pointer for issue in issues if issue.severity == "error"}
+def _failed(issues: Iterable[Issue]) -> set[str]:
+    return {issue.pointer for issue in issues if issue.severity == "error"}
+
+
+def _quiet(issues: list[Issue], failed: set[str]) -> list[Issue]:
     # A warning about a value that is already wrong is noise: the error says it, with the same hint.
-    issues = [issue for issue in issues if issue.severity == "error" or issue.pointer not in failed]
-    return _capped(_locate(issues, document), policy.limits.max_issues, unchecked)
+    return [issue for issue in issues if issue.severity == "error" or issue.pointer not in failed]
 
 
-def _capped(issues: list[Issue], cap: int, unchecked: int) -> list[Issue]:
-    """At most ``cap`` issues in reading order, errors kept before warnings, and one that counts the rest
-    (and the items of an envelope left unchecked once there was that much to report)."""
-    ranked = sorted(issues, key=lambda issue: issue.severity != "error")
-    kept, dropped = ranked[:cap], ranked[cap:]
-    kept.sort(key=lambda issue: (issue.line or 0, issue.column or 0))
-    if dropped:
-        severity: Severity = "error" if any(issue.severity == "error" for issue in dropped) else "warning"
-        message = f"{len(dropped)} more issue{'s' if len(dropped) > 1 else ''} not shown"
-        message += f"; {unchecked} more item{'s' if unchecked > 1 else ''} not checked" if unchecked else ""
-        kept.append(Issue("", "limit.issues", severity, message, hint="fix these first"))
-    return kept
+def check_document(document: Document, policy: Policy, cap: Cap) -> None:
+    """Every issue of one parsed document (its parse issues when it could not be parsed), into ``cap``.
+
+    Every item is checked whatever the cap: it bounds what is shown, not what is judged.
+    """
+    sink = _Sink(document, policy, cap)
+    if not document.parsed:
+        sink.add(document.issues)
+        return
+    units, dispatched = dispatch(document.value, max_items=policy.limits.max_items)
+    found = rules.run(units, document.text if document.text is not None else document.serialised)
+    early = list(document.issues) + dispatched
+    if not units and not found and not early:
+        return
+    # The rule layer's issues come last but are known first, so that each unit's warnings can be weighed
+    # against every error as the unit is checked; a unit's issues lie under its pointer, so the first
+    # unit (the envelope shell, or the whole bare document) is the only one that can mute an earlier one.
+    failed = _failed(early) | _failed(found)
+    watched = {issue.pointer for issue in found if issue.severity == "warning"}
+    struck: set[str] = set()
+    clean = clean_engine(policy.subjects).validator
+    for index, unit in enumerate(units):
+        issues: list[Issue] = []
+        if not clean(unit.schema).is_valid(unit.value):
+            issues = checking.check(unit, sink.hinted()) + linting.lint(unit, policy)
+        own = _failed(issues)
+        struck |= own & watched
+        if index == 0:
+            sink.add(_quiet(early, failed | own))
+            failed |= {pointer for pointer in own if pointer.startswith("/data/")}
+        sink.add(_quiet(issues, failed | own), _item_of(unit))
+    if not units:
+        sink.add(_quiet(early, failed))
+    sink.add(_quiet(found, failed | struck))
+
+
+def _item_of(unit: Unit) -> Hashable:
+    return int(unit.pointer[6:]) if unit.pointer.startswith("/data/") else None
 
 
 def _report(documents: Iterable[Document], policy: Policy) -> Report:
-    issues: list[Issue] = []
+    cap = Cap(policy.limits.max_issues)
     count = 0
     for document in documents:
         count += 1
-        issues += check_document(document, policy)
-    return Report.from_issues(policy.judge(issues), documents=count)
+        check_document(document, policy, cap)
+        cap.next_document()
+    return cap.report(documents=count)
+
+
+def _policy(policy: Policy | None, strict: bool) -> Policy:
+    policy = policy or DEFAULT
+    return replace(policy, strict=True) if strict and not policy.strict else policy
 
 
 def validate(
@@ -109,9 +165,7 @@ def validate(
     >>> validate('{"type": "Event"}', strict=True).status
     'error'
     """
-    policy = policy or DEFAULT
-    if strict and not policy.strict:
-        policy = replace(policy, strict=True)
+    policy = _policy(policy, strict)
     if isinstance(payload, bytearray):
         payload = bytes(payload)
     if not isinstance(payload, bytes | str):
@@ -122,24 +176,80 @@ def validate(
     return _report([parse(payload, policy.limits)], policy)
 
 
+def validate_stream(
+    stream: BinaryIO, *, strict: bool = False, lines: bool = False, policy: Policy | None = None
+) -> Report:
+    """Validate what a binary stream holds (standard input, a pipe, a device, an open file), reading no
+    more than the size limit of a document, or of each line with ``lines=True``.
+
+    >>> import io
+    >>> validate_stream(io.BytesIO(b'{"type": "Event"}\\n[]\\n'), lines=True).errors[-1].rule
+    'document.not-an-object'
+    """
+    policy = _policy(policy, strict)
+    limit = policy.limits.max_bytes
+    if lines:
+        return _report(parse_lines(reading.read_lines(stream, limit), policy.limits), policy)
+    data = reading.read_document(stream, limit)
+    if isinstance(data, reading.Oversized):
+        return _report([refused(data, policy.limits)], policy)
+    return validate(data, policy=policy)
+
+
 def validate_file(
     path: str | os.PathLike[str], *, strict: bool = False, policy: Policy | None = None
 ) -> Report:
     """Validate a ``.json`` file, or a ``.jsonl``/``.ndjson`` file one line at a time.
 
-    Raises :class:`OSError` when the file cannot be read; the file is never written.
+    Raises :class:`OSError` when the file cannot be read; the file is never written. A file of any kind
+    (a device, a pipe) is read no further than the size limit.
 
     >>> validate_file("examples/valid/timeback-activity-event.json").status
     'success'
     """
-    policy = policy or DEFAULT
-    if strict and not policy.strict:
-        policy = replace(policy, strict=True)
     file = Path(path)
-    if file.suffix.lower() in JSON_LINES_SUFFIXES:
-        with file.open("rb") as stream:  # a line at a time: memory bounded by the longest line
-            return _report(parse_lines(stream, policy.limits), policy)
-    refused = oversized(file.stat().st_size, policy.limits)  # a file beyond the limit is not read at all
-    if refused is not None:
-        return _report([refused], policy)
-    return validate(file.read_bytes(), policy=policy)
+    with file.open("rb") as stream:
+        lines = file.suffix.lower() in JSON_LINES_SUFFIXES
+        return validate_stream(stream, strict=strict, lines=lines, policy=policy)
+
+
+@functools.cache
+def rule_ids() -> frozenset[str]:
+    """Every rule id a policy can name: the parse and dispatch rules, ``schema.<keyword>`` for each
+    assertion keyword the schemas use, their ``x-rule`` and ``x-lint`` ids, and the rule layer's.
+
+    >>> {"schema.required", "caliper.uuid", "json.syntax"} <= rule_ids(), "json.whatever" in rule_ids()
+    (True, False)
+    """
+    from caliper_schema.locating import walk
+    from caliper_schema.registry import load
+
+    names = set(FIXED_RULES) | set(rules.RULES)
+    for path, node in walk(list(load().schemas.values())):
+        if isinstance(node, dict):
+            if _is_schema(path):
+                names.update(checking.keyword_rule(key) for key in node if _asserts(key, node[key]))
+            if isinstance(node.get("x-rule"), str):
+                names.add(node["x-rule"])
+            names.update(entry["rule"] for entry in node.get("x-lint", []))
+    return frozenset(names)
+
+
+_FALSE_ONLY = ("items", "additionalProperties", "unevaluatedProperties", "unevaluatedItems")
+
+
+def _asserts(keyword: str, value: Any) -> bool:
+    """True for a keyword that fails with an error of its own: those four only when they are ``false``
+    (given a subschema, the errors are the subschema's)."""
+    return keyword in ASSERTIONS and (keyword not in _FALSE_ONLY or value is False)
+
+
+_NAMES = ("properties", "patternProperties", "$defs", "dependentSchemas", "dependentRequired", "mapping")
+_DATA = ("enum", "const", "default", "examples")
+
+
+def _is_schema(path: tuple[str | int, ...]) -> bool:
+    """False for an object whose keys are names (of properties, definitions) or data, not keywords."""
+    if path and path[-1] in _NAMES:
+        return False
+    return not any(isinstance(part, str) and (part in _DATA or part.startswith("x-")) for part in path)
