@@ -39,9 +39,10 @@ ASSERTIONS = (
 FIXED_RULES = (
     "json.syntax", "json.trailing-data", "json.duplicate-key", "json.non-finite", "json.encoding",
     "json.bom", "json.empty", "json.surrogate", "json.not-json", "document.not-an-object",
-    "document.missing-type", "document.unknown-type",
+    "document.missing-type", "document.unknown-type", "limit.size", "limit.depth", "limit.string",
+    "limit.items", "limit.issues",
 )  # fmt: skip
-"""The parse and dispatch rules (``limit.*`` are not rules a policy can re-grade, see ``policy.UNREAD``)."""
+"""The parse, dispatch and limit rules (a policy may raise them, never lower them: ``policy.UNREAD``)."""
 
 
 class _Sink:
