@@ -9,10 +9,10 @@ severity = {"timeback.xp-earned-missing" = "error", "caliper.placeholder" = "off
 
 [tool.caliper-schema.limits]                   # what one document may make the validator do
 max-bytes = 16777216                            # a .json file, or one line of a .jsonl file
-max-depth = 64                                  # nesting of objects and arrays
+max-depth = 64                                  # nesting of objects and arrays (at most 200)
 max-string = 1048576                            # characters in one string
 max-items = 10000                               # events and entities in one envelope
-max-issues = 200                                # issues reported per document (the rest are counted)
+max-issues = 200                                # issues a report shows (the rest counted; all weigh)
 ```
 
 The command line and the pre-commit hook look for the nearest ``pyproject.toml`` upwards from the working

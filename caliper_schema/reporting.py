@@ -275,6 +275,8 @@ class Cap:
 
     def report(self, documents: int = 1) -> Report:
         """The report of everything added: the kept issues in reading order, then the closing issue."""
+        if not self._errors and not self._warnings and self._hidden == [0, 0]:
+            return Report(documents=documents)  # the common case: nothing found
         self.next_document()
         room = max(self.limit - len(self._errors), 0)
         for dropped in self._warnings[room:]:  # warnings a later error pushed out

@@ -533,6 +533,44 @@ def test_json_output_is_valid_utf8_whatever_the_file_names(tmp_path: Path) -> No
     assert "/x\n::error file=x.json,line=1::injected" in pointers  # JSON escapes it; the value is intact
 
 
+HIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+"""What never reaches text or GitHub output raw: controls but the newline, separators, overrides,
+surrogates."""
+any_key = st.text(st.characters(codec=None, categories=None), max_size=12)  # surrogates and controls too
+
+
+def _formats(target: Path) -> dict[str, tuple[int, str]]:
+    """Each format's exit status and output, written through a strict UTF-8 stream."""
+    results = {}
+    for form in ("json", "text", "github"):
+        raw = io.BytesIO()
+        stream = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="\n")
+        status = main(["validate", "--format", form, str(target)], stdout=stream, stderr=io.StringIO())
+        stream.flush()
+        results[form] = status, raw.getvalue().decode("utf-8")
+    return results
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(keys=st.lists(any_key, min_size=1, max_size=4, unique=True), escaped=st.booleans())
+def test_no_key_can_forge_a_line_in_any_format(
+    tmp_path_factory: pytest.TempPathFactory, keys: list[str], escaped: bool
+) -> None:
+    document = {"type": "Person", "id": "https://x.example/1", **dict.fromkeys(keys, 1)}
+    target = tmp_path_factory.mktemp("keys") / "keys.json"
+    # As escapes (ASCII), or written raw, lone surrogates as the bytes a lax encoder would write.
+    target.write_bytes(json.dumps(document, ensure_ascii=escaped).encode("utf-8", "surrogatepass"))
+    results = _formats(target)
+    status, out = results["json"]
+    assert status == 1  # no payload here is valid: missing @context aside, it is a Person with extras
+    [entry] = orjson.loads(out.encode())["files"]
+    issues = entry["errors"] + entry["warnings"]
+    hints = sum("hint" in issue for issue in issues)
+    for form, lines in (("text", len(issues) + hints + 1), ("github", len(issues) + 1)):
+        again, text = results[form]
+        assert again == status and len(text.splitlines()) == lines and not HIDDEN.search(text), text
+
+
 # --- 7. configuration: any malformed shape is a clean error, only rules that exist ----------------------
 
 

@@ -96,25 +96,27 @@ def check_document(document: Document, policy: Policy, cap: Cap) -> None:
 
     Every item is checked whatever the cap: it bounds what is shown, not what is judged.
     """
-    sink = _Sink(document, policy, cap)
     if not document.parsed:
-        sink.add(document.issues)
+        _Sink(document, policy, cap).add(document.issues)
         return
     units, dispatched = dispatch(document.value, max_items=policy.limits.max_items)
+    clean = clean_engine(policy.subjects).validator
+    # No schema error and nothing a lint would flag: the common case, one native pass a unit.
+    unclean = [not clean(unit.schema).is_valid(unit.value) for unit in units]
     found = rules.run(units, document.text if document.text is not None else document.serialised)
     early = list(document.issues) + dispatched
-    if not units and not found and not early:
-        return
+    if not found and not early and not any(unclean):
+        return  # a valid document: nothing to weigh, locate or count
+    sink = _Sink(document, policy, cap)
     # The rule layer's issues come last but are known first, so that each unit's warnings can be weighed
     # against every error as the unit is checked; a unit's issues lie under its pointer, so the first
     # unit (the envelope shell, or the whole bare document) is the only one that can mute an earlier one.
     failed = _failed(early) | _failed(found)
     watched = {issue.pointer for issue in found if issue.severity == "warning"}
     struck: set[str] = set()
-    clean = clean_engine(policy.subjects).validator
     for index, unit in enumerate(units):
         issues: list[Issue] = []
-        if not clean(unit.schema).is_valid(unit.value):
+        if unclean[index]:
             issues = checking.check(unit, sink.hinted()) + linting.lint(unit, policy)
         own = _failed(issues)
         struck |= own & watched
