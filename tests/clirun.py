@@ -58,6 +58,19 @@ def without_privilege() -> list[str]:
     return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
 
 
+LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-m", "caliper_schema", *sys.argv[1:]])
+_, status, usage = os.wait4(pid, 0)
+with open(os.environ["CALIPER_PEAK_FILE"], "w") as peak:
+    peak.write(str(usage.ru_maxrss * 1024))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def run_cli(
     *args: str,
     stdin: IO[bytes] | int | None = None,
@@ -68,29 +81,30 @@ def run_cli(
     timeout: float = 120,
 ) -> Run:
     """``caliper-schema ARGS`` in its own process under ``prlimit --as=address_space``."""
-    command = [*prefix, prlimit(), f"--as={address_space}", sys.executable, "-m", "caliper_schema", *args]
-    environment = {**os.environ, **(env or {})}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL if stdin is None else stdin,
-            stdout=out,
-            stderr=err,
-            env=environment,
-            cwd=cwd,
-        )
-        timer = threading.Timer(timeout, process.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            timer.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Run(
-            process.returncode, out.read(), err.read().decode("utf-8", "replace"), usage.ru_maxrss * 1024
-        )
+    launcher = [sys.executable, "-S", "-c", LAUNCHER]
+    command = [*prefix, prlimit(), f"--as={address_space}", *launcher, *args]
+    with tempfile.TemporaryDirectory() as folder:
+        peak = Path(folder) / "peak"
+        environment = {**os.environ, **(env or {}), "CALIPER_PEAK_FILE": str(peak)}
+        with (Path(folder) / "out").open("w+b") as out, (Path(folder) / "err").open("w+b") as err:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL if stdin is None else stdin,
+                stdout=out,
+                stderr=err,
+                env=environment,
+                cwd=cwd,
+            )
+            timer = threading.Timer(timeout, process.kill)
+            timer.start()
+            try:
+                process.wait()
+            finally:
+                timer.cancel()
+            out.seek(0)
+            err.seek(0)
+            errors = err.read().decode("utf-8", "replace")
+            return Run(process.returncode, out.read(), errors, int(peak.read_text()))
 
 
 def run_shell(
