@@ -248,11 +248,11 @@ class Cap:
     def keeps(self, severity: Severity) -> bool:
         """True when an issue of this severity, added now, would be kept (for now: a later error can
         still push a warning out): worth locating."""
-        return len(self._errors if severity == "error" else self._warnings) < self.limit
+        return self.room(severity) > 0
 
-    def room(self) -> int:
-        """How many more issues could still be kept, of either severity."""
-        return 2 * self.limit - len(self._errors) - len(self._warnings)
+    def room(self, severity: Severity) -> int:
+        """How many more issues of this severity would be kept (for now: see :meth:`keeps`)."""
+        return self.limit - len(self._errors if severity == "error" else self._warnings)
 
     def add(self, issue: Issue, item: Hashable = None) -> None:
         """One more issue of the current document."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from caliper_schema import Issue, Limits, Policy, Report, validate
@@ -108,34 +108,49 @@ MUTATIONS: dict[str, dict[str, Any]] = {
     "unknown property": {"colour": "red"},
     "bad id": {"id": "nope"},
     "subject": {"object": {**EVENT["object"], "subject": "Maths"}},
+    "time and subject": {"eventTime": "yesterday", "object": {**EVENT["object"], "subject": "Maths"}},
 }
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+GRADINGS: list[dict[str, Any]] = [
+    {},
+    {"schema.const": "off"},
+    {"caliper.datetime-form": "off"},
+    {"schema.unknown-property": "off"},
+    {"schema.const": "warning"},
+    {"schema.enum": "warning", "schema.format": "off"},
+    {"caliper.datetime-form": "error"},
+    {"schema.format": "warning"},
+]
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(
     kinds=st.lists(st.sampled_from(sorted(MUTATIONS)), min_size=1, max_size=30),
     cap=st.integers(1, 12),
-    off=st.sampled_from([None, "schema.const", "caliper.datetime-form", "schema.unknown-property"]),
+    grading=st.sampled_from(GRADINGS),
     strict=st.booleans(),
     lines=st.booleans(),
 )
+@example(  # a schema error re-graded to a warning, found before an error: the error is shown, hint and all
+    kinds=["time and subject"], cap=1, grading={"schema.format": "warning"}, strict=False, lines=False
+)
 def test_a_capped_report_is_the_full_report_cut_short(
-    kinds: list[str], cap: int, off: str | None, strict: bool, lines: bool
+    kinds: list[str], cap: int, grading: dict[str, Any], strict: bool, lines: bool
 ) -> None:
-    """Whatever the cap: the same verdict and counts as with no cap; what is shown is shown exactly as the
-    full report shows it (hints included); the closing issue counts exactly the rest and their items."""
+    """Whatever the cap and the policy: the same verdict and counts as with no cap; what is shown is shown
+    exactly as the full report shows it (hints included); the closing issue counts exactly the rest and
+    their items."""
     events = [event(n, **MUTATIONS[kind]) for n, kind in enumerate(kinds)]
     payload: bytes = (
         b"\n".join(json.dumps(each).encode() for each in events)
         if lines
         else json.dumps(envelope(events)).encode()
     )
-    severities = {off: "off"} if off else {}
-    full = validate(payload, lines=lines, policy=Policy(strict=strict, severities=severities))  # type: ignore[arg-type]
+    full = validate(payload, lines=lines, policy=Policy(strict=strict, severities=grading))
     capped = validate(
-        payload, lines=lines,
-        policy=Policy(strict=strict, severities=severities, limits=Limits(max_issues=cap)),  # type: ignore[arg-type]
-    )  # fmt: skip
+        payload, lines=lines, policy=Policy(strict=strict, severities=grading, limits=Limits(max_issues=cap))
+    )
     assert all(issue.rule != "limit.issues" for issue in full.issues)
     assert (capped.status, capped.error_count, capped.warning_count) == (
         full.status, full.error_count, full.warning_count,

@@ -60,16 +60,17 @@ class _Sink:
         return int(index) if index.isdigit() else None
 
     def hinted(self) -> Callable[[str], bool]:
-        """Which of the next issues need a hint: those the report may still show, the cap being what it
-        is now (no issue it hides now can be shown later); an issue the policy turns off needs none."""
-        room = self.cap.room()
+        """Which of the next schema errors need a hint: those the report may still show, the cap being
+        what it is now (an issue it hides now is never shown later), each weighed as the policy will
+        weigh it (re-graded, or off: then it needs none)."""
+        room = {"error": self.cap.room("error"), "warning": self.cap.room("warning")}
 
         def wanted(rule: str) -> bool:
-            nonlocal room
-            if self.policy.severities.get(rule) == "off":
+            grade = self.policy.severities.get(rule, "error")  # a schema error, before the policy
+            if grade == "off":
                 return False
-            room -= 1
-            return room >= 0
+            room[grade] -= 1
+            return room[grade] >= 0
 
         return wanted
 
