@@ -18,7 +18,6 @@ line, from a file, in each output format. Any of these is a bug, and stops the r
 
 import io
 import json
-import os
 import re
 import sys
 import tempfile
@@ -32,7 +31,8 @@ with atheris.instrument_imports(include=["caliper_schema"]):  # the toolkit's co
     from caliper_schema.cli import main
 
 FOLDER = Path(tempfile.mkdtemp(prefix="caliper-fuzz-"))
-os.chdir(FOLDER)  # no pyproject.toml above: the default policy, found without reading one per input
+CONFIG = FOLDER / "caliper.toml"  # the default policy, named: no pyproject.toml looked for per input
+CONFIG.write_text("strict = false\n")
 HIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 """What must never reach text or GitHub output raw: controls but the newline, separators, overrides."""
 GITHUB_LINE = re.compile(r"::(error|warning) file=[^,:\n]*(,line=\d+,col=\d+)?,title=[a-z]+(\.[a-z-]+)+::.*")
@@ -45,26 +45,29 @@ THRESHOLDS = (64, 200, 201, 254, 255, 990, 1023, 1024)
 
 
 def _shape(data: bytes) -> tuple[bytes, bool]:
-    """The payload an input stands for, and whether it is JSON Lines."""
+    """The payload an input stands for, and whether it is JSON Lines. One input in 16 is scaled up to
+    megabytes, the others a few times at most, so that runs stay many a second."""
     provider = atheris.FuzzedDataProvider(data)
     mode = provider.ConsumeIntInRange(0, 7)
     lines = provider.ConsumeBool()
+    big = provider.ConsumeIntInRange(0, 15) == 0
+    scale = 1 << provider.ConsumeIntInRange(0, 22 if big else 4)
     rest = provider.ConsumeBytes(len(data))
     if mode == 0:
         return data, lines  # the input as it is
     if mode == 1:  # one piece many times: up to ~4 MB
-        return rest * (1 + (4_000_000 // max(len(rest), 1)) % 4096), lines
+        return rest * min(scale, 4_000_000 // max(len(rest), 1)), lines
     if mode == 2:  # an envelope of many events, each with the fuzzed bytes as a member
         member = json.dumps(rest.decode("latin-1")).encode()  # any bytes, as a JSON string
         item = EVENT + b', "extensions": {"x": ' + member + b"}}"
-        count = 1 + len(rest) % 3000
+        count = min(scale, 12_000, 4_000_000 // len(item))
         if lines:
             return b"\n".join([item] * count), True
         head = b'{"sensor": "https://s.example", "sendTime": "2023-08-15T14:12:01.000Z", '
         head += b'"dataVersion": "http://purl.imsglobal.org/ctx/caliper/v1p2", "data": ['
         return head + b", ".join([item] * count) + b"]}", False
     if mode == 3:  # nesting around a threshold
-        depth = THRESHOLDS[len(rest) % len(THRESHOLDS)] + (rest[:1] or b"\x00")[0] % 7 - 3
+        depth = THRESHOLDS[scale.bit_length() % len(THRESHOLDS)] + (rest[:1] or b"\x00")[0] % 7 - 3
         opener, closer = (b"[", b"]") if len(rest) % 2 else (b'{"a": ', b"}")
         return opener * depth + rest[:64] + closer * depth, lines
     if mode == 4:  # keys that hold surrogates, controls, escapes
@@ -72,7 +75,8 @@ def _shape(data: bytes) -> tuple[bytes, bool]:
         members = [b'"\\ud8' + key[:2] + b"\\n\\u001b[2J\\u202e" + key + b'": 1' for key in keys]
         return EVENT + b"".join(b", " + member for member in members) + b"}", lines
     if mode == 5:  # JSON Lines of many lines, each a fuzzed fragment
-        return b"\n".join(rest[i : i + 40] for i in range(0, len(rest), 40)) * (1 + len(rest) % 500), True
+        pieces = b"\n".join(rest[i : i + 40] for i in range(0, len(rest), 40))
+        return pieces * min(scale, 4_000_000 // max(len(pieces), 1)), True
     if mode == 6:  # a valid event with the bytes spliced in somewhere
         at = len(rest) % len(EVENT)
         return EVENT[:at] + rest + EVENT[at:] + b"}", lines
@@ -107,7 +111,8 @@ def _run(form: str, target: Path) -> tuple[int, str, bytes]:
     raw = io.BytesIO()
     out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="\n")
     err = io.StringIO()
-    status = main(["validate", "--format", form, str(target)], stdout=out, stderr=err)  # type: ignore[arg-type]
+    arguments = ["validate", "--config", str(CONFIG), "--format", form, str(target)]
+    status = main(arguments, stdout=out, stderr=err)  # type: ignore[arg-type]
     out.flush()
     if status not in (0, 1) or "Traceback" in err.getvalue():
         raise AssertionError(f"{form}: exit {status}: {err.getvalue()}")

@@ -4,7 +4,8 @@ jsonschema-rs (:mod:`~caliper_schema.validation.fastpath`) is asked first: a uni
 more, so valid payloads never pay for the slow path. jsonschema (:mod:`~caliper_schema.validation.authority`)
 is the authority for the units it rejects. Each jsonschema error becomes an
 :class:`~caliper_schema.reporting.Issue` through one small function per keyword, dispatched from ``EXPLAIN``
-as in jsonschema's own keyword table.
+as in jsonschema's own keyword table; its hint is found only when asked for (a report shows so many
+issues, and an object of a million unknown properties needs no million nearest-name searches).
 
 Two schema annotations of this project shape the issue: ``x-rule`` names the rule an error breaks
 (``caliper.event-id`` rather than ``schema.pattern``) and ``x-hint`` says how to fix it.

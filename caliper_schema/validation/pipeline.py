@@ -2,8 +2,11 @@
 
 Parse (:mod:`~caliper_schema.validation.parsing`) → dispatch (:mod:`~caliper_schema.validation.dispatching`) →
 check (:mod:`~caliper_schema.validation.checking`) → lint (:mod:`~caliper_schema.validation.linting`) → rules
-(:mod:`~caliper_schema.validation.rules`) → report (:mod:`~caliper_schema.reporting`). Every issue is
-reported, not the first one; each gets the line and column of its value when the source text is known.
+(:mod:`~caliper_schema.validation.rules`) → report (:mod:`~caliper_schema.reporting`). Every item of every
+document is judged, and every issue weighs in the verdict; a report shows the first ``max_issues`` of them
+(errors first) and counts the rest (:class:`~caliper_schema.reporting.Cap`). Each shown issue gets the
+line and column of its value when the source text is known. Files, devices, pipes and standard input are
+read through :mod:`~caliper_schema.validation.reading`, never past the size limit.
 
 >>> report = validate(b'{"sensor": "https://app.example.com", "sendTime": "<dynamic-timestamp>",'
 ...                   b' "dataVersion": "http://purl.imsglobal.org/ctx/caliper/v1p2", "data": []}')
