@@ -89,17 +89,16 @@ class Policy:
 
     def judge(self, issues: Iterable[Issue]) -> list[Issue]:
         """The issues as this policy weighs them (re-graded, escalated, or dropped)."""
-        judged = []
-        for issue in issues:
-            grade = self.severities.get(issue.rule)
-            if grade == "off":
-                continue
-            if grade is not None:
-                issue = replace(issue, severity=grade)
-            elif self.strict:
-                issue = issue.escalated()
-            judged.append(issue)
-        return judged
+        return [judged for judged in map(self.weigh, issues) if judged is not None]
+
+    def weigh(self, issue: Issue) -> Issue | None:
+        """One issue as this policy weighs it: re-graded, escalated, or None when it is turned off."""
+        grade = self.severities.get(issue.rule)
+        if grade == "off":
+            return None
+        if grade is not None:
+            return issue if issue.severity == grade else replace(issue, severity=grade)
+        return issue.escalated() if self.strict else issue
 
 
 DEFAULT = Policy()

@@ -58,13 +58,18 @@ def _stdin(args: argparse.Namespace, policy: Policy) -> Report:
     return validate_stream(sys.stdin.buffer, lines=args.jsonl, policy=policy)
 
 
+OUT_OF_MEMORY = "not enough memory to check it (lower max-bytes in [tool.caliper-schema.limits])"
+
+
 def _reports(argument: str, args: argparse.Namespace, policy: Policy) -> Iterator[tuple[str, Report | str]]:
-    """(name, its report or why it could not be read) for each file ``argument`` names."""
+    """(name, its report or why it could not be checked) for each file ``argument`` names."""
     if argument == "-":
         try:
             yield "<stdin>", _stdin(args, policy)
         except OSError as error:
             yield "<stdin>", f"cannot read standard input: {error.strerror or error}"
+        except MemoryError:
+            yield "<stdin>", f"standard input: {OUT_OF_MEMORY}"
         return
     try:
         for path in expand(argument):
@@ -75,6 +80,8 @@ def _reports(argument: str, args: argparse.Namespace, policy: Policy) -> Iterato
                 yield str(path), validate_file(path, policy=policy)
             except OSError as error:
                 yield str(path), f"cannot read {str(path)!r}: {error.strerror or error}"
+            except MemoryError:  # a document within the limits, in a process given less memory than it needs
+                yield str(path), f"{str(path)!r}: {OUT_OF_MEMORY}"
     except OSError as error:
         yield argument, str(error)
 

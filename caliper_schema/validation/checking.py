@@ -47,30 +47,36 @@ _ARTICLE = {
 
 
 def check(unit: Unit, hinted: Callable[[str], bool] | None = None) -> list[Issue]:
-    """Every schema issue of one unit (none when it is valid).
+    """Every schema issue of one unit (none when it is valid); see :func:`issues_of`."""
+    return list(issues_of(unit, hinted))
+
+
+def issues_of(unit: Unit, hinted: Callable[[str], bool] | None = None) -> Iterator[Issue]:
+    """Every schema issue of one unit, as it is explained: a caller that keeps only some of them never
+    holds them all (an object of a million unknown properties has a million issues).
 
     ``hinted`` is asked once per issue, in the order found, with its rule: False leaves the issue without
     a hint. A hint (the nearest of the allowed names, say) costs more than the rest of an issue, and a
-    report shows only so many issues: an object of a million unknown properties needs no million hints.
+    report shows only so many issues.
     """
     if fast_engine().is_valid(unit.schema, unit.value):
-        return []
+        return
     from caliper_schema.validation.authority import (
         authority_for,  # the slow path only: jsonschema is slow to import
     )
 
     errors = list(authority_for(unit.schema).iter_errors(unit.value))
     mistyped = {tuple(error.absolute_path) for error in errors if error.validator == "type"}
-    issues: dict[tuple[str, str, str], Issue] = {}
+    seen: set[tuple[str, str, str]] = set()
     for error in errors:
         if error.validator in _VALUE_KEYWORDS and tuple(error.absolute_path) in mistyped:
             continue  # a value of the wrong JSON type gets one issue, its type, not one per keyword it fails
         for where, rule, message, hint in explain(error, unit.pointer):
-            if (where, rule, message) in issues:
+            if (where, rule, message) in seen:
                 continue  # several errors can explain to the same issue (required, cascades)
+            seen.add((where, rule, message))
             text = hint() if hinted is None or hinted(rule) else None
-            issues[where, rule, message] = Issue(where, rule, "error", message, hint=text)
-    return list(issues.values())
+            yield Issue(where, rule, "error", message, hint=text)
 
 
 _VALUE_KEYWORDS = frozenset(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -78,7 +78,10 @@ class _Sink:
         return wanted
 
     def add(self, issues: Iterable[Issue], item: Hashable = ...) -> None:
-        for issue in self.policy.judge(issues):
+        for found in issues:
+            issue = self.policy.weigh(found)
+            if issue is None:
+                continue
             if self.cap.keeps(issue.severity) and issue.line is None and self.document.text is not None:
                 position = self.document.locate(issue.pointer)
                 if position is not None:
@@ -90,15 +93,36 @@ def _failed(issues: Iterable[Issue]) -> set[str]:
     return {issue.pointer for issue in issues if issue.severity == "error"}
 
 
-def _quiet(issues: list[Issue], failed: set[str]) -> list[Issue]:
+def _warned(issues: Iterable[Issue]) -> set[str]:
+    return {issue.pointer for issue in issues if issue.severity == "warning"}
+
+
+def _quiet(issues: Iterable[Issue], *failed: set[str]) -> Iterator[Issue]:
     # A warning about a value that is already wrong is noise: the error says it, with the same hint.
-    return [issue for issue in issues if issue.severity == "error" or issue.pointer not in failed]
+    for issue in issues:
+        if issue.severity == "error" or not any(issue.pointer in each for each in failed):
+            yield issue
+
+
+def _heard(
+    issues: Iterable[Issue], listening: set[str], own: set[str], shell: set[str] | None
+) -> Iterator[Issue]:
+    """``issues`` as they come, noting in ``own`` the errors at a pointer a warning may be about (and, for
+    the envelope shell, in ``shell`` those inside ``data``): a unit may have a million errors, and only
+    these few are worth remembering."""
+    for issue in issues:
+        if issue.pointer in listening:
+            own.add(issue.pointer)
+        if shell is not None and issue.pointer.startswith("/data/"):
+            shell.add(issue.pointer)
+        yield issue
 
 
 def check_document(document: Document, policy: Policy, cap: Cap) -> None:
     """Every issue of one parsed document (its parse issues when it could not be parsed), into ``cap``.
 
-    Every item is checked whatever the cap: it bounds what is shown, not what is judged.
+    Every item is checked whatever the cap: it bounds what is shown, not what is judged. Issues stream
+    into the cap as they are found, so a unit with a million of them is never held whole.
     """
     if not document.parsed:
         _Sink(document, policy, cap).add(document.issues)
@@ -112,25 +136,32 @@ def check_document(document: Document, policy: Policy, cap: Cap) -> None:
     if not found and not early and not any(unclean):
         return  # a valid document: nothing to weigh, locate or count
     sink = _Sink(document, policy, cap)
-    # The rule layer's issues come last but are known first, so that each unit's warnings can be weighed
-    # against every error as the unit is checked; a unit's issues lie under its pointer, so the first
-    # unit (the envelope shell, or the whole bare document) is the only one that can mute an earlier one.
+    # The rule layer's issues come last but are known first, and each unit's lints before its schema
+    # errors, so that every warning can be weighed against every error as the unit is checked. A unit's
+    # issues lie under its pointer, so the first unit (the envelope shell, or the whole bare document) is
+    # the only one that can mute an earlier issue (a BOM's warning).
     failed = _failed(early) | _failed(found)
-    watched = {issue.pointer for issue in found if issue.severity == "warning"}
+    watched = _warned(found)
     struck: set[str] = set()
     for index, unit in enumerate(units):
-        issues: list[Issue] = []
+        lints = linting.lint(unit, policy) if unclean[index] else []
+        listening = _warned(lints) | watched | (_warned(early) if index == 0 else set())
+        own = _failed(lints) & listening
+        errors: Iterator[Issue] = iter(())
         if unclean[index]:
-            issues = checking.check(unit, sink.hinted()) + linting.lint(unit, policy)
-        own = _failed(issues)
-        struck |= own & watched
+            found_here = checking.issues_of(unit, sink.hinted())
+            errors = _heard(found_here, listening, own, failed if index == 0 else None)
         if index == 0:
-            sink.add(_quiet(early, failed | own))
-            failed |= {pointer for pointer in own if pointer.startswith("/data/")}
-        sink.add(_quiet(issues, failed | own), _item_of(unit))
+            failed |= {pointer for pointer in _failed(lints) if pointer.startswith("/data/")}
+            if _warned(early):  # the document's own errors may mute it: hear them all first
+                errors = iter(list(errors))
+            sink.add(_quiet(early, failed, own))
+        sink.add(errors, _item_of(unit))
+        sink.add(_quiet(lints, failed, own), _item_of(unit))
+        struck |= own & watched
     if not units:
         sink.add(_quiet(early, failed))
-    sink.add(_quiet(found, failed | struck))
+    sink.add(_quiet(found, failed, struck))
 
 
 def _item_of(unit: Unit) -> Hashable:
