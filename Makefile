@@ -39,10 +39,10 @@ bench: install
 FUZZ_SECONDS ?= 600
 fuzz: install
 	$(BIN)/python -m pip install --quiet atheris==3.0.0
-	mkdir -p .fuzz-corpus
+	mkdir -p .fuzz-corpus .fuzz-artifacts
 	cp examples/valid/*.json examples/valid/*.jsonl examples/invalid/* .fuzz-corpus/
 	$(BIN)/python fuzz/fuzz_validate.py -max_total_time=$(FUZZ_SECONDS) -max_len=4194304 -timeout=300 \
-		-rss_limit_mb=2048 -print_final_stats=1 .fuzz-corpus
+		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=.fuzz-artifacts/ .fuzz-corpus
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist .fuzz-corpus .fuzz-artifacts
