@@ -48,13 +48,15 @@ e2e: install
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(BIN)/python -m tests.e2e_page
 
-## fuzz: coverage-guided fuzzing with atheris for FUZZ_SECONDS (not part of make test)
+## fuzz: coverage-guided fuzzing with atheris for FUZZ_SECONDS, library and command line, inputs shaped up to
+## several MB; any exception, traceback, forged output line or RSS above 2 GB stops it (not part of make test)
 FUZZ_SECONDS ?= 600
 fuzz: install
 	$(BIN)/python -m pip install --quiet atheris==3.0.0
-	mkdir -p .fuzz-corpus
-	cp examples/valid/*.json .fuzz-corpus/
-	$(BIN)/python fuzz/fuzz_validate.py -max_total_time=$(FUZZ_SECONDS) .fuzz-corpus
+	mkdir -p .fuzz-corpus .fuzz-artifacts
+	cp examples/valid/*.json examples/valid/*.jsonl examples/invalid/* .fuzz-corpus/
+	$(BIN)/python fuzz/fuzz_validate.py -max_total_time=$(FUZZ_SECONDS) -max_len=4194304 -timeout=300 \
+		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=.fuzz-artifacts/ .fuzz-corpus
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist .fuzz-corpus .fuzz-artifacts

@@ -9,15 +9,21 @@ severity = {"timeback.xp-earned-missing" = "error", "caliper.placeholder" = "off
 
 [tool.caliper-schema.limits]                   # what one document may make the validator do
 max-bytes = 16777216                            # a .json file, or one line of a .jsonl file
-max-depth = 64                                  # nesting of objects and arrays
+max-depth = 64                                  # nesting of objects and arrays (at most 200)
 max-string = 1048576                            # characters in one string
 max-items = 10000                               # events and entities in one envelope
-max-issues = 200                                # issues reported per document (the rest are counted)
+max-issues = 200                                # issues a report shows (the rest counted; all weigh)
 ```
 
 The command line and the pre-commit hook look for the nearest ``pyproject.toml`` upwards from the working
 directory (or read ``--config PATH``: a ``pyproject.toml``, or a file holding the keys at its top level).
-An unknown key, or a rule id that is not one of this toolkit's, is an error rather than silently ignored.
+An unknown key, a rule id that is not one of this toolkit's, or a shape TOML allows but this table does
+not (``tool = "x"``, ``[[tool]]``) is a :class:`ConfigError` naming the file, rather than silently ignored.
+
+Files are read through the ``read`` function the caller gives (the command line gives the validation
+wing's bounded reader, :func:`caliper_schema.validation.reading.head`): this module parses and judges
+what it is given, so the shared core reads nothing itself and a configuration can never be larger than
+:data:`MAX_BYTES` in memory, even when it names a device.
 
 >>> policy_from({"strict": True, "disable": ["caliper.placeholder"]}, "example").severities
 {'caliper.placeholder': 'off'}
@@ -28,18 +34,22 @@ from __future__ import annotations
 import difflib
 import functools
 import tomllib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-from caliper_schema.locating import walk
 from caliper_schema.policy import SUBJECT_LISTS, Grade, Limits, Policy
 
 TABLE = "caliper-schema"
 KEYS = ("strict", "subjects", "disable", "severity", "limits")
 LIMITS = {"max-bytes": "max_bytes", "max-depth": "max_depth", "max-string": "max_string",
           "max-items": "max_items", "max-issues": "max_issues"}  # fmt: skip
-_RULE_FAMILIES = ("json.", "document.", "schema.", "io.")  # parse, dispatch, schema keyword and I/O issues
+MAX_BYTES = 1024 * 1024
+"""The size of a configuration file, far above any real ``pyproject.toml``."""
+
+Reader = Callable[[Path, int], bytes]
+"""Reads a file: ``read(path, limit)`` gives its first ``limit`` + 1 bytes at most, or raises OSError."""
 
 
 class ConfigError(ValueError):
@@ -48,23 +58,17 @@ class ConfigError(ValueError):
 
 @functools.cache
 def known_rules() -> frozenset[str]:
-    """Every named rule id: the rule layer's, and the ``x-rule``/``x-lint`` ids the schemas carry."""
-    from caliper_schema.registry import load
-    from caliper_schema.validation.rules import RULES
+    """Every rule id a policy can name (parse, dispatch, ``schema.<keyword>``, the schemas' ``x-rule`` and
+    ``x-lint`` ids, the rule layer's), as the validation pipeline lists them."""
+    from caliper_schema.validation.pipeline import rule_ids  # the one place that knows them all
 
-    names = set(RULES)
-    for _, node in walk(list(load().schemas.values())):
-        if isinstance(node, dict):
-            if isinstance(node.get("x-rule"), str):
-                names.add(node["x-rule"])
-            names.update(entry["rule"] for entry in node.get("x-lint", []))
-    return frozenset(names)
+    return rule_ids()
 
 
 def _check_rule(rule: object, where: str) -> str:
     if not isinstance(rule, str):
         raise ConfigError(f"{where}: a rule id is a string, not {rule!r}")
-    if rule in known_rules() or rule.startswith(_RULE_FAMILIES):
+    if rule in known_rules():
         return rule
     close = difflib.get_close_matches(rule, sorted(known_rules()), n=1)
     raise ConfigError(f"{where}: unknown rule {rule!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
@@ -92,9 +96,13 @@ def policy_from(table: dict[str, Any], where: str, base: Policy | None = None) -
         raise ConfigError(f'{where}: severity is a table of rule id = "error" | "warning" | "off"')
     for rule, grade in grades.items():
         if grade not in ("error", "warning", "off"):
-            raise ConfigError(f"{where}: severity of {rule} is error, warning or off, not {grade!r}")
+            raise ConfigError(f"{where}: severity of {rule!r} is error, warning or off, not {grade!r}")
         severities[_check_rule(rule, where)] = cast(Grade, grade)
-    return Policy(strict=strict, severities=severities, subjects=subjects, limits=_limits(table, where, base))
+    limits = _limits(table, where, base)
+    try:
+        return Policy(strict=strict, severities=severities, subjects=subjects, limits=limits)
+    except ValueError as error:
+        raise ConfigError(f"{where}: {error}") from None
 
 
 def _limits(table: dict[str, Any], where: str, base: Policy) -> Limits:
@@ -110,35 +118,57 @@ def _limits(table: dict[str, Any], where: str, base: Policy) -> Limits:
         raise ConfigError(f"{where}: limits: {error}") from None
 
 
-def _table(path: Path, *, explicit: bool) -> dict[str, Any] | None:
+def _kind(value: object) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", int: "an integer", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _table(path: Path, read: Reader, *, explicit: bool) -> dict[str, Any] | None:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = read(path, MAX_BYTES)
     except OSError as error:
         raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(data) > MAX_BYTES:
+        raise ConfigError(f"{path}: more than {MAX_BYTES:,} bytes, too large for a configuration file")
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    table = data.get("tool", {}).get(TABLE)
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: tool is a table ([tool]), not {_kind(tool)}")
+    table = tool.get(TABLE)
     if table is None and explicit and path.name != "pyproject.toml":
-        table = data  # a dedicated file holds the keys at its top level
+        table = document  # a dedicated file holds the keys at its top level
     if table is not None and not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.{TABLE}] is a table")
+        raise ConfigError(f"{path}: [tool.{TABLE}] is a table, not {_kind(table)}")
     return table
 
 
-def discover(start: Path) -> Path | None:
+def discover(start: Path, read: Reader) -> Path | None:
     """The nearest ``pyproject.toml`` at or above ``start`` that has a ``[tool.caliper-schema]`` table."""
     for folder in [start, *start.parents]:
         candidate = folder / "pyproject.toml"
-        if candidate.is_file() and _table(candidate, explicit=False) is not None:
+        try:
+            found = candidate.is_file()
+        except OSError as error:  # a folder on the way that cannot be searched
+            raise ConfigError(f"cannot read {candidate}: {error.strerror or error}") from None
+        if found and _table(candidate, read, explicit=False) is not None:
             return candidate
     return None
 
 
-def load_policy(path: Path | None = None, *, start: Path | None = None) -> Policy:
-    """The Policy of ``path``, or of the configuration found from ``start`` (default: no configuration)."""
+def load_policy(path: Path | None = None, *, start: Path | None = None, read: Reader) -> Policy:
+    """The Policy of ``path``, or of the configuration found from ``start`` (default: no configuration).
+
+    >>> from caliper_schema.validation.reading import head
+    >>> load_policy(read=head) == Policy()
+    True
+    """
     if path is None and start is not None:
-        path = discover(start)
+        path = discover(start, read)
     if path is None:
         return Policy()
-    table = _table(path, explicit=True)
+    table = _table(path, read, explicit=True)
     return policy_from(table or {}, f"{path} [tool.{TABLE}]" if path.name == "pyproject.toml" else str(path))

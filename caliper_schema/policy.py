@@ -23,6 +23,14 @@ from caliper_schema.reporting import Issue
 Grade = Literal["error", "warning", "off"]
 SUBJECT_LISTS = ("v6", "v9", "v10")
 """The Timeback subject lists in circulation: the OpenAPI copy's 6, the 2025-09 spec's 9, the SDKs' 10."""
+DEEPEST = 200
+"""The highest ``max_depth`` allowed: the parsers and validators under the pipeline recurse in C (orjson
+writes at most 254 levels, Python's own parser stops near its recursion limit), and every document is
+checked to be within this depth before any of them sees it."""
+UNREAD = ("json.", "limit.", "document.")
+"""Families of rules whose error means a document, or an item of an envelope, was not read further: turned
+off or lowered to a warning, they would let it pass unchecked, so a policy cannot weaken them (``json.bom``
+alone is a plain warning about a document read in full)."""
 
 
 @dataclass(frozen=True)
@@ -42,12 +50,15 @@ class Limits:
     max_items: int = 10_000
     """The number of events and entities in one envelope's data."""
     max_issues: int = 200
-    """Issues reported per document; the rest are counted in one closing issue."""
+    """Issues shown per report (one document, or one file of JSON Lines), errors first; the rest are
+    counted in one closing issue, and still weigh in the verdict."""
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} is a whole number >= 1, not {value!r}")
+        if self.max_depth > DEEPEST:
+            raise ValueError(f"max_depth is at most {DEEPEST}, not {self.max_depth!r}")
 
 
 @dataclass(frozen=True)
@@ -78,20 +89,24 @@ class Policy:
         for rule, grade in self.severities.items():
             if grade not in ("error", "warning", "off"):
                 raise ValueError(f"severity of {rule} must be error, warning or off, not {grade!r}")
+            if grade != "error" and rule.startswith(UNREAD) and rule != "json.bom":
+                raise ValueError(
+                    f"{rule} cannot be turned off or lowered: what it rejects is not read any further,"
+                    " so it would pass unchecked"
+                )
 
     def judge(self, issues: Iterable[Issue]) -> list[Issue]:
         """The issues as this policy weighs them (re-graded, escalated, or dropped)."""
-        judged = []
-        for issue in issues:
-            grade = self.severities.get(issue.rule)
-            if grade == "off":
-                continue
-            if grade is not None:
-                issue = replace(issue, severity=grade)
-            elif self.strict:
-                issue = issue.escalated()
-            judged.append(issue)
-        return judged
+        return [judged for judged in map(self.weigh, issues) if judged is not None]
+
+    def weigh(self, issue: Issue) -> Issue | None:
+        """One issue as this policy weighs it: re-graded, escalated, or None when it is turned off."""
+        grade = self.severities.get(issue.rule)
+        if grade == "off":
+            return None
+        if grade is not None:
+            return issue if issue.severity == grade else replace(issue, severity=grade)
+        return issue.escalated() if self.strict else issue
 
 
 DEFAULT = Policy()

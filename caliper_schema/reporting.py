@@ -13,11 +13,56 @@ the issues of one payload (or one file) and answers the question a sender asks: 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+import re
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+NOTICE = "limit.issues"
+"""The rule of the closing issue that counts what a capped report does not show."""
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return named.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def unicode_safe(text: str) -> str:
+    r"""``text`` with each lone UTF-16 surrogate (``\ud800``-``\udfff``, which no UTF-8 can carry) written
+    as a visible ``\udXXX`` escape, so that any JSON encoder and any UTF-8 stream take it.
+
+    >>> unicode_safe("/\ud800key")
+    '/\\ud800key'
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub(lambda match: _escape(match.group()), text)
+    return text
+
+
+# What could forge a line or drive a terminal when printed raw: C0 and C1 controls (newlines, ESC), the
+# Unicode line and paragraph separators, the bidirectional overrides that reorder what is shown, and lone
+# surrogates (which no UTF-8 output can carry).
+_HIDDEN = [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0x200E, 0x200F, *range(0x202A, 0x202F),
+           *range(0x2066, 0x206A), *range(0xD800, 0xE000)]  # fmt: skip
+_VISIBLE = str.maketrans({code: _escape(chr(code)) for code in _HIDDEN})
+
+
+def printable(text: str) -> str:
+    r"""``text`` as one line that a terminal shows as written: control characters, newlines, escape
+    sequences, bidirectional overrides and lone surrogates become visible escapes (``\n``, ``\x1b``).
+
+    >>> printable("/a\n::error file=x::b\x1b[31m")
+    '/a\\n::error file=x::b\\x1b[31m'
+    """
+    return text if text.isprintable() else text.translate(_VISIBLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +83,14 @@ class Issue:
     hint: str | None = None
     line: int | None = None
     column: int | None = None
+
+    def __post_init__(self) -> None:
+        # Keys and values come from payloads: a lone surrogate in one would make every encoder of the
+        # report fail (or write bytes that are not UTF-8), so it is escaped here, once.
+        for name in ("pointer", "message", "hint"):
+            text = getattr(self, name)
+            if text is not None and not text.isascii():
+                object.__setattr__(self, name, unicode_safe(text))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used by ``--format json`` and ``Report.to_response()``; absent fields are omitted."""
@@ -71,6 +124,10 @@ def counted(n: int, word: str) -> str:
 class Report:
     """The verdict on one payload: ``status`` is ``"success"`` when there is no error (warnings allowed).
 
+    A report shows at most :attr:`~caliper_schema.policy.Limits.max_issues` issues; ``hidden_errors`` and
+    ``hidden_warnings`` count the others, which one closing ``limit.issues`` issue also states. What is
+    hidden still weighs: the status follows every issue, shown or not.
+
     >>> Report.from_issues([]).to_response()
     {'status': 'success', 'message': 'The payload is valid.', 'errors': None}
     """
@@ -78,6 +135,8 @@ class Report:
     errors: tuple[Issue, ...] = ()
     warnings: tuple[Issue, ...] = ()
     documents: int = 1
+    hidden_errors: int = 0
+    hidden_warnings: int = 0
 
     @classmethod
     def from_issues(cls, issues: Iterable[Issue], *, documents: int = 1) -> Report:
@@ -90,8 +149,8 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """True when the payload has no error."""
-        return not self.errors
+        """True when the payload has no error, shown or hidden."""
+        return not self.errors and not self.hidden_errors
 
     @property
     def status(self) -> Literal["success", "error"]:
@@ -104,13 +163,24 @@ class Report:
         return self.errors + self.warnings
 
     @property
+    def error_count(self) -> int:
+        """How many errors the payload has, shown or hidden (the closing ``limit.issues`` not counted)."""
+        return sum(issue.rule != NOTICE for issue in self.errors) + self.hidden_errors
+
+    @property
+    def warning_count(self) -> int:
+        """How many warnings the payload has, shown or hidden (the closing ``limit.issues`` not counted)."""
+        return sum(issue.rule != NOTICE for issue in self.warnings) + self.hidden_warnings
+
+    @property
     def message(self) -> str:
         """A one-line human summary."""
+        warnings = self.warning_count
         if self.ok:
-            tail = f" ({counted(len(self.warnings), 'warning')})" if self.warnings else ""
+            tail = f" ({counted(warnings, 'warning')})" if warnings else ""
             return f"The payload is valid{tail}."
-        tail = f" and {counted(len(self.warnings), 'warning')}" if self.warnings else ""
-        return f"The payload is invalid: {counted(len(self.errors), 'error')}{tail}."
+        tail = f" and {counted(warnings, 'warning')}" if warnings else ""
+        return f"The payload is invalid: {counted(self.error_count, 'error')}{tail}."
 
     def to_response(self) -> dict[str, Any]:
         """Exactly the body of ``POST /caliper/event/validate``: ``{"status", "message", "errors"}``.
@@ -127,3 +197,110 @@ class Report:
             "errors": [issue.to_dict() for issue in self.errors],
             "warnings": [issue.to_dict() for issue in self.warnings],
         }
+
+
+Item = tuple[int, Hashable]
+"""(document ordinal, the item of that document an issue is about): what the closing issue counts."""
+
+
+@dataclass(slots=True)
+class _Kept:
+    order: int
+    issue: Issue
+    item: Item
+
+
+@dataclass
+class Cap:
+    """Issues as they are found, keeping what a report shows: errors before warnings, the first ``limit``
+    in the order found; the others are counted, with the items they are about. Memory stays bounded by
+    ``limit`` however many issues pass, so a file of millions of broken lines is reported in constant
+    space; nothing is dropped from the verdict.
+
+    Issues arrive one document after another (:meth:`next_document`); within one, ``item`` says which
+    event or entity an issue is about, so the closing issue can say in how many items issues are hidden.
+
+    >>> cap = Cap(2)
+    >>> for n in range(3):
+    ...     cap.add(Issue(f"/data/{n}/id", "caliper.uuid", "error", "not a UUID"), item=n)
+    >>> report = cap.report()
+    >>> [issue.pointer for issue in report.errors], report.hidden_errors
+    (['/data/0/id', '/data/1/id', ''], 1)
+    >>> report.errors[-1].message
+    '1 more issue not shown (1 error, 0 warnings), in 1 item'
+    """
+
+    limit: int
+    _errors: list[_Kept] = field(default_factory=list)
+    _warnings: list[_Kept] = field(default_factory=list)
+    _found: int = 0
+    _document: int = 0
+    _first_warning: int = 0
+    """Where the current document's warnings start in ``_warnings``."""
+    _hidden: list[int] = field(default_factory=lambda: [0, 0])
+    """Hidden errors, hidden warnings."""
+    _hidden_items: int = 0
+    _current: set[Hashable] = field(default_factory=set)
+    """Items of the current document that have a hidden issue (bounded by the items of one document)."""
+    _marked: dict[Item, bool] = field(default_factory=dict)
+    """Items of closed documents that hold a kept warning: whether they also have a hidden issue."""
+
+    def keeps(self, severity: Severity) -> bool:
+        """True when an issue of this severity, added now, would be kept (for now: a later error can
+        still push a warning out): worth locating."""
+        return self.room(severity) > 0
+
+    def room(self, severity: Severity) -> int:
+        """How many more issues of this severity would be kept (for now: see :meth:`keeps`)."""
+        return self.limit - len(self._errors if severity == "error" else self._warnings)
+
+    def add(self, issue: Issue, item: Hashable = None) -> None:
+        """One more issue of the current document."""
+        self._found += 1
+        kept = self._errors if issue.severity == "error" else self._warnings
+        if len(kept) < self.limit:
+            kept.append(_Kept(self._found, issue, (self._document, item)))
+        else:
+            self._hidden[issue.severity != "error"] += 1
+            self._current.add(item)
+
+    def next_document(self) -> None:
+        """The current document is done; what follows is about the next one."""
+        for kept in self._warnings[self._first_warning :]:
+            self._marked[kept.item] = kept.item[1] in self._current
+        self._first_warning = len(self._warnings)
+        self._hidden_items += len(self._current)
+        self._current = set()
+        self._document += 1
+
+    def report(self, documents: int = 1) -> Report:
+        """The report of everything added: the kept issues in reading order, then the closing issue."""
+        if not self._errors and not self._warnings and self._hidden == [0, 0]:
+            return Report(documents=documents)  # the common case: nothing found
+        report = Report.from_issues(self.shown(), documents=documents)
+        return replace(report, hidden_errors=self._hidden[0], hidden_warnings=self._hidden[1])
+
+    def shown(self) -> list[Issue]:
+        """What a report shows, once everything is added: the kept issues in reading order, then the
+        closing issue that counts the others (call it once)."""
+        self.next_document()
+        room = max(self.limit - len(self._errors), 0)
+        for dropped in self._warnings[room:]:  # warnings a later error pushed out
+            self._hidden[1] += 1
+            if not self._marked.get(dropped.item):
+                self._marked[dropped.item] = True
+                self._hidden_items += 1
+        kept = [each.issue for each in sorted(self._errors + self._warnings[:room], key=_reading_order)]
+        errors, warnings = self._hidden
+        if errors or warnings:
+            severity: Severity = "error" if errors else "warning"
+            message = (
+                f"{counted(errors + warnings, 'more issue')} not shown ({counted(errors, 'error')},"
+                f" {counted(warnings, 'warning')}), in {counted(self._hidden_items, 'item')}"
+            )
+            kept.append(Issue("", NOTICE, severity, message, hint="fix these first"))
+        return kept
+
+
+def _reading_order(kept: _Kept) -> tuple[int, int, int, int]:
+    return kept.item[0], kept.issue.line or 0, kept.issue.column or 0, kept.order

@@ -11,6 +11,7 @@ import pytest
 from caliper_schema.cli import main
 from caliper_schema.configuration import ConfigError, load_policy, policy_from
 from caliper_schema.policy import Policy
+from caliper_schema.validation.reading import head
 from tests.conftest import EXAMPLES
 
 GENERIC = EXAMPLES / "valid" / "caliper-generic-event.json"  # valid, with a caliper.context-missing warning
@@ -97,7 +98,7 @@ def test_subject_list_from_configuration(project: Path, tmp_path: Path) -> None:
 
 
 def test_library_loading() -> None:
-    assert load_policy() == Policy()
+    assert load_policy(read=head) == Policy()
     policy = policy_from({"severity": {"schema.format": "warning"}}, "here")
     assert policy.severities == {"schema.format": "warning"}
     with pytest.raises(ConfigError, match="here: unknown rule 'nonsense'"):

@@ -133,8 +133,6 @@ def test_a_callers_value_that_is_not_json_is_an_issue_at_its_pointer(leaf: Any, 
     "value",
     [
         {"n": 2**70, "m": -(2**63) - 1},
-        collections.OrderedDict(type="Event"),
-        {"s": type("Text", (str,), {})("x")},
         {"t": True, "f": 0.0, "z": -0.0, "none": None, "deep": [[[{"a": []}]]]},
     ],
 )
@@ -142,6 +140,38 @@ def test_a_callers_json_value_is_accepted_as_it_is(value: Any) -> None:
     document = parse_value(value)
     assert document.parsed and document.issues == ()
     assert document.value is value
+
+
+class _Text(str):
+    def __str__(self) -> str:
+        return "not what it holds"
+
+
+class _Count(int):
+    pass
+
+
+class _Ratio(float):
+    pass
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        collections.OrderedDict(type="Event"),
+        {"s": _Text("x"), _Text("k"): [_Count(3), _Ratio(0.5)]},
+        {"l": type("Items", (list,), {})([1, {"a": _Text("b")}])},
+    ],
+)
+def test_subclasses_of_json_types_are_json_values_checked_as_plain_copies(value: Any) -> None:
+    from caliper_schema.locating import walk
+
+    document = parse_value(value)
+    assert document.parsed and document.issues == ()
+    assert document.value == value and json.dumps(document.value) == json.dumps(value)
+    plain = {str, int, float, bool, list, dict, type(None)}
+    assert all(type(node) in plain for _, node in walk(document.value))
+    assert all(type(key) is str for _, node in walk(document.value) if isinstance(node, dict) for key in node)
 
 
 def _nested(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -190,7 +220,7 @@ def test_the_c_screen_passes_plain_json(value: Any) -> None:
     [
         ('{"type": "Event", "a": "\ud800"}', "/a"),
         ('{"type": "Event", "a": "\\ud800"}', "/a"),
-        ('{"type": "Event", "\udfff": 1}', "/\udfff"),
+        ('{"type": "Event", "\udfff": 1}', "/\\udfff"),  # an Issue writes it as a visible escape
     ],
     ids=["raw in a str", "escaped", "raw in a key"],
 )

@@ -3,9 +3,12 @@
 Its modules, in the order a run goes through them:
 
 - :mod:`~caliper_schema.cli.arguments`: the sub-commands, their options and the exit statuses;
-- :mod:`~caliper_schema.cli.inputs`: the paths given, expanded to the files to check;
-- :mod:`~caliper_schema.cli.commands`: ``validate``, ``schema`` and ``generate``, each over the library;
-- :mod:`~caliper_schema.cli.output`: the reporters (text, JSON, GitHub annotations) behind one interface.
+- :mod:`~caliper_schema.cli.inputs`: the paths given, expanded to the files to check (and what could not
+  be searched, named);
+- :mod:`~caliper_schema.cli.commands`: ``validate``, ``schema`` and ``generate``, each over the library,
+  and the exit status, honest when the output fails;
+- :mod:`~caliper_schema.cli.output`: the reporters (text, JSON, GitHub annotations) behind one interface,
+  each escaping what it prints for its format, and the ``Output`` stream they write to.
 
 Nothing else in the package imports it.
 """

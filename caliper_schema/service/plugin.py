@@ -109,9 +109,10 @@ def _caliper_service_server(
     from caliper_schema.configuration import ConfigError, load_policy
     from caliper_schema.service.serving import Background
     from caliper_schema.service.settings import Settings
+    from caliper_schema.validation.reading import head
 
     try:
-        policy = load_policy(start=pytestconfig.rootpath)
+        policy = load_policy(start=pytestconfig.rootpath, read=head)
         settings = Settings(**{"policy": policy, "job_delay": 0.0, **caliper_service_settings})
     except (ConfigError, TypeError, ValueError) as error:
         pytest.fail(f"the caliper_service fixture: {error}", pytrace=False)

@@ -16,13 +16,21 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import TextIO
+from typing import Protocol
 
 import uvicorn
 from starlette.applications import Starlette
 
 from caliper_schema.service.app import create_app
 from caliper_schema.service.settings import Settings
+
+
+class Writer(Protocol):
+    """Where the banner goes: a text stream, or the command line's guarded output."""
+
+    def write(self, text: str, /) -> object: ...
+
+    def flush(self) -> object: ...
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -78,7 +86,7 @@ def banner(url: str, settings: Settings) -> str:
     )
 
 
-def serve(settings: Settings, sock: socket.socket, out: TextIO) -> None:
+def serve(settings: Settings, sock: socket.socket, out: Writer) -> None:
     """Serve on ``sock`` in the foreground until interrupted."""
     out.write(banner(url_of(sock), settings))
     out.flush()

@@ -3,6 +3,8 @@
 Its modules, in the order a payload flows through them (the shared core at the package root loads the
 schemas, :mod:`~caliper_schema.registry`, and holds the issues, :mod:`~caliper_schema.reporting`):
 
+- :mod:`~caliper_schema.validation.reading`: a file, device, pipe or standard input to bytes, never more
+  than the size limit (+ 1 byte) whatever the file system says, JSON Lines a bounded line at a time;
 - :mod:`~caliper_schema.validation.parsing`: bytes or text to JSON documents, strictly, within limits;
 - :mod:`~caliper_schema.validation.dispatching`: what each document is (envelope, event, entity) and the
   one schema that checks each unit;
@@ -15,7 +17,8 @@ schemas, :mod:`~caliper_schema.registry`, and holds the issues, :mod:`~caliper_s
 - :mod:`~caliper_schema.validation.rules`: what JSON Schema cannot say, each rule small and named (and,
   when the policy asks, the best-practice tier: the spec's SHOULDs);
 - :mod:`~caliper_schema.validation.pipeline`: :func:`validate` and :func:`validate_file`, which run
-  them in turn and return a :class:`~caliper_schema.reporting.Report`;
+  them in turn and return a :class:`~caliper_schema.reporting.Report` (every item judged; what it shows
+  capped, the rest counted, by :class:`~caliper_schema.reporting.Cap`);
 - :mod:`~caliper_schema.validation.statistics`: what a set of documents covers (event types, actions,
   profiles, Timeback subjects and metrics) and breaks (issues by rule);
 - :mod:`~caliper_schema.validation.streams`: the documents of one app's stream, each through the pipeline

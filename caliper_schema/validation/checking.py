@@ -7,7 +7,9 @@ and messages, in the same order (``tests/test_tracing.py`` compares them on ever
 IMS corpus, the generator and the examples). Each error becomes an
 :class:`~caliper_schema.reporting.Issue` through one small function per keyword, dispatched from ``EXPLAIN``
 as in jsonschema's own keyword table; :func:`check_by_authority` explains jsonschema's own errors the same
-way, and is what :func:`check` falls back to for an error it cannot trace.
+way, and is what :func:`check` falls back to for an error it cannot trace. A hint is found only when
+asked for: a report shows so many issues, and an object of a million unknown properties needs no million
+nearest-name searches.
 
 Two schema annotations of this project shape the issue: ``x-rule`` names the rule an error breaks
 (``caliper.event-id`` rather than ``schema.pattern``) and ``x-hint`` says how to fix it.
@@ -25,7 +27,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urldefrag
 
 from caliper_schema import hints
@@ -56,18 +58,36 @@ _ARTICLE = {
 }
 
 
-def check(unit: Unit) -> list[Issue]:
-    """Every schema issue of one unit (none when it is valid)."""
+def check(unit: Unit, hinted: Callable[[str], bool] | None = None) -> list[Issue]:
+    """Every schema issue of one unit (none when it is valid); see :func:`issues_of`."""
+    return list(issues_of(unit, hinted))
+
+
+def issues_of(unit: Unit, hinted: Callable[[str], bool] | None = None) -> Iterator[Issue]:
+    """Every schema issue of one unit, as it is explained: a caller that keeps only some of them never
+    holds their hints or issues all at once.
+
+    ``hinted`` is asked once per issue, in the order found, with its rule: False leaves the issue without
+    a hint. A hint (the nearest of the allowed names, say) costs more than the rest of an issue, and a
+    report shows only so many issues.
+    """
     try:
         errors: list[Any] = tracing.failures(unit.schema, unit.value)
-        return _explained(errors, unit) if errors else []  # an explanation may read a context: traced then
+        # An explanation may read a lazily traced context, which may turn out untraceable: explain all
+        # before the first issue leaves, so that a fallback never repeats one.
+        findings = _explained(errors, unit) if errors else []
     except tracing.Untraceable:
-        return check_by_authority(unit)  # slower, never wrong: jsonschema says it itself
+        findings = _by_authority(unit)  # slower, never wrong: jsonschema says it itself
+    return _issues(findings, hinted)
 
 
 def check_by_authority(unit: Unit) -> list[Issue]:
     """:func:`check` with jsonschema's own errors: what the fast path's traced errors must match
     (``tests/test_tracing.py``), and what :func:`check` falls back to when it cannot trace one."""
+    return list(_issues(_by_authority(unit), None))
+
+
+def _by_authority(unit: Unit) -> list[Finding | Issue]:
     if fast_engine().is_valid(unit.schema, unit.value):
         return []
     from caliper_schema.validation.authority import (
@@ -77,16 +97,34 @@ def check_by_authority(unit: Unit) -> list[Issue]:
     return _explained(list(authority_for(unit.schema).iter_errors(unit.value)), unit)
 
 
-def _explained(errors: list[Any], unit: Unit) -> list[Issue]:
+def _explained(errors: list[Any], unit: Unit) -> list[Finding | Issue]:
     mistyped = {tuple(error.absolute_path) for error in errors if error.validator == "type"}
-    issues: list[Issue] = []
+    found: list[Finding | Issue] = []
+    seen: set[tuple[str, str, str]] = set()
+    # Of no known type: one issue says what is wrong with the document, instead of the schema's at `type`.
+    untyped_at = join(unit.pointer, "type") if unit.schema == DOCUMENT else None
+    if untyped_at is not None:
+        found.append(untyped(unit))
     for error in errors:
         if error.validator in _VALUE_KEYWORDS and tuple(error.absolute_path) in mistyped:
             continue  # a value of the wrong JSON type gets one issue, its type, not one per keyword it fails
-        issues.extend(explain(error, unit.pointer))
-    if unit.schema == DOCUMENT:  # of no known type: one issue says what is wrong with it, for a document
-        issues = [untyped(unit)] + [issue for issue in issues if issue.pointer != join(unit.pointer, "type")]
-    return list(dict.fromkeys(issues))  # several errors can explain to the same issue (required, cascades)
+        for finding in explain(error, unit.pointer):
+            key = (finding.where, finding.rule, finding.message)
+            if key in seen or finding.where == untyped_at:
+                continue  # several errors can explain to the same issue (required, cascades)
+            seen.add(key)
+            found.append(finding)
+    return found
+
+
+def _issues(found: Iterable[Finding | Issue], hinted: Callable[[str], bool] | None) -> Iterator[Issue]:
+    for finding in found:
+        wanted = hinted is None or hinted(finding.rule)  # asked of each, in order: it counts what is shown
+        if isinstance(finding, Issue):
+            yield finding  # made whole already (what a document of no known type is)
+            continue
+        text = finding.hint() if wanted else None
+        yield Issue(finding.where, finding.rule, "error", finding.message, hint=text)
 
 
 _VALUE_KEYWORDS = frozenset(
@@ -96,7 +134,21 @@ _VALUE_KEYWORDS = frozenset(
 
 # --- explaining errors -------------------------------------------------------------------------------
 
-Explainer = Callable[["ValidationError", str], Iterator[Issue]]
+Hint = str | Callable[[], str | None] | None
+"""A hint, or how to find it when it is asked for."""
+
+
+class Finding(NamedTuple):
+    """What an error says, with its hint found only when asked for (:func:`issues_of` asks for those a
+    report may show)."""
+
+    where: str
+    rule: str
+    message: str
+    hint: Callable[[], str | None]
+
+
+Explainer = Callable[["ValidationError", str], Iterator[Finding]]
 
 
 def _where(error: ValidationError, base: str) -> str:
@@ -106,15 +158,17 @@ def _where(error: ValidationError, base: str) -> str:
 _RULE_NAMES = {"unevaluatedProperties": "unknown-property", "additionalProperties": "unknown-property"}
 
 
-def rule_of(error: ValidationError) -> str:
-    """The rule an error breaks: the schema's ``x-rule``, else ``schema.<keyword>`` in kebab case."""
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    return str(schema.get("x-rule") or _schema_rule(str(error.validator)))
-
-
 @functools.cache
-def _schema_rule(keyword: str) -> str:
+def keyword_rule(keyword: str) -> str:
+    """The rule of a schema keyword's errors where the schema names none: ``schema.<keyword>`` in kebab
+    case (``minItems``: ``schema.min-items``), ``schema.unknown-property`` for closed objects."""
     return "schema." + (_RULE_NAMES.get(keyword) or re.sub(r"(?<!^)([A-Z])", r"-\1", keyword).lower())
+
+
+def rule_of(error: ValidationError) -> str:
+    """The rule an error breaks: the schema's ``x-rule``, else :func:`keyword_rule`."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    return str(schema.get("x-rule") or keyword_rule(str(error.validator)))
 
 
 def _issue(
@@ -123,16 +177,23 @@ def _issue(
     message: str,
     *,
     where: str | None = None,
-    hint: str | None = None,
+    hint: Hint = None,
     rule: str | None = None,
-    fallback: str | None = None,
-) -> Issue:
-    """An issue for ``error``; the hint is the first of: a placeholder warning, ``hint``, the schema's
+    fallback: Hint = None,
+) -> Finding:
+    """A finding for ``error``; the hint is the first of: a placeholder warning, ``hint``, the schema's
     ``x-hint``, ``fallback``."""
     schema = error.schema if isinstance(error.schema, dict) else {}
-    rule = rule or rule_of(error)
-    hint = hints.placeholder(error.instance) or hint or schema.get("x-hint") or fallback
-    return Issue(_where(error, base) if where is None else where, rule, "error", message, hint=hint)
+
+    def hinting() -> str | None:
+        found = hints.placeholder(error.instance) or _text(hint) or schema.get("x-hint") or _text(fallback)
+        return None if found is None else str(found)
+
+    return Finding(_where(error, base) if where is None else where, rule or rule_of(error), message, hinting)
+
+
+def _text(hint: Hint) -> str | None:
+    return hint() if callable(hint) else hint
 
 
 def _value(error: ValidationError) -> Any:
@@ -145,17 +206,17 @@ def _type_names(error: ValidationError) -> list[str]:
     return [names] if isinstance(names, str) else list(names)
 
 
-def _must_be(error: ValidationError, base: str, names: Iterable[str]) -> Issue:
+def _must_be(error: ValidationError, base: str, names: Iterable[str]) -> Finding:
     wanted = " or ".join(_ARTICLE.get(name, name) for name in names)
     message = f"must be {wanted}, not {_ARTICLE[json_type(error.instance)]}"
     return _issue(error, base, message, rule="schema.type")
 
 
-def _type(error: ValidationError, base: str) -> Iterator[Issue]:
+def _type(error: ValidationError, base: str) -> Iterator[Finding]:
     yield _must_be(error, base, _type_names(error))
 
 
-def _required(error: ValidationError, base: str) -> Iterator[Issue]:
+def _required(error: ValidationError, base: str) -> Iterator[Finding]:
     here = _where(error, base)
     for name in _value(error):
         if isinstance(error.instance, dict) and name not in error.instance:
@@ -182,7 +243,7 @@ def required_hint(name: str, declarations: tuple[str, ...]) -> str | None:
 _NOTHING = object()
 
 
-def _const(error: ValidationError, base: str) -> Iterator[Issue]:
+def _const(error: ValidationError, base: str) -> Iterator[Finding]:
     wanted = _value(error)
     use = f"use `{wanted}`" if isinstance(wanted, str) else f"use {json.dumps(wanted)}"
     message = f"{_shown(error.instance)} is not allowed: must be {wanted!r}"
@@ -196,32 +257,37 @@ def _shown(value: Any) -> str:
     return repr(value) if not isinstance(value, dict | list) else article_of(value)
 
 
-def _enum(error: ValidationError, base: str) -> Iterator[Issue]:
+def _enum(error: ValidationError, base: str) -> Iterator[Finding]:
     allowed = list(_value(error))
-    hint, fallback = _nearest(error.instance, allowed), hints.listing(allowed)
-    yield _issue(error, base, f"{error.instance!r} is not an allowed value", hint=hint, fallback=fallback)
+    yield _issue(
+        error, base, f"{error.instance!r} is not an allowed value",
+        hint=lambda: _nearest(error.instance, allowed), fallback=lambda: hints.listing(allowed),
+    )  # fmt: skip
 
 
-def _format(error: ValidationError, base: str) -> Iterator[Issue]:
+def _format(error: ValidationError, base: str) -> Iterator[Finding]:
     name = _FORMAT_NAMES.get(_value(error), _value(error))
     fallback = _FORMAT_EXAMPLES.get(_value(error))
     yield _issue(error, base, f"{_shown(error.instance)} is not a valid {name}", fallback=fallback)
 
 
-def _pattern(error: ValidationError, base: str) -> Iterator[Issue]:
+def _pattern(error: ValidationError, base: str) -> Iterator[Finding]:
     title = error.schema.get("title") if isinstance(error.schema, dict) else None
     what = f"a valid {title}" if title else f"a match for {_value(error)!r}"
     yield _issue(error, base, f"{error.instance!r} is not {what}")
 
 
-def _unknown_properties(error: ValidationError, base: str) -> Iterator[Issue]:
+def _unknown_properties(error: ValidationError, base: str) -> Iterator[Finding]:
     if not isinstance(error.instance, dict) or not isinstance(error.schema, dict):
         return
     known = load().known_properties(error.schema)
     here = _where(error, base)
     for name in error.instance:
         if name not in known:  # a known name is only "unevaluated" because a sibling failed: not news
-            hint = _unknown_hint(error, name, here, sorted(known))
+
+            def hint(name: str = name) -> str:
+                return _unknown_hint(error, name, here, sorted(known))
+
             yield _issue(error, base, f"unknown property {name!r}", where=join(here, name), hint=hint)
 
 
@@ -240,16 +306,16 @@ def _unknown_hint(error: ValidationError, name: str, here: str, known: list[str]
     return "custom data belongs in `extensions`" if "extensions" in known else hints.listing(known)
 
 
-def _min_items(error: ValidationError, base: str) -> Iterator[Issue]:
+def _min_items(error: ValidationError, base: str) -> Iterator[Finding]:
     count = _value(error)
     yield _issue(error, base, f"must have at least {count} item{'' if count == 1 else 's'}")
 
 
-def _min_length(error: ValidationError, base: str) -> Iterator[Issue]:
+def _min_length(error: ValidationError, base: str) -> Iterator[Finding]:
     yield _issue(error, base, "must not be empty" if _value(error) == 1 else error.message)
 
 
-def _branches(error: ValidationError, base: str) -> Iterator[Issue]:
+def _branches(error: ValidationError, base: str) -> Iterator[Finding]:
     """``anyOf``/``oneOf``: explain the one branch of the right JSON type, when there is exactly one.
 
     A slot that takes "an IRI string or an entity object" fails both branches for a bad object; the
@@ -275,7 +341,7 @@ def _branches(error: ValidationError, base: str) -> Iterator[Issue]:
     yield _issue(error, base, error.message)
 
 
-def _discriminator(error: ValidationError, base: str) -> Iterator[Issue]:
+def _discriminator(error: ValidationError, base: str) -> Iterator[Finding]:
     """An entity whose ``type`` is not one this slot admits."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     allowed = _value(error)
@@ -318,7 +384,7 @@ def _unknown_type(found: str) -> tuple[str, str | None]:
     return unknown_type(found, sorted(load().types))
 
 
-def _generic(error: ValidationError, base: str) -> Iterator[Issue]:
+def _generic(error: ValidationError, base: str) -> Iterator[Finding]:
     yield _issue(error, base, error.message)
 
 
@@ -339,8 +405,8 @@ EXPLAIN: dict[str, Explainer] = {
 }
 
 
-def explain(error: ValidationError, base: str = "") -> Iterator[Issue]:
-    """The issues one jsonschema error stands for, with pointers prefixed by ``base``."""
+def explain(error: ValidationError, base: str = "") -> Iterator[Finding]:
+    """The findings one jsonschema error stands for, with pointers prefixed by ``base``."""
     return EXPLAIN.get(str(error.validator), _generic)(error, base)
 
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal
 from caliper_schema.policy import DEFAULT, Policy
 from caliper_schema.reporting import Report
 from caliper_schema.validation.parsing import parse_lines
-from caliper_schema.validation.pipeline import check_document
+from caliper_schema.validation.pipeline import document_issues
 
 if TYPE_CHECKING:
     import dask.bag
@@ -84,7 +84,7 @@ def check_shard(shard: Shard, *, policy: Policy = DEFAULT) -> list[Verdict]:
 
 def _verdicts(name: str, stream: Iterable[bytes], policy: Policy) -> Iterator[Verdict]:
     for document in parse_lines(stream, policy.limits):
-        report = Report.from_issues(policy.judge(check_document(document, policy)))
+        report = Report.from_issues(document_issues(document, policy))
         value = document.value
         found = value.get("id") if isinstance(value, dict) else None
         yield Verdict(

@@ -4,9 +4,10 @@ Stricter than ``json.loads`` where Caliper and RFC 8259 are: UTF-8 only, no repe
 (Caliper: "Each property MUST be referenced only once"), no ``NaN``/``Infinity``, no number beyond the
 range of a double, no lone surrogate, nothing after the document. A document beyond the
 :class:`~caliper_schema.policy.Limits` (size, depth, string length) is reported as such and not read
-further. Each problem becomes an :class:`~caliper_schema.reporting.Issue` with its line and column; nothing
-raises. JSON Lines input yields one :class:`Document` a line, so one broken line does not hide the others,
-and a file of them is read a line at a time.
+further; its nesting is measured on the bytes before any parser (each recursive, in C) sees it. Each
+problem becomes an :class:`~caliper_schema.reporting.Issue` with its line and column; nothing raises.
+JSON Lines input yields one :class:`Document` a line, so one broken line does not hide the others, and a
+file of them is read a line at a time (:mod:`~caliper_schema.validation.reading`).
 
 >>> doc = parse(b'{"a": 1, "a": 2}')
 >>> doc.parsed, doc.issues[0].rule, (doc.issues[0].line, doc.issues[0].column)
@@ -27,13 +28,17 @@ import orjson
 
 from caliper_schema.hints import article
 from caliper_schema.locating import Finder, Lines, Locator, Path, to_pointer, walk
-from caliper_schema.policy import Limits
+from caliper_schema.policy import DEEPEST, Limits
 from caliper_schema.reporting import Issue
+from caliper_schema.validation.reading import Oversized
 
 BOM = "\ufeff"
 _DEFAULT_LIMITS = Limits()
 # A lone surrogate written as an escape, or (in a caller's str, encoded with "surrogatepass") as itself.
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_OPENERS = frozenset(b"[{")
 
 
 class _Missing:
@@ -197,6 +202,29 @@ def _rejected_issues(text: str, first_line: int) -> list[Issue]:
     return issues + syntax
 
 
+def _nesting(raw: bytes, beyond: int) -> int:
+    """How deeply the brackets of ``raw`` nest outside its strings, counted no further than ``beyond`` + 1.
+
+    Read from the bytes in one pass over the brackets alone, without recursion: it decides whether a
+    parser may see the text at all (every JSON parser at hand recurses in C, and fails on deep nesting).
+    For text that is not JSON the count is only approximate, which is enough to refuse it.
+
+    >>> _nesting(b'{"a": [[1], "]]]"], "b": {}}', 10)
+    3
+    """
+    depth = deepest = 0
+    for byte in _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS):
+        if byte in _OPENERS:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > beyond:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
 def _limit(rule: str, message: str, first_line: int, pointer: str = "") -> Issue:
     return Issue(
         pointer,
@@ -224,15 +252,78 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
-def _foreign(node: Any) -> str | None:
-    """What keeps a Python value from being JSON, or None when it is a JSON value."""
-    if node is None or isinstance(node, str | bool | int | list):
+_NON_FINITE = "NaN, Infinity and numbers beyond the range of a double are not allowed"
+
+
+def _foreign(node: Any) -> tuple[str, str] | None:
+    """The rule and message of what keeps a Python value from being JSON, or None for a JSON value.
+
+    Subclasses of ``str``, ``int``, ``float``, ``dict`` and ``list`` are JSON values (:func:`_plain`
+    makes them plain); an integer beyond a double's range is refused as it is in text.
+    """
+    if node is None or isinstance(node, str | bool | list):
+        return None
+    if isinstance(node, int):
+        try:
+            int.__float__(node)
+        except OverflowError:
+            return "json.non-finite", _NON_FINITE
         return None
     if isinstance(node, dict):
-        return next((f"the key {key!r} is not a string" for key in node if not isinstance(key, str)), None)
+        bad = next((key for key in node if not isinstance(key, str)), None)
+        return None if bad is None else ("json.not-json", f"the key {bad!r} is not a string")
     if isinstance(node, float):
-        return None if math.isfinite(node) else f"{node!r} is not a JSON number"
-    return f"{article(type(node).__name__)} is not a JSON value"
+        return None if math.isfinite(node) else ("json.not-json", f"{node!r} is not a JSON number")
+    return "json.not-json", f"{article(type(node).__name__)} is not a JSON value"
+
+
+def _scalar(node: Any) -> Any:
+    if node is None or type(node) in (str, bool, int, float):
+        return node
+    if isinstance(node, str):  # the base class's own conversions: a subclass may redefine __str__ & co.
+        return str.__str__(node)
+    return int.__int__(node) if isinstance(node, int) else float.__float__(node)
+
+
+_PLAIN_TYPES = frozenset({str, bool, int, float, list, dict, type(None)})
+
+
+def _subclassed(value: Any) -> bool:
+    """True when a JSON value holds a subclass of a JSON type (a key included)."""
+    for _, node in walk(value):
+        if type(node) not in _PLAIN_TYPES:
+            return True
+        if type(node) is dict and any(type(key) is not str for key in node):
+            return True
+    return False
+
+
+def _plain(value: Any) -> Any:
+    """A copy of a JSON value whose ``str``, ``int``, ``float``, ``dict`` and ``list`` subclasses are their
+    base types (jsonschema-rs takes no subclass), made without recursion.
+
+    >>> class Name(str): ...
+    >>> type(_plain({"a": [Name("x")]})["a"][0])
+    <class 'str'>
+    """
+    holder: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(holder, 0, value)]
+    while stack:
+        target, slot, node = stack.pop()
+        if isinstance(node, dict):
+            members: dict[str, Any] = {}
+            target[slot] = members
+            for key, item in dict.items(node):
+                key = str.__str__(key)
+                members[key] = None  # the slot now, so the copy keeps the original's order
+                stack.append((members, key, item))
+        elif isinstance(node, list):
+            items: list[Any] = [None] * list.__len__(node)
+            target[slot] = items
+            stack.extend((items, index, item) for index, item in enumerate(list.__iter__(node)))
+        else:
+            target[slot] = _scalar(node)
+    return holder[0]
 
 
 def _first_problem(value: Any, limits: Limits, first_line: int, *, parsed_by_us: bool) -> Issue | None:
@@ -243,7 +334,7 @@ def _first_problem(value: Any, limits: Limits, first_line: int, *, parsed_by_us:
             return _limit("limit.depth", message, first_line, to_pointer("", path))
         problem = None if parsed_by_us else _foreign(node)
         if problem is not None:
-            return Issue(to_pointer("", path), "json.not-json", "error", problem)
+            return Issue(to_pointer("", path), problem[0], "error", problem[1])
         for where, text in _strings_of(path, node):
             if len(text) > limits.max_string:
                 message = f"a string of {len(text):,} characters; the limit is {limits.max_string:,}"
@@ -256,11 +347,10 @@ def _first_problem(value: Any, limits: Limits, first_line: int, *, parsed_by_us:
     return None
 
 
-def _content_issues(value: Any, raw: bytes, limits: Limits, first_line: int) -> list[Issue]:
+def _content_issues(value: Any, raw: bytes, limits: Limits, first_line: int, nesting: int) -> list[Issue]:
     """Depth, long strings and lone surrogates, looked for only when the text could hold them."""
-    brackets = raw.count(b"{") + raw.count(b"[")
     surrogates = (b"\\" in raw or b"\xed" in raw) and _SURROGATE.search(raw)
-    if brackets <= limits.max_depth and len(raw) <= limits.max_string and not surrogates:
+    if nesting <= limits.max_depth and len(raw) <= limits.max_string and not surrogates:
         return []
     problem = _first_problem(value, limits, first_line, parsed_by_us=True)
     return [problem] if problem else []
@@ -286,8 +376,14 @@ def _parse_text(text: str, first_line: int, limits: Limits, raw: bytes | None = 
     if not text.strip():
         issues.append(Issue("", "json.empty", "error", "the input is empty", line=first_line, column=1))
         return Document(MISSING, text, first_line, tuple(issues))
+    raw = text.encode("utf-8", "surrogatepass") if raw is None else raw
+    # More brackets than the limit: measure the nesting. Beyond DEEPEST + 1 levels a value is deeper than
+    # any limit allows, and no parser is given it (their C recursion fails near 255 or 1,000 levels).
+    nesting = _nesting(raw, DEEPEST + 1) if raw.count(b"{") + raw.count(b"[") > limits.max_depth else 0
+    if nesting > DEEPEST + 1:
+        issues.append(_limit("limit.depth", f"nested deeper than {limits.max_depth} levels", first_line))
+        return Document(MISSING, text, first_line, tuple(issues))
     try:
-        raw = text.encode("utf-8", "surrogatepass") if raw is None else raw
         value = _fast_loads(raw)
         if value is MISSING:
             value = json.loads(
@@ -297,21 +393,30 @@ def _parse_text(text: str, first_line: int, limits: Limits, raw: bytes | None = 
         issues.append(_syntax_issue(error, text, first_line))
     except _Rejected:
         issues += _rejected_issues(text, first_line)
-    except RecursionError:
-        issues.append(_limit("limit.depth", f"nested deeper than {limits.max_depth} levels", first_line))
     else:
-        issues += _content_issues(value, raw, limits, first_line)
+        issues += _content_issues(value, raw, limits, first_line, nesting)
         failed = any(issue.severity == "error" for issue in issues)
         return Document(MISSING if failed else value, text, first_line, tuple(issues))
     return Document(MISSING, text, first_line, tuple(issues))
 
 
-def oversized(size: int, limits: Limits, first_line: int = 1) -> Document | None:
-    """A document refused for its size (without reading it), or None when the size is within the limit."""
+def oversized(size: int, limits: Limits, first_line: int = 1, *, exact: bool = True) -> Document | None:
+    """A document refused for its size (without reading it), or None when the size is within the limit.
+
+    ``exact`` is False when reading stopped past the limit (a device or a pipe has no size to trust).
+    """
     if size <= limits.max_bytes:
         return None
-    issue = _limit("limit.size", f"{size:,} bytes; the limit is {limits.max_bytes:,}", first_line)
+    measure = f"{size:,} bytes" if exact else f"more than {limits.max_bytes:,} bytes (read no further)"
+    issue = _limit("limit.size", f"{measure}; the limit is {limits.max_bytes:,}", first_line)
     return Document(MISSING, None, first_line, (issue,))
+
+
+def refused(too_big: Oversized, limits: Limits, first_line: int = 1) -> Document:
+    """The document of an input :mod:`~caliper_schema.validation.reading` found over the size limit."""
+    document = oversized(max(too_big.size, limits.max_bytes + 1), limits, first_line, exact=too_big.exact)
+    assert document is not None
+    return document
 
 
 def _decode(data: bytes, first_line: int) -> tuple[str | None, list[Issue]]:
@@ -364,7 +469,7 @@ def _plainly_json(value: Any, limits: Limits) -> str | None:
     orjson refuses non-string keys, lone surrogates, integers beyond 64 bits, subclasses, datetimes and
     deep nesting, and writes NaN as ``null``, a tuple as an array, a UUID or an Enum as its value: read
     back, such a value is no longer equal to the original. None sends the value to the walk, which says
-    what is wrong (or accepts, say, a big integer or a dict subclass).
+    what is wrong (or accepts, say, a big integer or a ``str`` subclass, of which it makes a plain copy).
     """
     try:
         dumped = orjson.dumps(value, default=_refuse, option=_ONLY_JSON_TYPES)
@@ -375,23 +480,31 @@ def _plainly_json(value: Any, limits: Limits) -> str | None:
 
 
 def parse_value(value: Any, limits: Limits = _DEFAULT_LIMITS) -> Document:
-    """An already parsed value as a document, once checked to be JSON (string keys, finite numbers, no
-    tuple or datetime) and within the limits. The value is neither copied nor changed.
+    """An already parsed value as a document, once checked to be JSON (string keys, finite numbers within
+    a double's range, no tuple or datetime) and within the limits. The value is never changed; it is
+    copied only when it holds subclasses of the JSON types (or integers beyond 64 bits).
 
     >>> parse_value({"when": float("nan")}).issues[0].rule
     'json.not-json'
+    >>> parse_value({"n": 10**400}).issues[0].rule
+    'json.non-finite'
     """
     serialised = _plainly_json(value, limits)
     if serialised is not None:
         return Document(value, serialised=serialised)
     problem = _first_problem(value, limits, 1, parsed_by_us=False)
-    return Document(value) if problem is None else Document(MISSING, None, 1, (problem,))
+    if problem is not None:
+        return Document(MISSING, None, 1, (problem,))
+    return Document(_plain(value) if _subclassed(value) else value)
 
 
-def parse_lines(data: bytes | str | Iterable[bytes], limits: Limits = _DEFAULT_LIMITS) -> Iterator[Document]:
+def parse_lines(
+    data: bytes | str | Iterable[bytes | Oversized], limits: Limits = _DEFAULT_LIMITS
+) -> Iterator[Document]:
     """Parse JSON Lines: one document a line (``\\n`` or ``\\r\\n``); blank lines are skipped.
 
-    ``data`` may be an iterable of lines (an open binary file), read one line at a time.
+    ``data`` may be an iterable of lines, as :func:`~caliper_schema.validation.reading.read_lines` reads
+    them from a file with each line bounded (an :class:`Oversized` for a line over the limit).
 
     >>> [doc.first_line for doc in parse_lines(b'{"a": 1}\\n\\n{"b": 2}\\n')]
     [1, 3]
@@ -400,6 +513,9 @@ def parse_lines(data: bytes | str | Iterable[bytes], limits: Limits = _DEFAULT_L
         data = data.encode("utf-8", "surrogatepass")
     lines = data.split(b"\n") if isinstance(data, bytes) else data
     for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, Oversized):
+            yield refused(raw, limits, number)
+            continue
         line = raw.removesuffix(b"\n").removesuffix(b"\r")
         if not line.strip():
             continue

@@ -3,7 +3,7 @@
 A Timeback app does not send one event but a stream: a TimeSpentEvent (a *heartbeat*) for every 15 s window
 of a run, then an ActivityEvent (the *completion*) with the XP and questions of the run, all sharing one
 ``runId`` (``shared/reference/timeback-profile-facts.md`` §3-§5). :func:`validate_stream` runs the whole
-pipeline on each document of a stream (:func:`~caliper_schema.validation.pipeline.check_document`) and the
+pipeline on each document of a stream (:func:`~caliper_schema.validation.pipeline.document_issues`) and the
 stream rules of the rule layer (``stream.*`` in :mod:`~caliper_schema.validation.rules`) across them:
 
 - an event id is used once in the whole stream (across envelopes and files);
@@ -50,7 +50,7 @@ from caliper_schema.registry import load
 from caliper_schema.reporting import Issue, Severity, counted
 from caliper_schema.validation.dispatching import dispatch, is_envelope
 from caliper_schema.validation.parsing import Document, oversized, parse, parse_value
-from caliper_schema.validation.pipeline import JSON_LINES_SUFFIXES, check_document
+from caliper_schema.validation.pipeline import JSON_LINES_SUFFIXES, document_issues
 from caliper_schema.validation.rules import RULES
 from caliper_schema.validation.statistics import Coverage
 
@@ -480,10 +480,12 @@ class StreamChecker:
         index = self.documents
         self.documents += 1
         document = _document(item, self.policy, checked=not self.check_documents)
-        issues = check_document(document, self.policy) if self.check_documents else list(document.issues)
+        if self.check_documents:
+            judged = document_issues(document, self.policy)  # weighed by the policy already
+        else:
+            judged = self.policy.judge(document.issues)
         findings: list[Finding] = []
-        if issues:
-            judged = self.policy.judge(issues)
+        if judged:
             findings = [Finding(issue, item.source, index) for issue in judged]
             if self.coverage is not None:
                 self.coverage.count(judged)
