@@ -100,7 +100,8 @@ def _generate_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true",
                         help="with --invalid: also mutations only --strict validation rejects")  # fmt: skip
     parser.add_argument("--envelope", action="store_true",
-                        help="wrap each in an Envelope of 1-3 events (a session's: one event an envelope)")  # fmt: skip
+                        help="wrap each in an Envelope of 1-3 events"
+                        " (a session's: one event an envelope)")  # fmt: skip
     parser.add_argument("--sessions", type=_count, metavar="N",
                         help="N whole runs of one app's stream instead (heartbeats, then a completion),"
                         " as JSON Lines")  # fmt: skip
