@@ -161,8 +161,8 @@ def _syntax_issue(error: json.JSONDecodeError, text: str, first_line: int) -> Is
             "unexpected data after the JSON document",
             lines,
             error.pos,
-            hint="a JSON document holds one value; for one document per line, use JSON Lines (a .jsonl file, or"
-            " --jsonl on standard input)",
+            hint="a JSON document holds one value; for one document per line, use JSON Lines (a .jsonl file,"
+            " or --jsonl on standard input)",
         )
     trailing_comma = text[: error.pos].rstrip().endswith(",")
     hint = "remove the trailing comma" if trailing_comma else None
@@ -500,12 +500,13 @@ def parse_value(value: Any, limits: Limits = _DEFAULT_LIMITS) -> Document:
 
 
 def parse_lines(
-    data: bytes | str | Iterable[bytes | Oversized], limits: Limits = _DEFAULT_LIMITS
+    data: bytes | str | Iterable[bytes | Oversized], limits: Limits = _DEFAULT_LIMITS, *, start: int = 1
 ) -> Iterator[Document]:
     """Parse JSON Lines: one document a line (``\\n`` or ``\\r\\n``); blank lines are skipped.
 
     ``data`` may be an iterable of lines, as :func:`~caliper_schema.validation.reading.read_lines` reads
-    them from a file with each line bounded (an :class:`Oversized` for a line over the limit).
+    them from a file with each line bounded (an :class:`Oversized` for a line over the limit). ``start``
+    is the number of the first line (a chunk of a longer file, checked on its own).
 
     >>> [doc.first_line for doc in parse_lines(b'{"a": 1}\\n\\n{"b": 2}\\n')]
     [1, 3]
@@ -513,7 +514,7 @@ def parse_lines(
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
     lines = data.split(b"\n") if isinstance(data, bytes) else data
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=start):
         if isinstance(raw, Oversized):
             yield refused(raw, limits, number)
             continue
