@@ -205,7 +205,10 @@ class _Pool:
 
     def submit(self, work: Callable[..., T], *args: object) -> Future[T]:
         if self.executor is not None:
-            return self.executor.submit(work, *args)
+            try:
+                return self.executor.submit(work, *args)
+            except BrokenProcessPool as error:  # a worker died since the last result was taken
+                raise WorkerFailed(f"a worker process died ({error})") from None
         global _settings
         _settings = self.settings
         future: Future[T] = Future()
@@ -223,7 +226,9 @@ class _Pool:
         if now:
             for process in list(getattr(self.executor, "_processes", {}).values()):  # no public way < 3.14
                 process.terminate()
-        self.executor.shutdown(wait=not now, cancel_futures=True)
+        # Waiting even then, for the executor's thread to end: the workers are ended, so it does at once,
+        # and an interpreter exit while it closes its pipe can raise in concurrent.futures' own exit hook.
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 DELAY = 1.0
 """Seconds before the bar appears."""
+REDRAW = 0.2
+"""Seconds at least between two drawings of the bar."""
 
 
 def wanted(stream: TextIO, *, asked: bool) -> bool:
@@ -50,7 +52,7 @@ class Progress:
 
             tqdm.monitor_interval = 0  # no monitor thread: worker processes are forked after the bar starts
             self.bar = tqdm(total=total or None, unit="B", unit_scale=True, unit_divisor=1024, file=stream,
-                            delay=DELAY, mininterval=0.2, leave=False, dynamic_ncols=True,
+                            delay=DELAY, mininterval=REDRAW, miniters=1, leave=False, dynamic_ncols=True,
                             desc="checking")  # fmt: skip
 
     def advance(self, size: int, file_done: bool) -> None:
