@@ -22,6 +22,7 @@ import sys
 import termios
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -31,11 +32,12 @@ from caliper_schema import Policy
 from caliper_schema.cli import main, parallel, progress
 from caliper_schema.policy import Limits
 from caliper_schema.reporting import Cap
+from caliper_schema.validation import statistics
 from caliper_schema.validation.parsing import parse_lines
 from caliper_schema.validation.pipeline import validate_reader
 from caliper_schema.validation.reading import read_lines
 from caliper_schema.validation.statistics import Coverage, check_documents, check_reader
-from tests.clirun import run_cli, without_privilege
+from tests.clirun import run_cli, run_shell, without_privilege
 from tests.conftest import EXAMPLES
 
 SHARED = Path(os.environ.get("CALIPER_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
@@ -59,7 +61,7 @@ KINDS = ("valid", "wrong action", "no milliseconds", "syntax", "blank", "oversiz
 
 def _line(kind: str, n: int) -> bytes:
     if kind == "wrong action":
-        return _envelope(n, action="Exploded")  # /data/0/action schema.const, an error
+        return _envelope(n, action=f"Exploded{n % 5}")  # /data/0/action schema.const, an error
     if kind == "no milliseconds":
         return _envelope(n, eventTime="2024-01-01T00:00:00Z")  # /data/0/eventTime caliper.datetime-form
     if kind == "syntax":
@@ -88,7 +90,7 @@ def _lines(count: int, seed: int) -> tuple[list[bytes], dict[str, list[int]]]:
 # --- the merge, where it is made -----------------------------------------------------------------------
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10**6),
     cap=st.integers(1, 6),
@@ -99,20 +101,28 @@ def test_chunks_absorbed_give_the_report_of_one_pass(
     seed: int, cap: int, cuts: list[int], slack: int
 ) -> None:
     """However a file is cut into chunks, and whatever room each chunk is given (never more than the
-    report still has), the absorbed caps and coverage are those of one pass over the whole file."""
+    report still has), the absorbed caps and coverage are those of one pass over the whole file (the
+    coverage's tables bounded to 3 values: the bounded tables are merged exactly too)."""
+    with mock.patch.object(statistics, "MAX_VALUES", 3):
+        _cut_and_merge(seed, cap, cuts, slack)
+
+
+def _cut_and_merge(seed: int, cap: int, cuts: list[int], slack: int) -> None:
     lines, _ = _lines(60, seed)
+    at = random.Random(seed).randrange(len(lines))  # five actions: past the bound of 3, somewhere
+    lines[at:at] = [_line("wrong action", n) for n in range(1, 5)]
     data = b"\n".join(lines) + b"\n"
     policy = Policy(limits=Limits(max_issues=cap, max_bytes=MAX_BYTES))
-    whole_coverage = Coverage(max_values=3)  # a small bound: the bounded tables are merged exactly too
+    whole_coverage = Coverage()
     whole = check_reader(io.BytesIO(data), whole_coverage, lines=True, policy=policy)
     assert whole == validate_reader(io.BytesIO(data), lines=True, policy=policy)
 
     read = list(read_lines(io.BytesIO(data), MAX_BYTES))
-    merged, coverage, documents, start = Cap(cap), Coverage(max_values=3), 0, 1
+    merged, coverage, documents, start = Cap(cap), Coverage(), 0, 1
     for end in [*sorted(set(cuts)), len(read)]:
         chunk = read[start - 1 : end] if end >= start - 1 else []
         room = max(cap - max(merged.errors_found - slack, 0), 0)  # what the parent knows, or less
-        part_coverage = Coverage(max_values=None)
+        part_coverage = Coverage(bounded=False)
         part, count = check_documents(
             parse_lines(chunk, policy.limits, start=start), policy, part_coverage, limit=room
         )
@@ -123,6 +133,7 @@ def test_chunks_absorbed_give_the_report_of_one_pass(
     assert merged.report(documents) == whole
     assert coverage.to_dict() == whole_coverage.to_dict()
     assert whole.issues, "the sample holds issues"
+    assert statistics.OTHER in whole_coverage.to_dict()["actions"]["ActivityEvent"], "the bound is reached"
 
 
 # --- the command line: --jobs 2 writes what --jobs 1 writes ------------------------------------------------
@@ -415,3 +426,17 @@ def test_no_bar_in_a_pipe_nor_for_a_short_run(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(progress, "DELAY", 1.0)
     status, _, shown = _on_terminal("validate", str(EXAMPLES))  # well under a second
     assert (status, shown) == (1, "")
+
+
+@pytest.mark.slow
+def test_a_broken_pipe_or_a_full_disk_keeps_the_verdict(tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for n in range(1500):  # ~100 KB of report: more than a pipe holds
+        (folder / f"{n:04}.json").write_text('{"type": "Event"}')
+    result = run_shell("$CS validate --jobs 2 bad | head -n 1", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (1, "")
+    assert result.stdout == "bad/0000.json:1:1: error schema.required /id missing required property 'id'\n"
+    result = run_shell("$CS validate --jobs 2 bad > /dev/full", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "caliper-schema: cannot write the report: No space left on device\n"

@@ -36,7 +36,6 @@ from caliper_schema.validation.parsing import parse_lines
 from caliper_schema.validation.pipeline import JSON_LINES_SUFFIXES, validate_file, validate_reader
 from caliper_schema.validation.reading import Oversized, read_lines
 from caliper_schema.validation.statistics import (
-    MAX_VALUES,
     Coverage,
     check_documents,
     check_file,
@@ -123,7 +122,7 @@ class Settings:
         """A Coverage to count into (None without statistics); ``bounded=False`` for a part of the run."""
         if not self.statistics:
             return None
-        return Coverage(self.policy.subjects, max_values=MAX_VALUES if bounded else None)
+        return Coverage(self.policy.subjects, bounded=bounded)
 
 
 def check(target: Target, settings: Settings, coverage: Coverage | None) -> Outcome:

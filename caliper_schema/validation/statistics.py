@@ -56,7 +56,7 @@ class _Tally:
 
     __slots__ = ("counts", "limit")
 
-    def __init__(self, limit: int | None = MAX_VALUES) -> None:
+    def __init__(self, limit: int | None) -> None:
         self.counts: Counter[str] = Counter()
         self.limit = limit
 
@@ -79,12 +79,13 @@ class Coverage:
     """Counts what the documents shown to it cover, and the issues found in them.
 
     ``subjects`` is the Timeback subject list in force (the policy's), against which subjects are missing.
-    ``max_values`` bounds the distinct values of each table; None keeps them all, for a part of the
-    documents (a chunk of a file, checked in another process) that a bounded Coverage then
+    Each table keeps :data:`MAX_VALUES` distinct values; ``bounded=False`` keeps them all, for a part of
+    the documents (a chunk of a file, checked in another process) that a bounded Coverage then
     :meth:`absorbs <absorb>`.
     """
 
-    def __init__(self, subjects: str = "v9", *, max_values: int | None = MAX_VALUES) -> None:
+    def __init__(self, subjects: str = "v9", *, bounded: bool = True) -> None:
+        max_values = MAX_VALUES if bounded else None
         self.subjects, self.max_values = subjects, max_values
         self.documents: Counter[str] = Counter()
         self.types = _Tally(max_values)
@@ -131,10 +132,10 @@ class Coverage:
         return None
 
     def absorb(self, part: Coverage) -> None:
-        """Add what ``part`` (unbounded: ``max_values=None``) counted over documents that follow those
+        """Add what ``part`` (``bounded=False``) counted over documents that follow those
         counted here: the counts are those this Coverage would have made of them itself.
 
-        >>> whole, first, second = Coverage(), Coverage(), Coverage(max_values=None)
+        >>> whole, first, second = Coverage(), Coverage(), Coverage(bounded=False)
         >>> for n, event in enumerate([{"type": "ViewEvent", "action": "Viewed"}] * 3):
         ...     whole.add(event)
         ...     (first if n == 0 else second).add(event)
