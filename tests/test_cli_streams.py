@@ -109,7 +109,14 @@ def test_fifty_sessions_piped_into_the_stream_check_have_no_error_and_no_warning
     events = [d["data"][0] if envelope else d for d in sent]
     assert all(("data" in d) == envelope for d in sent)
     assert report["findings"] == [] and report["status"] == "success"
-    assert report["summary"] == {"files": 1, "valid": 1, "invalid": 0, "errors": 0, "warnings": 0}
+    assert report["summary"] == {
+        "files": 1,
+        "valid": 1,
+        "invalid": 0,
+        "unreadable": 0,
+        "errors": 0,
+        "warnings": 0,
+    }
     assert (report["documents"], report["events"]) == (len(sent), len(events))
     run_ids = {event["extensions"]["runId"] for event in events}
     assert report["runs"] == len(run_ids) == 50
@@ -143,7 +150,14 @@ def test_a_folder_gets_one_json_lines_file_per_session_that_passes_the_stream_ch
     assert all(len(ids) == 1 for ids in run_ids) and len(set.union(*run_ids)) == 50  # a session a file
     status, report = stream_json(str(folder))
     assert status == 0 and report["findings"] == []
-    assert report["summary"] == {"files": 50, "valid": 50, "invalid": 0, "errors": 0, "warnings": 0}
+    assert report["summary"] == {
+        "files": 50,
+        "valid": 50,
+        "invalid": 0,
+        "unreadable": 0,
+        "errors": 0,
+        "warnings": 0,
+    }
     assert report["runs"] == 50
 
 
@@ -431,19 +445,48 @@ def test_the_statistics_table_shows_event_types_actions_and_issues_by_rule(cover
 
 
 def summed(files: list[dict[str, Any]]) -> dict[str, int]:
-    invalid = sum(1 for entry in files if entry["status"] == "error")
-    return {"files": len(files), "valid": len(files) - invalid, "invalid": invalid,
-            "errors": sum(len(entry["errors"]) for entry in files),
+    unreadable = sum(1 for entry in files if [i["rule"] for i in entry["errors"]] == ["io.unreadable"])
+    invalid = sum(1 for entry in files if entry["status"] == "error") - unreadable
+    return {"files": len(files), "valid": len(files) - invalid - unreadable, "invalid": invalid,
+            "unreadable": unreadable, "errors": sum(len(entry["errors"]) for entry in files),
             "warnings": sum(len(entry["warnings"]) for entry in files)}  # fmt: skip
 
 
-def test_the_json_summary_counts_what_the_files_list_holds(covered: Path) -> None:
-    for paths in ([str(EXAMPLES)], [str(covered)], [str(EXAMPLES / "valid")]):
+def test_the_json_summary_counts_what_the_files_list_holds(covered: Path, tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.json")
+    for paths in (
+        [str(EXAMPLES)],
+        [str(covered)],
+        [str(EXAMPLES / "valid")],
+        [str(EXAMPLES / "valid"), missing],
+    ):
         status, out, _ = cli("validate", "--format", "json", *paths)
         report = json.loads(out)
         assert report["summary"] == summed(report["files"]), paths
-        assert report["status"] == ("error" if report["summary"]["invalid"] else "success")
-        assert status == (1 if report["summary"]["invalid"] else 0)
+        failed = report["summary"]["invalid"] + report["summary"]["unreadable"]
+        assert report["status"] == ("error" if failed else "success")
+        assert status == (2 if report["summary"]["unreadable"] else 1 if report["summary"]["invalid"] else 0)
+
+
+def test_a_file_not_read_is_counted_unreadable_not_checked_and_invalid(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    named = [str(EXAMPLES / "valid" / "timeback-activity-event.json"), str(tmp_path / "missing.json"),
+             str(tmp_path / "empty")]  # fmt: skip
+    status, out, err = cli("validate", "--format", "json", *named)
+    report = json.loads(out)
+    assert status == 2 and report["status"] == "error"
+    assert report["summary"] == {"files": 3, "valid": 1, "invalid": 0, "unreadable": 2, "errors": 2,
+                                 "warnings": 0}  # fmt: skip
+    assert [(e["path"], [(i["pointer"], i["rule"]) for i in e["errors"]]) for e in report["files"][1:]] == [
+        (named[1], [("", "io.unreadable")]),
+        (named[2], [("", "io.unreadable")]),
+    ]
+    assert len(err.splitlines()) == 2  # each said on stderr too
+    assert closing_lines(*named) == {
+        "3 files checked: 1 valid, 0 invalid, 2 unreadable (2 errors, 0 warnings)"
+    }
+    status, out, _ = cli("validate", "--stream", "--format", "json", *named)
+    assert status == 2 and json.loads(out)["summary"]["unreadable"] == 2
     assert summed(json.loads(cli("validate", "--format", "json", str(EXAMPLES))[1])["files"])["warnings"] > 0
 
 
@@ -453,7 +496,7 @@ def test_the_stream_summary_counts_what_the_findings_list_holds(sessions_folder:
     findings = report["findings"]
     failed = {f["path"] for f in findings if f["severity"] == "error"}
     assert report["summary"] == {
-        "files": 50, "valid": 50 - len(failed), "invalid": len(failed),
+        "files": 50, "valid": 50 - len(failed), "invalid": len(failed), "unreadable": 0,
         "errors": sum(f["severity"] == "error" for f in findings),
         "warnings": sum(f["severity"] == "warning" for f in findings),
     }  # fmt: skip
@@ -484,7 +527,7 @@ def test_a_folder_with_nothing_to_check_says_so_and_exits_2(tmp_path: Path) -> N
     [line] = err.splitlines()  # one line on stderr: what was not found, and where
     assert line.startswith("caliper-schema: no ") and repr(str(tmp_path)) in line
     assert all(suffix in line for suffix in (".json,", ".jsonl", ".ndjson"))
-    assert out.endswith("1 file checked: 0 valid, 1 invalid (1 error, 0 warnings)\n")
+    assert out.endswith("1 file checked: 0 valid, 0 invalid, 1 unreadable (1 error, 0 warnings)\n")
     status, out, err = cli("validate", "--stream", str(tmp_path))
     assert status == 2 and "no .json, .jsonl or .ndjson file" in err
 

@@ -15,7 +15,10 @@ Exit status: 0 when every document is valid, 1 when any is invalid, 2 on a usage
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -29,9 +32,47 @@ POLICY_FLAGS = ("strict", "best_practice", "config", "subjects", "disable", "sev
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with "did you mean" for a mistyped option or choice, and an unknown option of a
+    sub-command reported with that sub-command's usage. (argparse suggests only from Python 3.14 on.)"""
+
+    commands: Mapping[str, argparse.ArgumentParser] | None = None
+
+    def parse_args(  # type: ignore[override] # the one signature this program calls
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:  # reported by the sub-command named, whose options they were meant to be
+            chosen = (self.commands or {}).get(getattr(parsed, "command", None) or "", self)
+            chosen.error(f"unrecognized arguments: {' '.join(extras)}{_nearest_option(extras, chosen)}")
+        return parsed
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(USAGE, f"{self.prog}: error: {message}{_nearest_choice(message)}\n")
+
+
+def _nearest_option(extras: Sequence[str], parser: argparse.ArgumentParser) -> str:
+    """ "; did you mean --strict?" for the first unknown option that is near one of ``parser``'s."""
+    options = [option for action in parser._actions for option in action.option_strings]
+    for extra in extras:
+        if extra.startswith("-"):
+            close = difflib.get_close_matches(extra.partition("=")[0], options, n=1, cutoff=0.6)
+            if close:
+                return f"; did you mean {close[0]}?"
+    return ""
+
+
+_CHOICE = re.compile(r"invalid choice: '(?P<given>[^']*)' \(choose from (?P<choices>.*)\)")
+
+
+def _nearest_choice(message: str) -> str:
+    """ "; did you mean 'validate'?" after argparse's invalid-choice message, when one is near."""
+    found = _CHOICE.search(message)
+    if found is None:
+        return ""
+    choices = re.findall(r"'([^']*)'", found["choices"])
+    close = difflib.get_close_matches(found["given"], choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.commands = commands.choices
 
     check = commands.add_parser(
         "validate",
@@ -70,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                        " with a [tool.caliper-schema] table)")  # fmt: skip
     check.add_argument("--subjects", choices=SUBJECT_LISTS, help="the Timeback subject list in force")
     check.add_argument("--disable", action="append", default=[], metavar="RULE", help="turn a rule off")
-    check.add_argument("--severity", action="append", default=[], metavar="RULE=LEVEL",
+    check.add_argument("--severity", action="append", default=[], metavar="RULE=LEVEL", type=_grade,
                        help="re-grade a rule: error, warning or off")  # fmt: skip
     check.add_argument("--xp-tolerance", type=_tolerance, metavar="X",
                        help="with --stream: how far a run's XP may exceed its active minutes (0.25: a"
@@ -109,6 +151,12 @@ def _generate_parser(parser: argparse.ArgumentParser) -> None:
                         help="a .json file per document (a .jsonl file per session), and mutations.tsv"
                         " with --invalid; not JSON Lines on standard output")  # fmt: skip
     parser.add_argument("--force", action="store_true", help="with -o: write into a folder that holds files")
+
+
+def _grade(text: str) -> str:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"RULE=LEVEL (error, warning or off), not {text!r}")
+    return text
 
 
 def _count(text: str) -> int:

@@ -16,7 +16,7 @@ from typing import TextIO
 from caliper_schema import hints
 from caliper_schema.cli.arguments import INVALID, OK, USAGE, build_parser
 from caliper_schema.cli.inputs import SUFFIXES, Unreadable, expand
-from caliper_schema.cli.output import REPORTERS, Output, Reporter
+from caliper_schema.cli.output import REPORTERS, UNREADABLE, Output, Reporter
 from caliper_schema.configuration import ConfigError, load_policy, policy_from
 from caliper_schema.policy import Policy
 from caliper_schema.registry import BASE_URI, load
@@ -28,7 +28,7 @@ from caliper_schema.validation.streams import Finding, Item, StreamChecker, from
 
 
 def _io_report(reason: str) -> Report:
-    return Report.from_issues([Issue("", "io.unreadable", "error", reason)])
+    return Report.from_issues([Issue("", UNREADABLE, "error", reason)])
 
 
 def _policy(args: argparse.Namespace) -> Policy:
@@ -186,6 +186,9 @@ def _validate(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
         stderr.write("caliper-schema: validate: name what to check: files, folders, globs, or - for standard"
                      " input (--allow-empty: none is not an error)\n")  # fmt: skip
         return USAGE
+    if args.paths.count("-") > 1:
+        stderr.write("caliper-schema: validate: standard input (-) can be read once\n")
+        return USAGE
     if args.xp_tolerance is not None and not args.stream:
         stderr.write(
             "caliper-schema: --xp-tolerance goes with --stream: a run's XP is judged across events\n"
@@ -221,6 +224,8 @@ def _generate(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
     problem = None
     if args.force and args.output is None:
         problem = "--force goes with -o DIR: standard output is never refused"
+    elif args.strict and not args.invalid:
+        problem = "--strict goes with --invalid: it adds the mistakes only strict validation rejects"
     elif args.sessions is not None and (args.types or args.profile or args.count is not None):
         problem = (
             "--sessions writes whole runs of Timeback events: --type, --profile and --count do not apply"
@@ -255,17 +260,9 @@ def _generate(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
 
 def _write_sessions(args: argparse.Namespace, stdout: Output) -> None:
     from caliper_schema.generation import sessions
-    from caliper_schema.validation.rules import RULES
 
-    # As for single documents, --invalid alone makes mistakes default validation rejects (the error rules);
-    # --strict adds those only --strict validation rejects (the SDK's conventions, warnings by default).
-    labels = (
-        None
-        if args.strict
-        else [f"rule:{rule}" for rule in sessions.MISTAKES if RULES[rule].severity == "error"]
-    )
     runs = sessions.generate_sessions(
-        args.sessions, seed=args.seed, invalid=args.invalid, envelope=args.envelope, mutations=labels
+        args.sessions, seed=args.seed, invalid=args.invalid, strict=args.strict, envelope=args.envelope
     )
     if args.output is not None:
         sessions.write_session_folder(runs, args.output, force=args.force)
@@ -369,7 +366,8 @@ def main(
                 _quiet(real)
         raise
     if stream is None:  # started with standard output closed (>&-)
-        err.write("caliper-schema: standard output is closed: nowhere to write the report\n")
+        what = "the documents" if args.command == "generate" else "the report"
+        err.write(f"caliper-schema: standard output is closed: nowhere to write {what}\n")
         return USAGE
     # A generator stops at a broken pipe; the checks run to the end, so that the exit status is the verdict.
     text = args.command == "validate" and args.format != "json"

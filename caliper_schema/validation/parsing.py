@@ -502,7 +502,8 @@ def parse_value(value: Any, limits: Limits = _DEFAULT_LIMITS) -> Document:
 def parse_lines(
     data: bytes | str | Iterable[bytes | Oversized], limits: Limits = _DEFAULT_LIMITS
 ) -> Iterator[Document]:
-    """Parse JSON Lines: one document a line (``\\n`` or ``\\r\\n``); blank lines are skipped.
+    """Parse JSON Lines: one document a line (``\\n`` or ``\\r\\n``); blank lines are skipped, and
+    text with no document at all is refused (:func:`no_document`).
 
     ``data`` may be an iterable of lines, as :func:`~caliper_schema.validation.reading.read_lines` reads
     them from a file with each line bounded (an :class:`Oversized` for a line over the limit).
@@ -513,13 +514,16 @@ def parse_lines(
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
     lines = data.split(b"\n") if isinstance(data, bytes) else data
+    read = False
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, Oversized):
+            read = True
             yield refused(raw, limits, number)
             continue
         line = raw.removesuffix(b"\n").removesuffix(b"\r")
         if not line.strip():
             continue
+        read = True
         too_big = oversized(len(line), limits, number)
         if too_big is not None:
             yield too_big
@@ -530,3 +534,16 @@ def parse_lines(
             if text is None
             else _parse_text(text, number, limits, line)
         )
+    if not read:
+        yield no_document()
+
+
+def no_document() -> Document:
+    """What JSON Lines that are empty, or all blank lines, hold: no document, an error. An empty stream is
+    what a crashed app or a wrong path leaves: were it valid, the check of it would pass in silence.
+
+    >>> [(issue.rule, issue.message) for issue in no_document().issues]
+    [('json.empty', 'no document: the input is empty or all its lines are blank')]
+    """
+    message = "no document: the input is empty or all its lines are blank"
+    return Document(MISSING, None, 1, (Issue("", "json.empty", "error", message, line=1, column=1),))

@@ -49,7 +49,7 @@ from caliper_schema.policy import DEFAULT, Limits, Policy
 from caliper_schema.registry import load
 from caliper_schema.reporting import Issue, Severity, counted
 from caliper_schema.validation.dispatching import dispatch, is_envelope
-from caliper_schema.validation.parsing import Document, parse, parse_value, refused
+from caliper_schema.validation.parsing import Document, no_document, parse, parse_value, refused
 from caliper_schema.validation.pipeline import JSON_LINES_SUFFIXES, document_issues
 from caliper_schema.validation.reading import Oversized, read_document, read_lines
 from caliper_schema.validation.rules import RULES
@@ -140,6 +140,7 @@ def from_lines(
     """The documents of JSON Lines text, one a line (blank lines skipped); ``data`` may be an open binary
     file (standard input, a pipe), read a line at a time, each line no further than the size limit of
     ``limits``: a longer one is refused (``limit.size``) unread, and the lines after it are still read.
+    Text with no document at all is one, refused (``json.empty``).
 
     >>> [item.line for item in from_lines(b'{"a": 1}\\n\\n{"b": 2}\\n', "x.jsonl")]
     [1, 3]
@@ -154,13 +155,18 @@ def from_lines(
         lines = read_lines(cast(BinaryIO, data), limits.max_bytes)
     else:
         lines = data
+    read = False
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, Oversized):
+            read = True
             yield Item(refused(raw, limits, number), source, number)
             continue
         line = raw.removesuffix(b"\n").removesuffix(b"\r")
         if line.strip():
+            read = True
             yield Item(line, source, number)
+    if not read:  # an empty file of a stream is an error, as an empty .json file is
+        yield Item(no_document(), source, 1)
 
 
 def from_file(path: str | Path, *, limits: Limits | None = None) -> Iterator[Item]:
