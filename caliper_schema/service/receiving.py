@@ -133,7 +133,7 @@ files (save the file..., use a .jsonl file or --jsonl)."""
 def for_http(report: Report) -> Report:
     """``report`` with the hints of :data:`HTTP_HINTS` in place of the validator's; all else as it was.
 
-    >>> cli = validate(b'{"a": 1}\n{"b": 2}\n')
+    >>> cli = validate(b"{}\\n{}\\n")
     >>> for_http(cli).errors[0].hint
     'send one envelope per request: put the events in its data array'
     """
