@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import math
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -181,20 +182,65 @@ def _serve_parser(parser: argparse.ArgumentParser, validate: argparse.ArgumentPa
     for action in validate._actions:
         if action.dest in POLICY_FLAGS:
             parser._add_action(action)
-    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="the port (8765; 0 picks a free one)")
+    parser.add_argument(
+        "--host", type=_host, default="127.0.0.1", help="the address to listen on (127.0.0.1)"
+    )
+    parser.add_argument("--port", type=_port, default=8765, help="the port (8765; 0 picks a free one)")
     parser.add_argument("--db", type=Path, metavar="PATH", help="a SQLite file to keep (default: in memory)")
-    parser.add_argument("--client-id", help="the only client id the token endpoint accepts (default: any)")
+    parser.add_argument(
+        "--client-id", type=_client_id, help="the only client id the token endpoint accepts (default: any)"
+    )
     parser.add_argument("--client-secret", help="its secret")
     parser.add_argument("--no-auth", action="store_true", help="no token needed on the API")
-    parser.add_argument("--token-ttl", type=float, default=3600.0, metavar="S", help="token lifetime (3600)")
+    parser.add_argument(
+        "--token-ttl", type=_duration("token_ttl"), default=3600.0, metavar="S", help="token lifetime (3600)"
+    )
     parser.add_argument("--fault", action="append", type=_fault, default=[], metavar="STATUS=RATE",
                         help="answer a share of API requests with STATUS (429, 500, 503...; job=RATE fails"
                         " jobs); repeatable")  # fmt: skip
-    parser.add_argument("--latency", type=float, default=0.0, metavar="MS", help="delay every API answer")
+    parser.add_argument(
+        "--latency", type=_duration("latency_ms"), default=0.0, metavar="MS", help="delay every API answer"
+    )
     parser.add_argument("--seed", type=int, metavar="S", help="the same seed, the same faults")
-    parser.add_argument("--job-delay", type=float, default=1.0, metavar="S",
+    parser.add_argument("--job-delay", type=_duration("job_delay"), default=1.0, metavar="S",
                         help="seconds from queued to completed (1; waiting, then active)")  # fmt: skip
+
+
+def _host(text: str) -> str:
+    # An empty host would listen on every interface: never by accident.
+    if not text.strip() or "\0" in text:
+        raise argparse.ArgumentTypeError(f"an address or host name, such as 127.0.0.1, not {text!r}")
+    return text
+
+
+def _port(text: str) -> int:
+    if not (text.strip().isdecimal() and len(text.strip()) <= 5 and int(text) <= 65535):
+        shown = text if text.strip().lstrip("-").isdecimal() else repr(text)
+        raise argparse.ArgumentTypeError(f"a whole number from 0 to 65535 (0 picks a free port), not {shown}")
+    return int(text)
+
+
+def _client_id(text: str) -> str:
+    if not text:  # the token endpoint refuses an empty client_id: no client could ever get a token
+        raise argparse.ArgumentTypeError("a client id that is not empty, not ''")
+    return text
+
+
+def _duration(name: str) -> Callable[[str], float]:
+    """The type of the flag for the timing setting ``name``, with the rule of :data:`DURATIONS`."""
+    from caliper_schema.service.settings import DURATIONS, within  # plain data: no optional dependency
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not within(name, value):
+            shown = text if math.isfinite(value) else repr(text)
+            raise argparse.ArgumentTypeError(f"{DURATIONS[name][0]}, not {shown}")
+        return value
+
+    return parse
 
 
 def _fault(text: str) -> tuple[str, float]:

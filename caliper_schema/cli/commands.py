@@ -288,21 +288,26 @@ def _serve(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
     try:
         if problem is not None:
             raise ConfigError(problem)
+        # The flags' values were checked as they were parsed (arguments.py), each naming its flag.
         config = settings.Settings(
             policy=_policy(args), client_id=args.client_id, client_secret=args.client_secret,
             auth=not args.no_auth, token_ttl=args.token_ttl, faults=dict(args.fault), latency_ms=args.latency,
             seed=args.seed, job_delay=args.job_delay, db=args.db,
         )  # fmt: skip
-        from caliper_schema.service import serving
+        from caliper_schema.service import serving, storage
 
-        sock = serving.bind(args.host, args.port)
+        service = serving.Foreground(config, args.host, args.port)
     except (ConfigError, ValueError) as error:
-        stderr.write(f"caliper-schema: {error}\n")
+        stderr.write(f"caliper-schema: {printable(str(error))}\n")
+        return USAGE
+    except storage.StoreError as error:
+        stderr.write(f"caliper-schema: --db: {printable(str(error))}\n")
         return USAGE
     except OSError as error:
-        stderr.write(f"caliper-schema: cannot listen on {args.host}:{args.port}: {error.strerror or error}\n")
+        where = printable(f"{args.host}:{args.port}")
+        stderr.write(f"caliper-schema: cannot listen on {where}: {error.strerror or error}\n")
         return USAGE
-    serving.serve(config, sock, stdout)
+    service.run(stdout)
     return OK
 
 
