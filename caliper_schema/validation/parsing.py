@@ -125,7 +125,9 @@ def _int(text: str) -> int:
 
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_INTEGER = b"0" * 19
-_STRUCTURE = b"{[:"
+_STRUCTURE = b"{[:\\\xed"
+"""What one pass keeps of the text: brackets and colons to count, and the bytes that start an escape or a
+surrogate (in a caller's ``str`` encoded with "surrogatepass") to look for."""
 _NOT_STRUCTURE = bytes(byte for byte in range(256) if byte not in _STRUCTURE)
 
 
@@ -358,10 +360,11 @@ def _first_problem(value: Any, limits: Limits, first_line: int, *, parsed_by_us:
 
 
 def _content_issues(
-    value: Any, raw: bytes, limits: Limits, first_line: int, nesting: int, backslash: bool
+    value: Any, raw: bytes, limits: Limits, first_line: int, nesting: int, escapes: bool
 ) -> list[Issue]:
-    """Depth, long strings and lone surrogates, looked for only when the text could hold them."""
-    surrogates = (backslash or b"\xed" in raw) and _SURROGATE.search(raw)
+    """Depth, long strings and lone surrogates, looked for only when the text could hold them (``escapes``:
+    it holds a backslash or a 0xED byte)."""
+    surrogates = escapes and _SURROGATE.search(raw)
     if nesting <= limits.max_depth and len(raw) <= limits.max_string and not surrogates:
         return []
     problem = _first_problem(value, limits, first_line, parsed_by_us=True)
@@ -389,16 +392,18 @@ def _parse_text(text: str, first_line: int, limits: Limits, raw: bytes | None = 
         issues.append(Issue("", "json.empty", "error", "the input is empty", line=first_line, column=1))
         return Document(MISSING, text, first_line, tuple(issues))
     raw = text.encode("utf-8", "surrogatepass") if raw is None else raw
-    # One pass keeps the brackets and colons: counted in what is left, they are nearly free.
+    # One pass keeps the brackets, colons, backslashes and 0xED bytes: in what is left, counting and looking
+    # for them is nearly free.
     structure = raw.translate(None, _NOT_STRUCTURE)
     colons = structure.count(b":")
     # More brackets than the limit: measure the nesting. Beyond DEEPEST + 1 levels a value is deeper than
     # any limit allows, and no parser is given it (their C recursion fails near 255 or 1,000 levels).
-    nesting = _nesting(raw, DEEPEST + 1) if len(structure) - colons > limits.max_depth else 0
+    brackets = structure.count(b"{") + structure.count(b"[")
+    nesting = _nesting(raw, DEEPEST + 1) if brackets > limits.max_depth else 0
     if nesting > DEEPEST + 1:
         issues.append(_limit("limit.depth", f"nested deeper than {limits.max_depth} levels", first_line))
         return Document(MISSING, text, first_line, tuple(issues))
-    backslash = b"\\" in raw
+    backslash = b"\\" in structure
     try:
         value = _fast_loads(raw, colons, backslash)
         if value is MISSING:
@@ -410,7 +415,8 @@ def _parse_text(text: str, first_line: int, limits: Limits, raw: bytes | None = 
     except _Rejected:
         issues += _rejected_issues(text, first_line)
     else:
-        issues += _content_issues(value, raw, limits, first_line, nesting, backslash)
+        escapes = backslash or b"\xed" in structure
+        issues += _content_issues(value, raw, limits, first_line, nesting, escapes)
         failed = any(issue.severity == "error" for issue in issues)
         return Document(MISSING if failed else value, text, first_line, tuple(issues))
     return Document(MISSING, text, first_line, tuple(issues))
