@@ -538,7 +538,8 @@ class StreamChecker:
         if isinstance(event_id, str):
             first = self._memory.remember(event_id, here.cheap("/id"))
             if first is not None and first.document != here.index:
-                self._duplicate(here.at("/id"), first)
+                timeback = event.get("type") in ("TimeSpentEvent", "ActivityEvent")
+                self._duplicate(here.at("/id"), first, timeback)
                 return  # the same event sent again: its time and XP are that event's, counted already
         type_ = event.get("type")
         key = run_of(event) if type_ in ("TimeSpentEvent", "ActivityEvent") else None
@@ -554,8 +555,14 @@ class StreamChecker:
         else:
             self._completion(run, event, time, here)
 
-    def _duplicate(self, later: Where, first: Where) -> None:
-        hint = "give every event its own urn:uuid: id: the Timeback service keys stored events by it"
+    def _duplicate(self, later: Where, first: Where, timeback: bool = False) -> None:
+        # Timeback words only where the event is Timeback's (a generic stream goes to any receiver).
+        why = (
+            "the Timeback service keys stored events by it"
+            if timeback
+            else "a receiver takes it for the same event"
+        )
+        hint = f"give every event its own urn:uuid: id: {why}"
         self._found.append(
             ("stream.duplicate-id", later, f"repeats the id of the event at {first.named()}", hint)
         )
