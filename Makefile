@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 ## run: validate the bundled examples and print the report (exit status 1 is expected: some are invalid)
 run: install
 	$(BIN)/caliper-schema validate examples/ || test $$? -eq 1
+	@echo "(The files of examples/invalid/ are invalid on purpose: they show what the validator reports.)"
 
 ## test: the whole suite, lint and type check included
 test: install lint

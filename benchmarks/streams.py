@@ -10,7 +10,9 @@ would end the child with a MemoryError; the child also shows the limit binds, by
 ids once the stream is done. Prints the rate, the peak resident memory and the most runs open at once.
 
 ``tests/test_stream_memory.py`` runs the same child over 1,000,000 events with the stream rules alone
-(the documents' own checks cost ~10x more time, not memory); this run checks every document too.
+(the documents' own checks cost ~5x more time, not memory), then the command line over the same stream
+with every document checked (:func:`cli_bounded`): ``caliper-schema validate --stream --jsonl --format json
+-`` reading the lines from a pipe, under ``prlimit --as`` set the same way.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from benchmarks.timing import Rate, interleaved_rates
 
@@ -132,7 +136,7 @@ def child(count: int, per_document: bool) -> Result:
     return Result(*counts, seconds, rss, peak, bound)
 
 
-RUNNING: list[subprocess.Popen[str]] = []
+RUNNING: list[subprocess.Popen[Any]] = []
 """The child running now, for :func:`stop`."""
 
 
@@ -153,6 +157,88 @@ def _spawn(count: int, per_document: bool, limit: int | None, *, idle: bool) -> 
         raise RuntimeError(f"the stream child failed ({child.returncode}): {err[-2000:]}")
     fields = json.loads(out)
     return Result(**fields, limit_kb=None if limit is None else limit // 1024)
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """What the command line answered over the stream, and what its process measured."""
+
+    status: int
+    """The exit status ``main()`` returned."""
+    documents: int
+    events: int
+    runs: int
+    errors: int
+    warnings: int
+    seconds: float
+    max_rss_kb: int
+    peak_kb: int
+    bound: bool
+    limit_kb: int | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
+
+
+CLI = ["validate", "--stream", "--jsonl", "--format", "json", "-"]
+
+
+def cli_child(measured: Path) -> None:
+    """``caliper-schema validate --stream --jsonl --format json -`` in this process (the console script's
+    ``main``, reading standard input, writing its report to standard output); then what it measured, and
+    the check that the limit binds, into ``measured``."""
+    from caliper_schema.cli import main
+
+    start = time.perf_counter()
+    status = main(CLI)
+    seconds = time.perf_counter() - start
+    peak, rss = _peak_kb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        kept = [f"urn:uuid:{number:032x}" for number in range(1_000_000)]
+        bound = not kept
+    except MemoryError:
+        bound = True
+    fields = {"status": status, "seconds": seconds, "max_rss_kb": rss, "peak_kb": peak, "bound": bound}
+    measured.write_text(json.dumps(fields))
+
+
+def _cli_spawn(count: int, limit: int | None, *, idle: bool) -> CliResult:
+    nice = ["nice", "-n", "19"] if idle else []
+    bounded_to = ["prlimit", f"--as={limit}"] if limit is not None else []
+    with tempfile.TemporaryDirectory() as folder:
+        measured, report = Path(folder) / "measured.json", Path(folder) / "report.json"
+        make = [*nice, sys.executable, "-m", "benchmarks.streams", "--lines", str(count)]
+        check = [*nice, *bounded_to, sys.executable, "-m", "benchmarks.streams", "--cli-child", str(measured)]
+        with (
+            subprocess.Popen(make, cwd=ROOT, stdout=subprocess.PIPE) as producer,
+            report.open("wb") as out,
+            subprocess.Popen(
+                check, cwd=ROOT, stdin=producer.stdout, stdout=out, stderr=subprocess.PIPE
+            ) as child,
+        ):
+            assert producer.stdout is not None
+            producer.stdout.close()  # the child's now: it sees the end of the stream when the producer ends
+            RUNNING[:] = [producer, child]
+            _, err = child.communicate()
+            producer.wait()
+            RUNNING.clear()
+        if child.returncode != 0 or not measured.exists():
+            raise RuntimeError(f"the command line failed ({child.returncode}): {err.decode()[-2000:]}")
+        output = json.loads(report.read_bytes())
+        summary = output["summary"]
+        return CliResult(
+            **json.loads(measured.read_text()), documents=output["documents"], events=output["events"],
+            runs=output["runs"], errors=summary["errors"], warnings=summary["warnings"],
+            limit_kb=None if limit is None else limit // 1024,
+        )  # fmt: skip
+
+
+def cli_bounded(count: int, *, idle: bool = False) -> CliResult:
+    """The command line over ``count`` events piped to it, under ``prlimit --as``: the peak of a short run
+    of the same command plus :data:`MARGIN`, as :func:`bounded` sets it."""
+    calibration = _cli_spawn(min(count, CALIBRATION), None, idle=idle)
+    return _cli_spawn(count, calibration.peak_kb * 1024 + MARGIN, idle=idle)
 
 
 def stop() -> None:
@@ -215,7 +301,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--rules-only", action="store_true", help="the stream rules without each document's")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--lines", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--cli-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.lines is not None:  # the stream, on standard output
+        out = sys.stdout.buffer
+        for line in lines(args.lines):
+            out.write(line + b"\n")
+        out.flush()
+        return 0
+    if args.cli_child is not None:
+        cli_child(args.cli_child)
+        return 0
     if args.child is not None:
         result = child(args.child, not args.rules_only)
         fields = {name: getattr(result, name) for name in result.__dataclass_fields__ if name != "limit_kb"}

@@ -2,10 +2,12 @@
 
 Exit status: 0 when every document is valid, 1 when any is invalid, 2 on a usage or I/O error.
 
-    caliper-schema validate [--strict] [--format text|json|github] [--config FILE] PATH... | -
+    caliper-schema validate [--stream] [--statistics] [--strict] [--best-practice] [--format text|json|github]
+                            [--config FILE] PATH... | -
     caliper-schema schema NAME | --list
     caliper-schema generate [--type T]... [--profile P] [--count N] [--seed S] [--invalid] [--envelope]
-                            [-o DIR]
+                            [-o DIR [--force]]
+    caliper-schema generate --sessions N [--seed S] [--invalid [--strict]] [--envelope] [-o DIR [--force]]
     caliper-schema serve [--host H] [--port P] [--db PATH] [--client-id ID --client-secret S] [--no-auth]
                          [--fault STATUS=RATE]... [--latency MS] [--seed S] [--job-delay S] [policy flags]
 """
@@ -17,10 +19,13 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from caliper_schema.cli.inputs import SUFFIXES
 from caliper_schema.cli.output import REPORTERS
 from caliper_schema.policy import SUBJECT_LISTS
 
 OK, INVALID, USAGE = 0, 1, 2
+POLICY_FLAGS = ("strict", "best_practice", "config", "subjects", "disable", "severity", "xp_tolerance")
+"""The options of ``validate`` that make its policy, which ``serve`` takes too."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,14 +44,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    check = commands.add_parser("validate", help="validate JSON and JSON Lines payloads")
-    check.add_argument(
-        "paths",
-        nargs="+",
-        metavar="PATH",
-        help="files, directories (searched for *.json, *.jsonl), globs, or - for stdin",
+    check = commands.add_parser(
+        "validate",
+        help="validate JSON and JSON Lines payloads",
+        description="Validate Caliper 1.2 and Timeback payloads: each document on its own, or with --stream"
+        " all of them as one app's stream too.",
     )
-    check.add_argument("--strict", action="store_true", help="certification grade: warnings are errors")
+    searched = ", ".join(f"*{suffix}" for suffix in SUFFIXES)
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help=f"files, directories (searched for {searched}), globs, or - for standard input"
+                       " (.jsonl and .ndjson files are read as JSON Lines)")  # fmt: skip
+    check.add_argument("--stream", action="store_true",
+                       help="the documents of this run are one app's stream: check them across each other"
+                       " too (duplicate ids, heartbeat windows, XP against time, ...)")  # fmt: skip
+    check.add_argument("--statistics", action="store_true",
+                       help="also print what the payloads cover (event types, actions, profiles, subjects,"
+                       " metric types) and their issues by rule")  # fmt: skip
+    check.add_argument("--strict", action=argparse.BooleanOptionalAction, default=None,
+                       help="certification grade: warnings are errors (--no-strict: not, whatever the"
+                       " configuration says)")  # fmt: skip
+    check.add_argument("--best-practice", action=argparse.BooleanOptionalAction, default=None,
+                       help="also the spec's SHOULDs (bestpractice.* rules), as warnings")  # fmt: skip
     check.add_argument("--config", type=Path, metavar="FILE",
                        help="settings: a pyproject.toml or TOML file (default: the nearest pyproject.toml"
                        " with a [tool.caliper-schema] table)")  # fmt: skip
@@ -54,8 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--disable", action="append", default=[], metavar="RULE", help="turn a rule off")
     check.add_argument("--severity", action="append", default=[], metavar="RULE=LEVEL",
                        help="re-grade a rule: error, warning or off")  # fmt: skip
+    check.add_argument("--xp-tolerance", type=_tolerance, metavar="X",
+                       help="with --stream: how far a run's XP may exceed its active minutes (0.25: a"
+                       " quarter more)")  # fmt: skip
     check.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format")
     check.add_argument("--jsonl", action="store_true", help="read standard input as JSON Lines")
+    check.add_argument("--allow-empty", action="store_true",
+                       help="no file to check is not an error (for file lists that may be empty, as"
+                       " pre-commit's)")  # fmt: skip
 
     show = commands.add_parser("schema", help="print a bundled JSON Schema")
     show.add_argument("name", nargs="?", help="a path (timeback/activity-event), title or document type")
@@ -69,14 +93,22 @@ def _generate_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--type", action="append", dest="types", metavar="T",
                         help="a document type, repeatable (default: every event type)")  # fmt: skip
     parser.add_argument("--profile", metavar="P", help="the profile of every event (e.g. GradingProfile)")
-    parser.add_argument("--count", type=_count, default=10, metavar="N", help="how many documents (10)")
+    parser.add_argument("--count", type=_count, metavar="N", help="how many documents (10)")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="same seed, same bytes (0)")
-    parser.add_argument("--invalid", action="store_true", help="mutate each document once, labelled")
+    parser.add_argument("--invalid", action="store_true",
+                        help="mutate each document (each session) once, labelled")  # fmt: skip
     parser.add_argument("--strict", action="store_true",
                         help="with --invalid: also mutations only --strict validation rejects")  # fmt: skip
-    parser.add_argument("--envelope", action="store_true", help="wrap each in an Envelope of 1-3 events")
+    parser.add_argument("--envelope", action="store_true",
+                        help="wrap each in an Envelope of 1-3 events"
+                        " (a session's: one event an envelope)")  # fmt: skip
+    parser.add_argument("--sessions", type=_count, metavar="N",
+                        help="N whole runs of one app's stream instead (heartbeats, then a completion),"
+                        " as JSON Lines")  # fmt: skip
     parser.add_argument("-o", "--output", type=Path, metavar="DIR",
-                        help="a .json file per document (and mutations.tsv), not JSON Lines")  # fmt: skip
+                        help="a .json file per document (a .jsonl file per session), and mutations.tsv"
+                        " with --invalid; not JSON Lines on standard output")  # fmt: skip
+    parser.add_argument("--force", action="store_true", help="with -o: write into a folder that holds files")
 
 
 def _count(text: str) -> int:
@@ -86,10 +118,20 @@ def _count(text: str) -> int:
     return value
 
 
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number >= 0, not {text!r}") from None
+    if not 0 <= value < 1e9:
+        raise argparse.ArgumentTypeError(f"a number >= 0, not {text}")
+    return value
+
+
 def _serve_parser(parser: argparse.ArgumentParser, validate: argparse.ArgumentParser) -> None:
     # The policy flags are validate's own actions, shared rather than declared twice.
     for action in validate._actions:
-        if action.dest in ("strict", "config", "subjects", "disable", "severity"):
+        if action.dest in POLICY_FLAGS:
             parser._add_action(action)
     parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="the port (8765; 0 picks a free one)")

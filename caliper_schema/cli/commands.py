@@ -9,20 +9,22 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from caliper_schema import hints
 from caliper_schema.cli.arguments import INVALID, OK, USAGE, build_parser
-from caliper_schema.cli.inputs import Unreadable, expand
-from caliper_schema.cli.output import REPORTERS, Output
+from caliper_schema.cli.inputs import SUFFIXES, Unreadable, expand
+from caliper_schema.cli.output import REPORTERS, Output, Reporter
 from caliper_schema.configuration import ConfigError, load_policy, policy_from
 from caliper_schema.policy import Policy
 from caliper_schema.registry import BASE_URI, load
 from caliper_schema.reporting import Issue, Report, printable
 from caliper_schema.validation.pipeline import validate_file, validate_reader
 from caliper_schema.validation.reading import head
+from caliper_schema.validation.statistics import Coverage, check_file, check_reader
+from caliper_schema.validation.streams import Finding, Item, StreamChecker, from_file, from_reader
 
 
 def _io_report(reason: str) -> Report:
@@ -42,48 +44,134 @@ def _policy(args: argparse.Namespace) -> Policy:
             ) from None
     policy = load_policy(args.config, start=start, read=head)  # the bounded reader: --config /dev/zero
     overrides: dict[str, object] = {"disable": args.disable}
-    if args.strict:
-        overrides["strict"] = True
-    if args.subjects:
-        overrides["subjects"] = args.subjects
+    flags = {"strict": args.strict, "best-practice": args.best_practice, "subjects": args.subjects,
+             "xp-tolerance": args.xp_tolerance}  # fmt: skip
+    overrides.update({key: value for key, value in flags.items() if value is not None})
     grades = dict(item.partition("=")[::2] for item in args.severity)
     if grades:
         overrides["severity"] = grades
     return policy_from(overrides, "the command line", base=policy)
 
 
-def _stdin(args: argparse.Namespace, policy: Policy) -> Report:
-    if sys.stdin is None:
-        raise OSError("standard input is closed")
-    return validate_reader(sys.stdin.buffer, lines=args.jsonl, policy=policy)
-
-
 OUT_OF_MEMORY = "not enough memory to check it (lower max-bytes in [tool.caliper-schema.limits])"
+STDIN = "<stdin>"
+SEARCHED = ", ".join(SUFFIXES[:-1]) + f" or {SUFFIXES[-1]}"
+
+Target = Path | None | str
+"""A file to check, standard input (None), or why what was named cannot be checked (a str)."""
 
 
-def _reports(argument: str, args: argparse.Namespace, policy: Policy) -> Iterator[tuple[str, Report | str]]:
-    """(name, its report or why it could not be checked) for each file ``argument`` names."""
-    if argument == "-":
+def _targets(args: argparse.Namespace, stderr: TextIO) -> Iterator[tuple[str, Target]]:
+    """(name, target) for each file the arguments name, in order: files, folders searched, globs, stdin."""
+    for argument in args.paths:
+        if argument == "-":
+            yield STDIN, None
+            continue
+        found = False
         try:
-            yield "<stdin>", _stdin(args, policy)
+            for path in expand(argument):
+                found = True
+                if isinstance(path, Unreadable):
+                    yield str(path.path), f"cannot read {str(path.path)!r}: {path.reason}"
+                else:
+                    yield str(path), path
         except OSError as error:
-            yield "<stdin>", f"cannot read standard input: {error.strerror or error}"
-        except MemoryError:
-            yield "<stdin>", f"standard input: {OUT_OF_MEMORY}"
-        return
+            yield argument, str(error)
+            continue
+        if not found:  # a folder with nothing to check: a mistyped path would otherwise pass in silence
+            reason = f"no {SEARCHED} file in {argument!r}"
+            if not args.allow_empty:
+                yield argument, reason
+            else:
+                stderr.write(f"caliper-schema: {printable(reason)}\n")
+
+
+def _what(target: Path | None) -> str:
+    return "standard input" if target is None else repr(str(target))
+
+
+def _check(
+    target: Path | None, args: argparse.Namespace, policy: Policy, coverage: Coverage | None
+) -> Report | str:
+    """One file's report (standard input's for None), or why it could not be read: the unit of work."""
     try:
-        for path in expand(argument):
-            if isinstance(path, Unreadable):
-                yield str(path.path), f"cannot read {str(path.path)!r}: {path.reason}"
-                continue
-            try:
-                yield str(path), validate_file(path, policy=policy)
-            except OSError as error:
-                yield str(path), f"cannot read {str(path)!r}: {error.strerror or error}"
-            except MemoryError:  # a document within the limits, in a process given less memory than it needs
-                yield str(path), f"{str(path)!r}: {OUT_OF_MEMORY}"
+        if target is None:
+            if sys.stdin is None:
+                raise OSError("standard input is closed")
+            if coverage is not None:
+                return check_reader(sys.stdin.buffer, coverage, lines=args.jsonl, policy=policy)
+            return validate_reader(sys.stdin.buffer, lines=args.jsonl, policy=policy)
+        if coverage is not None:
+            return check_file(target, coverage, policy=policy)
+        return validate_file(target, policy=policy)
     except OSError as error:
-        yield argument, str(error)
+        return f"cannot read {_what(target)}: {error.strerror or error}"
+    except MemoryError:  # a document within the limits, in a process given less memory than it needs
+        return f"{_what(target)}: {OUT_OF_MEMORY}"
+
+
+def _unreadable(reason: str, stderr: TextIO) -> Report:
+    """Not read: an I/O error, named on stderr and in the report."""
+    stderr.write(f"caliper-schema: {printable(reason)}\n")
+    return _io_report(reason)
+
+
+def _each_file(args: argparse.Namespace, policy: Policy, reporter: Reporter, stderr: TextIO) -> int:
+    """Every file on its own: one report a file."""
+    coverage = Coverage(policy.subjects) if args.statistics else None
+    status = OK
+    for name, target in _targets(args, stderr):
+        report = target if isinstance(target, str) else _check(target, args, policy, coverage)
+        if isinstance(report, str):
+            report, status = _unreadable(report, stderr), USAGE
+        elif not report.ok:
+            status = max(status, INVALID)
+        reporter.file(name, report)
+    reporter.finish(statistics=None if coverage is None else coverage.to_dict())
+    return status
+
+
+def _items(target: Path | None, args: argparse.Namespace, policy: Policy) -> Iterator[Item]:
+    """The documents of one file of a stream, read as they are checked (raises OSError)."""
+    if target is None:
+        if sys.stdin is None:
+            raise OSError("standard input is closed")
+        return from_reader(sys.stdin.buffer, STDIN, lines=args.jsonl, limits=policy.limits)
+    return from_file(target, limits=policy.limits)
+
+
+def _one_stream(args: argparse.Namespace, policy: Policy, reporter: Reporter, stderr: TextIO) -> int:
+    """Every file as part of one app's stream: each finding reported as it is found, none kept."""
+    coverage = Coverage(policy.subjects) if args.statistics else None
+    checker = StreamChecker(policy, coverage=coverage)
+    status = OK
+
+    def report(findings: Iterable[Finding]) -> None:
+        nonlocal status
+        for finding in findings:
+            if finding.issue.severity == "error":
+                status = max(status, INVALID)
+            reporter.finding(finding.source or STDIN, finding.issue)
+
+    for name, target in _targets(args, stderr):
+        reporter.source(name)
+        problem = target if isinstance(target, str) else None
+        if not isinstance(target, str):
+            try:
+                for item in _items(target, args, policy):
+                    report(checker.feed(item))
+            except OSError as error:
+                problem = f"cannot read {_what(target)}: {error.strerror or error}"
+            except MemoryError:
+                problem = f"{_what(target)}: {OUT_OF_MEMORY}"
+        if problem is not None:
+            [issue] = _unreadable(problem, stderr).issues
+            reporter.finding(name, issue)
+            status = USAGE
+    report(checker.finish())
+    held = {"documents": checker.documents, "events": checker.events, "runs": checker.runs}
+    reporter.finish(stream=held, statistics=None if coverage is None else coverage.to_dict())
+    return status
 
 
 def _validate(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
@@ -92,18 +180,20 @@ def _validate(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
     except ConfigError as error:
         stderr.write(f"caliper-schema: {printable(str(error))}\n")
         return USAGE
+    if not args.paths:
+        if args.allow_empty:  # pre-commit runs a hook with no file names when none matched: nothing to say
+            return OK
+        stderr.write("caliper-schema: validate: name what to check: files, folders, globs, or - for standard"
+                     " input (--allow-empty: none is not an error)\n")  # fmt: skip
+        return USAGE
+    if args.xp_tolerance is not None and not args.stream:
+        stderr.write(
+            "caliper-schema: --xp-tolerance goes with --stream: a run's XP is judged across events\n"
+        )
+        return USAGE
     reporter = REPORTERS[args.format](stdout)
-    status = OK
-    for argument in args.paths:
-        for name, report in _reports(argument, args, policy):
-            if isinstance(report, str):  # not read: an I/O error, named on stderr and in the report
-                stderr.write(f"caliper-schema: {printable(report)}\n")
-                report, status = _io_report(report), USAGE
-            elif not report.ok:
-                status = max(status, INVALID)
-            reporter.file(name, report)
-    reporter.finish()
-    return status
+    check = _one_stream if args.stream else _each_file
+    return check(args, policy, reporter, stderr)
 
 
 def _schema(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
@@ -113,9 +203,13 @@ def _schema(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
         stdout.write("\n".join(names) + "\n")
         return OK
     uri = catalogue.find(args.name)
-    if uri is None:
-        hint = hints.nearest(args.name, names) or "list them with: caliper-schema schema --list"
-        stderr.write(f"caliper-schema: no bundled schema named {args.name!r}; {hint}\n")
+    if uri is None:  # the nearest of every name it takes (paths, titles, document types), one a schema
+        titles = [schema.get("title") for schema in catalogue.schemas.values()]
+        close: dict[str | None, str] = {}
+        for name in hints.closest(args.name, [*names, *titles, *catalogue.types]):
+            close.setdefault(catalogue.find(name), name)
+        hint = hints.nearest(args.name, close.values()) or "list them with: caliper-schema schema --list"
+        stderr.write(f"caliper-schema: no bundled schema named {printable(repr(args.name))}; {hint}\n")
         return USAGE
     stdout.write(json.dumps(catalogue.schemas[uri], indent=2, ensure_ascii=False) + "\n")
     return OK
@@ -124,27 +218,68 @@ def _schema(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
 def _generate(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
     from caliper_schema.generation import generating  # the validator's commands need none of the generator
 
-    try:
-        generating.types_for(args.types, args.profile)
-    except ValueError as error:
-        stderr.write(f"caliper-schema: {error}\n")
+    problem = None
+    if args.force and args.output is None:
+        problem = "--force goes with -o DIR: standard output is never refused"
+    elif args.sessions is not None and (args.types or args.profile or args.count is not None):
+        problem = (
+            "--sessions writes whole runs of Timeback events: --type, --profile and --count do not apply"
+        )
+    if problem is None and args.sessions is None:
+        try:
+            generating.types_for(args.types, args.profile)
+        except ValueError as error:
+            problem = str(error)
+    if problem is not None:
+        stderr.write(f"caliper-schema: {problem}\n")
         return USAGE
-    fixtures = generating.generate(
-        args.types, profile=args.profile, count=args.count, seed=args.seed,
-        invalid=args.invalid, strict=args.strict, envelope=args.envelope,
-    )  # fmt: skip
     try:
-        if args.output is not None:
-            generating.write_folder(fixtures, args.output)
+        if args.sessions is not None:
+            _write_sessions(args, stdout)
         else:
-            generating.write_lines(fixtures, stdout)  # type: ignore[arg-type] # an Output writes as a TextIO
+            fixtures = generating.generate(
+                args.types, profile=args.profile, count=10 if args.count is None else args.count,
+                seed=args.seed, invalid=args.invalid, strict=args.strict, envelope=args.envelope,
+            )  # fmt: skip
+            if args.output is not None:
+                generating.write_folder(fixtures, args.output, force=args.force)
+            else:
+                generating.write_lines(fixtures, stdout)  # type: ignore[arg-type] # an Output writes as a TextIO
     except OSError as error:
         if isinstance(error, BrokenPipeError):
             raise
-        where = "standard output" if args.output is None else repr(str(args.output))
-        stderr.write(f"caliper-schema: cannot write {printable(where)}: {error.strerror or error}\n")
+        stderr.write(f"caliper-schema: {_unwritten(args.output, error)}\n")
         return USAGE
     return OK
+
+
+def _write_sessions(args: argparse.Namespace, stdout: Output) -> None:
+    from caliper_schema.generation import sessions
+    from caliper_schema.validation.rules import RULES
+
+    # As for single documents, --invalid alone makes mistakes default validation rejects (the error rules);
+    # --strict adds those only --strict validation rejects (the SDK's conventions, warnings by default).
+    labels = (
+        None
+        if args.strict
+        else [f"rule:{rule}" for rule in sessions.MISTAKES if RULES[rule].severity == "error"]
+    )
+    runs = sessions.generate_sessions(
+        args.sessions, seed=args.seed, invalid=args.invalid, envelope=args.envelope, mutations=labels
+    )
+    if args.output is not None:
+        sessions.write_session_folder(runs, args.output, force=args.force)
+    else:
+        sessions.write_session_lines(runs, stdout)  # type: ignore[arg-type] # an Output writes as a TextIO
+
+
+def _unwritten(folder: Path | None, error: OSError) -> str:
+    """Why the fixtures could not be written, and what to do."""
+    where = "standard output" if folder is None else repr(str(folder))
+    reason = f"cannot write {printable(where)}: {error.strerror or error}"
+    if folder is not None and isinstance(error, FileExistsError) and folder.is_dir():  # refused: not empty
+        reason += " (or --force to write into it: files of the same names are replaced)"
+    return reason
 
 
 def _serve(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:

@@ -1,10 +1,18 @@
 """Reporters for the command line: text, JSON and GitHub annotations, behind one small interface.
 
-A reporter is told about each file as it is checked and once more at the end, so text output streams
-while JSON output is one document. The JSON shape is a contract other tools rely on::
+A reporter is told about each file as it is checked (with ``--stream``, about each finding of the stream
+as it is found) and once more at the end, so text output streams while JSON output is one document. The
+JSON shape is a contract other tools rely on::
 
     {"status": "success" | "error",
-     "files": [{"path": <as given>, "status": "success" | "error", "errors": [issue...], "warnings": [...]}]}
+     "summary": {"files", "valid", "invalid", "errors", "warnings"},
+     "files": [{"path": <as given>, "status": "success" | "error", "errors": [issue...], "warnings": [...]}],
+     "statistics": {...}}                                    # with --statistics
+
+and with ``--stream``, written as the findings are found (memory does not grow with them)::
+
+    {"findings": [{"path", "pointer", "rule", "severity", "message", "hint", "line", "column"}...],
+     "status", "documents", "events", "runs", "summary": {...}, "statistics": {...}}
 
 Paths, pointers and messages carry what payloads and file names hold, so each format escapes them its own
 way: text output shows control characters and escape sequences as visible escapes
@@ -19,9 +27,12 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import secrets
+from collections.abc import Mapping
 from typing import Any, Protocol, TextIO
 
 from caliper_schema.reporting import Issue, Report, counted, printable, unicode_safe
+from caliper_schema.validation.statistics import render_table
 
 
 class Output:
@@ -77,20 +88,32 @@ def _json_escape(match: re.Match[str]) -> str:
     return json.dumps(match.group())[1:-1]  # \u00e9, or a surrogate pair beyond the first plane
 
 
+Counts = Mapping[str, int]
+"""What a stream held: ``documents``, ``events``, ``runs``."""
+
+
 class Reporter(Protocol):
-    """Receives each file's report, then the end of the run."""
+    """Receives each file's report (or, for a stream, each file's start and each finding), then the end."""
 
     def file(self, path: str, report: Report) -> None:
         """One checked file."""
 
-    def finish(self) -> None:
-        """All files are checked."""
+    def source(self, path: str) -> None:
+        """A file of the stream starts (its findings follow, as they are found)."""
+
+    def finding(self, path: str, issue: Issue) -> None:
+        """One issue of the stream, in the file ``path``."""
+
+    def finish(self, *, stream: Counts | None = None, statistics: Mapping[str, Any] | None = None) -> None:
+        """All files are checked; ``stream``: what the stream held; ``statistics``: coverage, if asked."""
 
 
 class _Tally:
     def __init__(self, stream: Output) -> None:
         self.stream = stream
         self.files = self.invalid = self.errors = self.warnings = 0
+        self._failed: set[str] = set()
+        """The files of a stream with an error."""
 
     def count(self, report: Report) -> None:
         self.files += 1
@@ -98,42 +121,97 @@ class _Tally:
         self.errors += report.error_count
         self.warnings += report.warning_count
 
+    def source(self, path: str) -> None:
+        self.files += 1
+
+    def count_finding(self, path: str, issue: Issue) -> None:
+        if issue.severity == "error":
+            self.errors += 1
+            if path not in self._failed:
+                self._failed.add(path)
+                self.invalid += 1
+        else:
+            self.warnings += 1
+
+    def summary(self) -> dict[str, int]:
+        return {"files": self.files, "valid": self.files - self.invalid, "invalid": self.invalid,
+                "errors": self.errors, "warnings": self.warnings}  # fmt: skip
+
+    def closing(self, stream: Counts | None) -> str:
+        """The last line of text and GitHub output: what was checked and the verdict, counted."""
+        issues = f"{counted(self.errors, 'error')}, {counted(self.warnings, 'warning')}"
+        checked = f"{counted(self.files, 'file')} checked"
+        if stream is not None:
+            held = [counted(stream["documents"], "document"), counted(stream["events"], "event"),
+                    counted(stream["runs"], "run")]  # fmt: skip
+            checked += f" as one stream ({', '.join(held)})"
+        valid = self.files - self.invalid
+        return f"{checked}: {valid} valid, {self.invalid} invalid ({issues})\n"
+
 
 class TextReporter(_Tally):
-    """``path:line:col: severity rule pointer message``, one line an issue, so editors can jump to it."""
+    """``path:line:col: severity rule pointer message``, one line an issue, so editors can jump to it; the
+    statistics table (if asked) and the closing summary line after them."""
+
+    def _issue(self, path: str, issue: Issue) -> None:
+        where = printable(path)
+        if issue.line is not None:  # a finding across events may know the line and not the column
+            where += f":{issue.line}" + (f":{issue.column}" if issue.column is not None else "")
+        pointer, message = printable(issue.pointer or "/"), printable(issue.message)
+        self.stream.write(f"{where}: {issue.severity} {issue.rule} {pointer} {message}\n")
+        if issue.hint:
+            self.stream.write(f"    hint: {printable(issue.hint)}\n")
 
     def file(self, path: str, report: Report) -> None:
         self.count(report)
-        path = printable(path)
         for issue in report.issues:
-            where = f"{path}:{issue.line}:{issue.column}" if issue.line is not None else path
-            pointer, message = printable(issue.pointer or "/"), printable(issue.message)
-            self.stream.write(f"{where}: {issue.severity} {issue.rule} {pointer} {message}\n")
-            if issue.hint:
-                self.stream.write(f"    hint: {printable(issue.hint)}\n")
+            self._issue(path, issue)
 
-    def finish(self) -> None:
-        valid = self.files - self.invalid
-        issues = f"{counted(self.errors, 'error')}, {counted(self.warnings, 'warning')}"
-        files = counted(self.files, "file")
-        self.stream.write(f"{files} checked: {valid} valid, {self.invalid} invalid ({issues})\n")
+    def finding(self, path: str, issue: Issue) -> None:
+        self.count_finding(path, issue)
+        self._issue(path, issue)
+
+    def finish(self, *, stream: Counts | None = None, statistics: Mapping[str, Any] | None = None) -> None:
+        if statistics is not None:
+            self.stream.write("\n" + render_table(statistics) + "\n")
+        self.stream.write(self.closing(stream))
+
+
+_OPENING = '{\n  "findings": ['
 
 
 class JsonReporter(_Tally):
-    """One JSON document for the whole run."""
+    """One JSON document for the whole run; a stream's findings are written as they are found."""
 
     def __init__(self, stream: Output) -> None:
         super().__init__(stream)
         self.entries: list[dict[str, Any]] = []
+        self._findings = 0
 
     def file(self, path: str, report: Report) -> None:
         self.count(report)
         self.entries.append({"path": unicode_safe(path), **report.to_dict()})
 
-    def finish(self) -> None:
+    def finding(self, path: str, issue: Issue) -> None:
+        self.count_finding(path, issue)
+        entry = json.dumps({"path": unicode_safe(path), **issue.to_dict()}, ensure_ascii=False)
+        self.stream.write(("," if self._findings else _OPENING) + "\n    " + entry)
+        self._findings += 1
+
+    def finish(self, *, stream: Counts | None = None, statistics: Mapping[str, Any] | None = None) -> None:
         status = "error" if self.invalid else "success"
-        document = {"status": status, "files": self.entries}
-        self.stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        document: dict[str, Any] = {"status": status}
+        if stream is not None:
+            document.update(stream)
+        document["summary"] = self.summary()
+        if stream is None:
+            document["files"] = self.entries
+        if statistics is not None:
+            document["statistics"] = statistics
+        text = json.dumps(document, indent=2, ensure_ascii=False)
+        if stream is not None:  # after the findings written already: the same document, closed
+            text = ("\n  ],\n" if self._findings else _OPENING + "],\n") + text.removeprefix("{\n")
+        self.stream.write(text + "\n")
 
 
 def github_data(text: str) -> str:
@@ -158,12 +236,15 @@ def github_property(text: str) -> str:
 
 
 class GithubReporter(_Tally):
-    """GitHub Actions workflow commands: each issue becomes an annotation on the pull request."""
+    """GitHub Actions workflow commands: each issue becomes an annotation on the pull request; the statistics
+    (if asked) are a folded group of plain log lines, with workflow commands stopped around them (what a
+    payload holds cannot act as one), then the closing summary line."""
 
     def _line(self, path: str, issue: Issue) -> str:
         props = [f"file={github_property(path)}"]
         if issue.line is not None:
-            props += [f"line={issue.line}", f"col={issue.column}"]
+            props.append(f"line={issue.line}")
+            props += [f"col={issue.column}"] if issue.column is not None else []
         props.append(f"title={github_property(issue.rule)}")
         hint = f" (hint: {issue.hint})" if issue.hint else ""
         message = github_data(f"{issue.pointer or '/'} {issue.message}{hint}")
@@ -174,8 +255,16 @@ class GithubReporter(_Tally):
         for issue in report.issues:
             self.stream.write(self._line(path, issue))
 
-    def finish(self) -> None:
-        self.stream.write(f"{self.files} files checked, {self.invalid} invalid\n")
+    def finding(self, path: str, issue: Issue) -> None:
+        self.count_finding(path, issue)
+        self.stream.write(self._line(path, issue))
+
+    def finish(self, *, stream: Counts | None = None, statistics: Mapping[str, Any] | None = None) -> None:
+        if statistics is not None:
+            token = secrets.token_hex(16)  # no payload can guess it, so none can end the pause early
+            self.stream.write(f"::group::Coverage statistics\n::stop-commands::{token}\n")
+            self.stream.write(render_table(statistics) + f"\n::{token}::\n::endgroup::\n")
+        self.stream.write(self.closing(stream))
 
 
 REPORTERS: dict[str, type[TextReporter] | type[JsonReporter] | type[GithubReporter]] = {

@@ -173,7 +173,8 @@ def _syntax_issue(error: json.JSONDecodeError, text: str, first_line: int) -> Is
             "unexpected data after the JSON document",
             lines,
             error.pos,
-            hint="a .json file holds one document; use .jsonl for one document per line",
+            hint="a JSON document holds one value; for one document per line, use JSON Lines (a .jsonl file,"
+            " or --jsonl on standard input)",
         )
     trailing_comma = text[: error.pos].rstrip().endswith(",")
     hint = "remove the trailing comma" if trailing_comma else None

@@ -4,7 +4,9 @@ A :class:`Coverage` counts, over the documents it is shown, the event types and 
 profiles, the Timeback subjects and metric types, and the issues by rule; :meth:`Coverage.to_dict` is plain
 data (the ``"statistics"`` object of JSON output), with what the payloads leave out of the Timeback profile
 and of Caliper's event types, and :func:`render_table` lays that data out as text for people. A team uses it
-to see which parts of the profile its fixtures, or its app's output, exercise.
+to see which parts of the profile its fixtures, or its app's output, exercise. :func:`check_file` and
+:func:`check_reader` validate as :func:`~caliper_schema.validation.pipeline.validate_file` does (the same
+report) while counting into a Coverage every document and every issue, those the report's cap hides too.
 
 Values read from payloads are counted as they are (a misspelt type is its own row, which is the point), but
 at most :data:`MAX_VALUES` distinct ones per table: a hostile stream cannot grow it without bound, and the
@@ -22,14 +24,21 @@ terminal sequences.
 from __future__ import annotations
 
 import functools
+import os
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
 
+from caliper_schema.policy import DEFAULT, Policy
 from caliper_schema.registry import BASE_URI, load
-from caliper_schema.reporting import Issue, counted
+from caliper_schema.reporting import Cap, Issue, Report, counted
 from caliper_schema.validation.dispatching import Unit, dispatch
+from caliper_schema.validation.parsing import Document, parse, parse_lines, refused
+from caliper_schema.validation.pipeline import JSON_LINES_SUFFIXES, check_document
+from caliper_schema.validation.reading import Oversized, read_document, read_lines
 
 MAX_VALUES = 1000
 """Distinct values kept per table; more are counted under :data:`OTHER`."""
@@ -132,6 +141,61 @@ class Coverage:
                 "eventTypes": _unseen(_event_types(), self.types),
             },
         }  # fmt: skip
+
+
+# --- validating while counting ------------------------------------------------------------------------
+
+
+@dataclass
+class _CountingCap(Cap):
+    """A report's cap that counts every issue it is given by rule, kept or not."""
+
+    coverage: Coverage = field(default_factory=Coverage)
+
+    def add(self, issue: Issue, item: Hashable = None) -> None:
+        self.coverage.count((issue,))
+        super().add(issue, item)
+
+
+def _documents(stream: BinaryIO, lines: bool, policy: Policy) -> Iterator[Document]:
+    limits = policy.limits
+    if lines:
+        yield from parse_lines(read_lines(stream, limits.max_bytes), limits)
+        return
+    data = read_document(stream, limits.max_bytes)
+    yield refused(data, limits) if isinstance(data, Oversized) else parse(data, limits)
+
+
+def check_reader(
+    stream: BinaryIO, coverage: Coverage, *, lines: bool = False, policy: Policy | None = None
+) -> Report:
+    """The report :func:`~caliper_schema.validation.pipeline.validate_reader` gives on ``stream``, with its
+    documents and every issue (those beyond the report's cap too) counted into ``coverage``.
+
+    >>> import io
+    >>> coverage = Coverage()
+    >>> check_reader(io.BytesIO(b'{"type": "Event"}'), coverage).status, coverage.to_dict()["eventTypes"]
+    ('error', {'Event': 1})
+    """
+    policy = policy or DEFAULT
+    cap = _CountingCap(policy.limits.max_issues, coverage=coverage)
+    count = 0
+    for document in _documents(stream, lines, policy):
+        count += 1
+        check_document(document, policy, cap)
+        cap.next_document()
+        if document.parsed:
+            coverage.add(units=dispatch(document.value, max_items=policy.limits.max_items)[0])
+        else:
+            coverage.add(parsed=False)
+    return cap.report(documents=count)
+
+
+def check_file(path: str | os.PathLike[str], coverage: Coverage, *, policy: Policy | None = None) -> Report:
+    """:func:`check_reader` on a file: a ``.jsonl``/``.ndjson`` file a line at a time, else one document."""
+    file = Path(path)
+    with file.open("rb") as stream:
+        return check_reader(stream, coverage, lines=file.suffix.lower() in JSON_LINES_SUFFIXES, policy=policy)
 
 
 def _unseen(names: Iterable[str], tally: _Tally) -> list[str]:

@@ -41,16 +41,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple, cast
 
 import orjson
 
-from caliper_schema.policy import DEFAULT, Policy
+from caliper_schema.policy import DEFAULT, Limits, Policy
 from caliper_schema.registry import load
 from caliper_schema.reporting import Issue, Severity, counted
 from caliper_schema.validation.dispatching import dispatch, is_envelope
-from caliper_schema.validation.parsing import Document, oversized, parse, parse_value
+from caliper_schema.validation.parsing import Document, parse, parse_value, refused
 from caliper_schema.validation.pipeline import JSON_LINES_SUFFIXES, document_issues
+from caliper_schema.validation.reading import Oversized, read_document, read_lines
 from caliper_schema.validation.rules import RULES
 from caliper_schema.validation.statistics import Coverage
 
@@ -133,32 +134,64 @@ class Finding:
 # --- reading a stream ------------------------------------------------------------------------------------
 
 
-def from_lines(data: bytes | str | Iterable[bytes], source: str | None = None) -> Iterator[Item]:
+def from_lines(
+    data: bytes | str | Iterable[bytes] | BinaryIO, source: str | None = None, *, limits: Limits | None = None
+) -> Iterator[Item]:
     """The documents of JSON Lines text, one a line (blank lines skipped); ``data`` may be an open binary
-    file, read a line at a time.
+    file (standard input, a pipe), read a line at a time, each line no further than the size limit of
+    ``limits``: a longer one is refused (``limit.size``) unread, and the lines after it are still read.
 
     >>> [item.line for item in from_lines(b'{"a": 1}\\n\\n{"b": 2}\\n', "x.jsonl")]
     [1, 3]
     """
+    limits = limits or DEFAULT.limits
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
-    lines = data.split(b"\n") if isinstance(data, bytes) else data
+    lines: Iterable[bytes | Oversized]
+    if isinstance(data, bytes):
+        lines = data.split(b"\n")
+    elif hasattr(data, "readline"):  # a file: never a whole line in memory beyond the limit
+        lines = read_lines(cast(BinaryIO, data), limits.max_bytes)
+    else:
+        lines = data
     for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, Oversized):
+            yield Item(refused(raw, limits, number), source, number)
+            continue
         line = raw.removesuffix(b"\n").removesuffix(b"\r")
         if line.strip():
             yield Item(line, source, number)
 
 
-def from_file(path: str | Path) -> Iterator[Item]:
+def from_file(path: str | Path, *, limits: Limits | None = None) -> Iterator[Item]:
     """The documents of a file: each line of a ``.jsonl``/``.ndjson`` file (read a line at a time), else
-    the file as one document (read when its turn comes, and not at all beyond the size limit). Raises
-    :class:`OSError` when it cannot be read."""
+    the file as one document (read when its turn comes); nothing is read past the size limit of
+    ``limits``, whatever the file is (a device, a pipe). Raises :class:`OSError` when it cannot be read."""
     file = Path(path)
     if file.suffix.lower() in JSON_LINES_SUFFIXES:
         with file.open("rb") as lines:
-            yield from from_lines(lines, str(path))
+            yield from from_lines(lines, str(path), limits=limits)
     else:
-        yield Item(file, str(path))
+        yield Item(_read(file, limits or DEFAULT.limits), str(path))
+
+
+def from_reader(stream: BinaryIO, source: str | None = None, *, lines: bool = False,
+                limits: Limits | None = None) -> Iterator[Item]:  # fmt: skip
+    """The documents of an open binary stream (standard input): JSON Lines with ``lines``, else one
+    document; read no further than the size limit (of each line)."""
+    if lines:
+        yield from from_lines(stream, source, limits=limits)
+        return
+    limits = limits or DEFAULT.limits
+    data = read_document(stream, limits.max_bytes)
+    yield Item(refused(data, limits) if isinstance(data, Oversized) else data, source)
+
+
+def _read(file: Path, limits: Limits) -> bytes | Document:
+    """A file's bytes, or its refusal when it holds more than the size limit (not read past it)."""
+    with file.open("rb") as stream:
+        data = read_document(stream, limits.max_bytes)
+    return refused(data, limits) if isinstance(data, Oversized) else data
 
 
 def _document(item: Item, policy: Policy, *, checked: bool = False) -> Document:
@@ -168,8 +201,8 @@ def _document(item: Item, policy: Policy, *, checked: bool = False) -> Document:
     if isinstance(payload, Document):
         return payload
     if isinstance(payload, Path):
-        refused = oversized(payload.stat().st_size, limits)
-        document = refused if refused is not None else parse(payload.read_bytes(), limits)
+        read = _read(payload, limits)
+        document = read if isinstance(read, Document) else parse(read, limits)
     elif isinstance(payload, bytes | bytearray | str):
         raw = bytes(payload) if isinstance(payload, bytearray) else payload
         if checked and len(raw) <= limits.max_bytes:
