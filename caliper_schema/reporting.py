@@ -266,12 +266,14 @@ class Cap:
 
     def next_document(self) -> None:
         """The current document is done; what follows is about the next one."""
+        self._document += 1
+        if not self._current and len(self._warnings) == self._first_warning:
+            return  # nothing new to mark or count: nearly every document of a valid stream
         for kept in self._warnings[self._first_warning :]:
             self._marked[kept.item] = kept.item[1] in self._current
         self._first_warning = len(self._warnings)
         self._hidden_items += len(self._current)
         self._current = set()
-        self._document += 1
 
     def report(self, documents: int = 1) -> Report:
         """The report of everything added: the kept issues in reading order, then the closing issue."""
