@@ -31,6 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=defaults.repeat, help="fresh processes per cold start")
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--lines", type=int, default=defaults.lines, help="Timeback envelopes in the CLI's JSON Lines file"
+    )
     parser.add_argument("--profile", action="store_true", help="profile the library instead of benchmarking")
     parser.add_argument("--models", action="store_true", help="only the models' import and first use")
     parser.add_argument(
@@ -42,7 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(profile(args.count, args.seed))
         return 0
-    options = Options(args.count, args.files, args.passes, args.cap, args.per_kind, args.repeat, args.seed)
+    options = Options(
+        args.count, args.files, args.passes, args.cap, args.per_kind, args.repeat, args.seed, args.lines
+    )
     if args.models:
         print(run_models(options))
         return 0

@@ -13,6 +13,7 @@ type, its number of files times its per-file cost. A cut-off type makes that a l
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -177,3 +178,74 @@ def cold_start(valid: Path, invalid: Path, repeat: int) -> ColdStart:
         import_package=best_run([sys.executable, "-c", "import caliper_schema"], repeat, expect=0),
         interpreter=best_run([sys.executable, "-c", "pass"], repeat, expect=0),
     )
+
+
+# --- JSON Lines end to end -----------------------------------------------------------------------------
+
+# The two reference processes read the same file a line at a time, as the CLI does. The schema-check one
+# reaches into the fast path (as library.schema_floor_check does): what any CLI built on orjson and
+# jsonschema-rs would pay, start-up and compilation included.
+_ORJSON_ONLY = """
+import sys, orjson
+with open(sys.argv[1], "rb") as lines:
+    for line in lines:
+        orjson.loads(line)
+"""
+_SCHEMA_CHECK = """
+import sys, orjson
+from caliper_schema.registry import ENVELOPE_SHELL, load
+from caliper_schema.validation.fastpath import fast_engine
+engine, types = fast_engine(), load().types
+valid = True
+with open(sys.argv[1], "rb") as lines:
+    for line in lines:
+        value = orjson.loads(line)
+        valid = engine.is_valid(ENVELOPE_SHELL, value) and valid
+        for item in value["data"]:
+            valid = engine.is_valid(types[item["type"]], item) and valid
+sys.exit(0 if valid else 1)
+"""
+
+
+@dataclass(frozen=True)
+class JsonLines:
+    """``caliper-schema validate FILE.jsonl`` against processes that only parse, or parse and schema-check,
+    the same lines: each the best of its runs, the runs taken in turn."""
+
+    lines: int
+    mean_bytes: float
+    events: int
+    orjson_only: Run
+    schema_check: Run
+    validate: Run
+
+    @property
+    def ratio(self) -> float:
+        return self.validate.seconds / self.orjson_only.seconds
+
+
+def generate_lines(path: Path, count: int, seed: int) -> None:
+    """``count`` valid Timeback envelopes (1-3 events each) from the CLI's own generator, as JSON Lines."""
+    argv = [tool("caliper-schema"), "generate", "--envelope", "--profile", "TimebackProfile",
+            "--count", str(count), "--seed", str(seed)]  # fmt: skip
+    with path.open("wb") as out:
+        subprocess.run(argv, stdout=out, check=True)
+
+
+def json_lines(path: Path, repeat: int) -> JsonLines:
+    """The three processes over the file at ``path``, in turn, ``repeat`` times each (best kept)."""
+    import orjson
+
+    raw = path.read_bytes().splitlines()
+    events = sum(len(orjson.loads(line)["data"]) for line in raw)
+    commands = {
+        "orjson_only": ([sys.executable, "-c", _ORJSON_ONLY, str(path)], 0),
+        "schema_check": ([sys.executable, "-c", _SCHEMA_CHECK, str(path)], VALID),
+        "validate": ([tool("caliper-schema"), "validate", str(path)], VALID),
+    }
+    runs: dict[str, list[Run]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, (argv, expect) in commands.items():
+            runs[name].append(run_process(argv, expect=expect))
+    best = {name: min(each, key=lambda run: run.seconds) for name, each in runs.items()}
+    return JsonLines(len(raw), sum(map(len, raw)) / len(raw), events, **best)

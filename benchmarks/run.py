@@ -24,6 +24,7 @@ class Options:
     per_kind: int = 3
     repeat: int = 5
     seed: int = data.SEED
+    lines: int = 20_000
 
 
 class Progress:
@@ -61,6 +62,11 @@ def run(options: Options) -> str:
         cli_valid = commands.cli_over(folder / "valid", options.passes, commands.VALID)
         # Informative only, and seconds a run: once is enough.
         cli_invalid = commands.cli_over(folder / "invalid", 1, commands.INVALID)
+        say(f"generating {options.lines:,} Timeback envelopes as JSON Lines (caliper-schema generate)")
+        lines_file = folder / "timeback.jsonl"
+        commands.generate_lines(lines_file, options.lines, options.seed)
+        say("caliper-schema validate FILE.jsonl, an orjson-only process and an orjson + jsonschema-rs one")
+        jsonl = commands.json_lines(lines_file, options.passes)
         say(f"jsonschema baseline, stratified, cap {options.cap:g} s per event type")
         base = baseline.measure(dataset, SCHEMAS, options.cap, options.per_kind)
         say(f"check-jsonschema, one file per event type, cap {options.cap:g} s")
@@ -71,7 +77,7 @@ def run(options: Options) -> str:
         count=options.count, files=len(valid_files), mean_bytes=dataset.mean_bytes,
         shares=Counter(sample.kind for sample in dataset.valid), library=rates, first=first, pairs=pairs,
         cli_valid=cli_valid, cli_invalid=cli_invalid, cold=cold, baseline=base, check_jsonschema=cj,
-        cap=options.cap, passes=options.passes, models=starts, streams=stream_rates,
+        cap=options.cap, passes=options.passes, models=starts, streams=stream_rates, jsonl=jsonl,
     )  # fmt: skip
     return report.render(results, machine)
 

@@ -102,6 +102,12 @@ class Catalogue:
         return self._kinds.get(uri) or _kind(self.properties(uri))
 
     @functools.cached_property
+    def typed(self) -> dict[str, tuple[str, Literal["event", "entity", "node"]]]:
+        """Each document type with the ``$id`` of its schema and its :meth:`kind`: what dispatching looks up
+        for every item of every document."""
+        return {type_: (uri, self.kind(uri)) for type_, uri in self.types.items()}
+
+    @functools.cached_property
     def _kinds(self) -> dict[str, Literal["event", "entity", "node"]]:
         return {uri: _kind(self.properties(uri)) for uri in self.types.values()}
 

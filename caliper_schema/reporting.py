@@ -272,12 +272,17 @@ class Cap:
 
     def next_document(self) -> None:
         """The current document is done; what follows is about the next one."""
+        self._document += 1
+        if not self._current and (len(self._errors), len(self._warnings)) == (
+            self._first_error,
+            self._first_warning,
+        ):
+            return  # nothing new to mark or count: nearly every document of a valid stream
         for kept in self._errors[self._first_error :] + self._warnings[self._first_warning :]:
             self._marked[kept.item] = kept.item[1] in self._current
         self._first_error, self._first_warning = len(self._errors), len(self._warnings)
         self._hidden_items += len(self._current)
         self._current = set()
-        self._document += 1
 
     def absorb(self, part: Cap) -> None:
         """Take in the issues ``part`` (a cap of the same limit, its last document closed) was given about

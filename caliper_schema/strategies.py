@@ -42,7 +42,7 @@ from caliper_schema.generation.building import Builder, entity_types, event_type
 from caliper_schema.generation.drawing import HypothesisDraw
 from caliper_schema.generation.mutating import Mutant, mutate, mutations
 from caliper_schema.generation.planning import ABSENT, Record, planner
-from caliper_schema.generation.sessions import Session, mistakes, session, setting
+from caliper_schema.generation.sessions import Session, mistakes, no_mistake, session, setting
 from caliper_schema.registry import ENVELOPE, ENVELOPE_SHELL, load
 
 __all__ = [
@@ -233,14 +233,19 @@ def invalid_envelopes(
 
 
 def sessions(
-    *, invalid: bool = False, envelope: bool = False, mutations: Iterable[str] | None = None
+    *,
+    invalid: bool = False,
+    strict: bool = False,
+    envelope: bool = False,
+    mutations: Iterable[str] | None = None,
 ) -> SearchStrategy[Session]:
     """Whole runs of a Timeback app (:class:`~caliper_schema.generation.sessions.Session`): heartbeats every
     15 s with their active and inactive seconds, then a completion whose XP and questions fit the run, all
     with one ``runId``; bare events, or with ``envelope`` each in an envelope of its own. With ``invalid``,
     exactly one labelled mistake between the events (``session.mistake``: its rule, the document and the
-    pointer where :func:`~caliper_schema.validation.streams.validate_stream` reports it); ``mutations``
-    keeps the labels matching one of its patterns (``"rule:stream.window-*"``).
+    pointer where :func:`~caliper_schema.validation.streams.validate_stream` reports it), of a rule
+    default validation rejects (``strict``: also the warning rules'); ``mutations`` keeps the labels
+    matching one of its patterns (``"rule:stream.window-*"``).
 
     >>> from hypothesis import given, settings
     >>> @given(sessions())
@@ -250,13 +255,15 @@ def sessions(
     >>> test_one_run()
     """
     labels = list(mutations) if mutations is not None else None
-    if invalid and not mistakes(labels):
-        raise ValueError(f"no stream mistake matches {labels}; the labels are rule:<stream.* rule id>")
+    if invalid and not mistakes(labels, strict=strict):
+        raise ValueError(no_mistake(labels, strict))
 
     @st.composite
     def build(draw: st.DrawFn) -> Session:
         source = HypothesisDraw(draw)
-        return session(source, setting(source), invalid=invalid, envelope=envelope, labels=labels)
+        return session(
+            source, setting(source), invalid=invalid, strict=strict, envelope=envelope, labels=labels
+        )
 
     return build()
 

@@ -414,7 +414,7 @@ def test_an_unreadable_folder_named_on_the_command_line_is_exit_2(tmp_path: Path
         locked.chmod(0o755)
     assert run.status == 2 and run.clean()
     assert f"cannot read '{locked}': cannot list this folder: Permission denied" in run.err
-    assert run.text.endswith("1 file checked: 0 valid, 1 invalid (1 error, 0 warnings)\n")
+    assert run.text.endswith("1 file checked: 0 valid, 0 invalid, 1 unreadable (1 error, 0 warnings)\n")
 
 
 def test_a_pipe_in_a_folder_is_reported_not_waited_for(tmp_path: Path) -> None:

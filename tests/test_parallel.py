@@ -124,7 +124,7 @@ def _cut_and_merge(seed: int, cap: int, cuts: list[int], slack: int) -> None:
         room = max(cap - max(merged.errors_found - slack, 0), 0)  # what the parent knows, or less
         part_coverage = Coverage(bounded=False)
         part, count = check_documents(
-            parse_lines(chunk, policy.limits, start=start), policy, part_coverage, limit=room
+            parse_lines(chunk, policy.limits, start=start, whole=False), policy, part_coverage, limit=room
         )
         merged.absorb(part)
         coverage.absorb(part_coverage)
@@ -440,3 +440,21 @@ def test_a_broken_pipe_or_a_full_disk_keeps_the_verdict(tmp_path: Path) -> None:
     result = run_shell("$CS validate --jobs 2 bad > /dev/full", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == "caliper-schema: cannot write the report: No space left on device\n"
+
+
+@pytest.mark.parametrize("text", [b"", b"\n" * (parallel.CHUNK_BYTES + 10)], ids=["empty", "blank-chunks"])
+def test_json_lines_with_no_document_fail_in_chunks_as_in_one_process(text: bytes, tmp_path: Path) -> None:
+    """A chunk of blank lines is no error of its own; a whole input of them (or nothing) is json.empty."""
+    target = tmp_path / "nothing.jsonl"
+    target.write_bytes(text)
+    for args in (["--format", "json", str(target)], ["--format", "json", "--jsonl", "-"]):
+        runs = []
+        for jobs in ("1", "2"):
+            with target.open("rb") as stdin:
+                runs.append(run_cli("validate", "--jobs", jobs, *args, stdin=stdin))
+        one, two = runs
+        assert (two.status, two.out, two.err) == (one.status, one.out, one.err)
+        [entry] = json.loads(one.out)["files"]
+        assert one.status == 1 and [(i["pointer"], i["rule"], i["line"]) for i in entry["errors"]] == [
+            ("", "json.empty", 1)
+        ]

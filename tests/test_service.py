@@ -7,6 +7,7 @@ Expected verdicts come from the examples' known mistakes (the Timeback docs' unf
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import pytest
 from caliper_schema import validate
 from caliper_schema.policy import Limits, Policy
 from caliper_schema.service.serving import Background
+from caliper_schema.service.settings import Settings
 from tests.conftest import EXAMPLES
 from tests.service_support import activity, client, in_thread, token_for
 
@@ -115,6 +117,67 @@ def test_malformed_json_is_a_400_with_the_json_issue(
     assert answer.status_code == 400
     assert (pointer, rule) in {(issue["pointer"], issue["rule"]) for issue in answer.json()["errors"]}
     assert [envelope["status"] for envelope in _control(api, "envelopes")] == ["error"]
+
+
+# What the validator says to a command-line user of files, told as an HTTP client can follow it.
+JSON_LINES = (json.dumps(activity()) + "\n" + json.dumps(activity()) + "\n").encode()
+HTTP_HINTS = [
+    (JSON_LINES, "json.trailing-data", "send one envelope per request: put the events in its data array"),
+    (b'{"sensor": "caf\xe9"}', "json.encoding", "send the body encoded as UTF-8"),
+]
+
+
+def _only_the_hint_differs(body: bytes, rule: str, told: dict[str, Any]) -> None:
+    """``told`` is the validator's own issue of ``rule`` but for its hint: the same pointer, rule, message,
+    line and column, and not a word about files or command-line flags."""
+    report = validate(body)
+    [own] = [issue.to_dict() for issue in (*report.errors, *report.warnings) if issue.rule == rule]
+    assert own["hint"] != told["hint"]
+    assert {**own, "hint": told["hint"]} == told
+    assert not any(word in told["hint"] for word in ("--", "jsonl", "file"))
+
+
+@pytest.mark.parametrize(("body", "rule", "hint"), HTTP_HINTS)
+@pytest.mark.parametrize("path", ["/caliper/event/validate", "/caliper/event"])
+def test_json_issues_hint_what_an_http_client_can_do(
+    api: httpx.Client, path: str, body: bytes, rule: str, hint: str
+) -> None:
+    answer = api.post(path, content=body)
+    assert answer.status_code == 400
+    [told] = [issue for issue in answer.json()["errors"] if issue["rule"] == rule]
+    assert (told["pointer"], told["hint"]) == ("", hint)
+    _only_the_hint_differs(body, rule, told)
+    if path == "/caliper/event":  # stored so, and so shown on the page
+        [envelope] = _control(api, "envelopes")
+        assert [issue for issue in envelope["errors"] if issue["rule"] == rule] == [told]
+
+
+def test_a_byte_order_mark_is_a_warning_hinting_what_an_http_client_can_do(api: httpx.Client) -> None:
+    body = b"\xef\xbb\xbf" + GENERIC.read_bytes()
+    assert api.post("/caliper/event", content=body).status_code == 200  # a warning: accepted
+    [envelope] = _control(api, "envelopes")
+    [told] = [issue for issue in envelope["warnings"] if issue["rule"] == "json.bom"]
+    assert (told["pointer"], told["line"], told["column"]) == ("", 1, 1)
+    assert told["hint"] == "RFC 8259: JSON text MUST NOT begin with a BOM; send the body as UTF-8 without one"
+    _only_the_hint_differs(body, "json.bom", told)
+
+
+def test_bad_timings_are_refused_naming_the_setting_in_code_and_at_run_time(api: httpx.Client) -> None:
+    for given, says in (
+        ({"token_ttl": 0}, "token_ttl is a number of seconds > 0 (below 1e9), not 0"),
+        ({"latency_ms": -5}, "latency_ms is a number of milliseconds >= 0 (below 1e9), not -5"),
+        ({"job_delay": math.inf}, "job_delay is a number of seconds >= 0 (below 1e9), not inf"),
+        ({"retry_after": -1}, "retry_after is a number of seconds >= 0 (below 1e9), not -1"),
+    ):
+        with pytest.raises(ValueError) as refused:
+            Settings(**given)
+        assert str(refused.value) == says
+    for latency in (b"NaN", b"-1", b"1e300"):
+        answer = api.post("/_control/faults", content=b'{"latency": ' + latency + b"}")
+        assert answer.status_code == 400, latency
+        assert "latency is a number of milliseconds >= 0 (below 1e9)" in answer.json()["message"]
+    assert api.get("/_control/faults").json()["latency"] == 0.0
+    assert api.get("/caliper/events").status_code == 200
 
 
 def test_a_bare_event_is_refused_since_the_endpoint_takes_an_envelope(api: httpx.Client) -> None:

@@ -61,7 +61,7 @@ def test_a_mistake_between_envelopes_is_shown_in_the_envelope_that_has_it(
     api: httpx.Client, rule: str
 ) -> None:
     [clean] = generate_sessions(1, seed=3, envelope=True)
-    [bad] = generate_sessions(1, seed=4, envelope=True, invalid=True, mutations=[f"rule:{rule}"])
+    [bad] = generate_sessions(1, seed=4, envelope=True, invalid=True, strict=True, mutations=[f"rule:{rule}"])
     assert bad.mistake is not None
     send(api, clean)
     ids = send(api, bad)

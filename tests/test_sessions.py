@@ -94,7 +94,7 @@ def test_the_same_seed_gives_the_same_bytes_and_a_session_does_not_depend_on_the
 
 @pytest.mark.parametrize("envelope", [False, True], ids=["events", "envelopes"])
 def test_each_invalid_session_is_rejected_by_the_rule_its_label_names_at_its_pointer(envelope: bool) -> None:
-    sessions = list(generate_sessions(COUNT, seed=SEED, invalid=True, envelope=envelope))
+    sessions = list(generate_sessions(COUNT, seed=SEED, invalid=True, strict=True, envelope=envelope))
     assert set(Counter(s.mistake.rule for s in sessions if s.mistake)) == set(MISTAKES)
     for session in sessions:
         mistake = session.mistake
@@ -110,7 +110,7 @@ def test_each_invalid_session_is_rejected_by_the_rule_its_label_names_at_its_poi
 
 def test_every_stream_rule_has_a_mistake_and_mutations_choose_them() -> None:
     assert set(MISTAKES) == {rule for rule, each in RULES.items() if each.stream}
-    chosen = generate_sessions(10, seed=1, invalid=True, mutations=["rule:stream.window-*"])
+    chosen = generate_sessions(10, seed=1, invalid=True, strict=True, mutations=["rule:stream.window-*"])
     assert {s.mistake.rule for s in chosen if s.mistake} <= {
         "stream.window-overlap",
         "stream.window-repeated",
@@ -118,11 +118,26 @@ def test_every_stream_rule_has_a_mistake_and_mutations_choose_them() -> None:
     }
     with pytest.raises(ValueError, match="no stream mistake matches"):
         next(generate_sessions(1, invalid=True, mutations=["rule:nothing"]))
+    with pytest.raises(ValueError, match=r"only rejected under strict=True \(--strict\)"):
+        next(generate_sessions(1, invalid=True, mutations=["rule:stream.xp-beyond-time"]))
+
+
+def test_without_strict_each_mistake_is_one_default_validation_rejects() -> None:
+    errors = {rule for rule in MISTAKES if RULES[rule].severity == "error"}
+    assert errors and errors != set(MISTAKES)  # both kinds exist: the test can tell them apart
+    sessions = list(generate_sessions(COUNT, seed=SEED, invalid=True))
+    assert {s.mistake.rule for s in sessions if s.mistake} == errors
+    for session in sessions:
+        assert session.mistake is not None and not session.mistake.strict
+        report = validate_stream(list(session.documents))
+        found = {(f.document, f.issue.rule, f.issue.pointer) for f in report.findings}
+        assert found == {(session.mistake.document, session.mistake.rule, session.mistake.pointer)}
+        assert not report.ok
 
 
 def test_the_folder_has_a_file_per_session_and_the_manifest_says_where(tmp_path: Path) -> None:
     folder = tmp_path / "sessions"
-    sessions = list(generate_sessions(8, seed=2, invalid=True, envelope=True))
+    sessions = list(generate_sessions(8, seed=2, invalid=True, strict=True, envelope=True))
     assert write_session_folder(sessions, folder) == 8
     rows = (folder / "mutations.tsv").read_text().splitlines()
     assert rows[0] == Row.HEADER and len(rows) == 9
@@ -139,7 +154,9 @@ def test_the_folder_has_a_file_per_session_and_the_manifest_says_where(tmp_path:
 
 def test_one_stream_of_invalid_sessions_has_one_finding_each_on_the_line_its_row_says() -> None:
     out = io.StringIO()
-    rows = write_session_lines(generate_sessions(COUNT, seed=SEED, invalid=True), out, name="all.jsonl")
+    rows = write_session_lines(
+        generate_sessions(COUNT, seed=SEED, invalid=True, strict=True), out, name="all.jsonl"
+    )
     lines = out.getvalue().splitlines()
     assert len(rows) == COUNT and all(json.loads(lines[row.line - 1]) for row in rows)
     report = validate_stream(from_lines(out.getvalue(), "all.jsonl"), strict=True)
@@ -157,7 +174,7 @@ def test_drawn_sessions_pass_the_stream_rules(session: Session) -> None:
 
 
 @settings(max_examples=15, deadline=None)
-@given(cs.sessions(invalid=True, envelope=True))
+@given(cs.sessions(invalid=True, strict=True, envelope=True))
 def test_drawn_invalid_sessions_are_reported_where_they_say(session: Session) -> None:
     mistake = session.mistake
     assert mistake is not None

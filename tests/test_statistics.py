@@ -85,3 +85,13 @@ def test_a_hostile_stream_cannot_grow_the_tables(monkeypatch: pytest.MonkeyPatch
     counted = coverage.to_dict()
     assert len(counted["eventTypes"]) == 4 and counted["eventTypes"][statistics.OTHER] == 7
     assert sum(counted["eventTypes"].values()) == 10 and len(counted["actions"]) == 3
+
+
+def test_an_unseen_timeback_event_type_is_missing_once_not_also_among_caliper_s() -> None:
+    coverage = Coverage()
+    coverage.add(VIEW)
+    missing = coverage.to_dict()["missing"]
+    assert missing["timebackEventTypes"] == ["ActivityEvent", "TimeSpentEvent"]
+    # Caliper 1.2 has 22 event types (spec §4.2); all but ViewEvent are unseen
+    assert len(missing["eventTypes"]) == 21 and "ViewEvent" not in missing["eventTypes"]
+    assert not {"ActivityEvent", "TimeSpentEvent"} & set(missing["eventTypes"])

@@ -286,3 +286,17 @@ def test_the_report_keeps_its_cap_but_counts_every_error(monkeypatch: pytest.Mon
     assert report.errors == 4 and not report.ok
     assert [f.issue.rule for f in report.findings] == ["stream.duplicate-id"] * 2 + ["limit.issues"]
     assert report.findings[-1].issue.severity == "error"
+
+
+def test_a_generic_duplicate_id_says_nothing_of_timeback_and_a_timeback_one_names_the_service() -> None:
+    generic = json.loads((EXAMPLES / "valid" / "caliper-generic-event.json").read_text())["data"][0]
+    report = validate_stream([generic, copy.deepcopy(generic)])
+    [found] = [f.issue for f in report.findings if f.issue.rule == "stream.duplicate-id"]
+    assert (found.pointer, found.severity) == ("/id", "error")
+    assert (
+        "Timeback" not in f"{found.message} {found.hint}" and "service" not in f"{found.message} {found.hint}"
+    )
+    envelope = json.loads((EXAMPLES / "valid" / "timeback-activity-event.json").read_text())
+    report = validate_stream([envelope, copy.deepcopy(envelope)])
+    [found] = [f.issue for f in report.findings if f.issue.rule == "stream.duplicate-id"]
+    assert found.pointer == "/data/0/id" and "the Timeback service keys stored events" in (found.hint or "")

@@ -15,7 +15,11 @@ Exit status: 0 when every document is valid, 1 when any is invalid, 2 on a usage
 from __future__ import annotations
 
 import argparse
+import difflib
+import math
+import re
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -29,9 +33,47 @@ POLICY_FLAGS = ("strict", "best_practice", "config", "subjects", "disable", "sev
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with "did you mean" for a mistyped option or choice, and an unknown option of a
+    sub-command reported with that sub-command's usage. (argparse suggests only from Python 3.14 on.)"""
+
+    commands: Mapping[str, argparse.ArgumentParser] | None = None
+
+    def parse_args(  # type: ignore[override] # the one signature this program calls
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:  # reported by the sub-command named, whose options they were meant to be
+            chosen = (self.commands or {}).get(getattr(parsed, "command", None) or "", self)
+            chosen.error(f"unrecognized arguments: {' '.join(extras)}{_nearest_option(extras, chosen)}")
+        return parsed
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(USAGE, f"{self.prog}: error: {message}{_nearest_choice(message)}\n")
+
+
+def _nearest_option(extras: Sequence[str], parser: argparse.ArgumentParser) -> str:
+    """ "; did you mean --strict?" for the first unknown option that is near one of ``parser``'s."""
+    options = [option for action in parser._actions for option in action.option_strings]
+    for extra in extras:
+        if extra.startswith("-"):
+            close = difflib.get_close_matches(extra.partition("=")[0], options, n=1, cutoff=0.6)
+            if close:
+                return f"; did you mean {close[0]}?"
+    return ""
+
+
+_CHOICE = re.compile(r"invalid choice: '(?P<given>[^']*)' \(choose from (?P<choices>.*)\)")
+
+
+def _nearest_choice(message: str) -> str:
+    """ "; did you mean 'validate'?" after argparse's invalid-choice message, when one is near."""
+    found = _CHOICE.search(message)
+    if found is None:
+        return ""
+    choices = re.findall(r"'([^']*)'", found["choices"])
+    close = difflib.get_close_matches(found["given"], choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.commands = commands.choices
 
     check = commands.add_parser(
         "validate",
@@ -70,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                        " with a [tool.caliper-schema] table)")  # fmt: skip
     check.add_argument("--subjects", choices=SUBJECT_LISTS, help="the Timeback subject list in force")
     check.add_argument("--disable", action="append", default=[], metavar="RULE", help="turn a rule off")
-    check.add_argument("--severity", action="append", default=[], metavar="RULE=LEVEL",
+    check.add_argument("--severity", action="append", default=[], metavar="RULE=LEVEL", type=_grade,
                        help="re-grade a rule: error, warning or off")  # fmt: skip
     check.add_argument("--xp-tolerance", type=_tolerance, metavar="X",
                        help="with --stream: how far a run's XP may exceed its active minutes (0.25: a"
@@ -118,6 +161,12 @@ def _generate_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="with -o: write into a folder that holds files")
 
 
+def _grade(text: str) -> str:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"RULE=LEVEL (error, warning or off), not {text!r}")
+    return text
+
+
 def _count(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -147,20 +196,65 @@ def _serve_parser(parser: argparse.ArgumentParser, validate: argparse.ArgumentPa
     for action in validate._actions:
         if action.dest in POLICY_FLAGS:
             parser._add_action(action)
-    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="the port (8765; 0 picks a free one)")
+    parser.add_argument(
+        "--host", type=_host, default="127.0.0.1", help="the address to listen on (127.0.0.1)"
+    )
+    parser.add_argument("--port", type=_port, default=8765, help="the port (8765; 0 picks a free one)")
     parser.add_argument("--db", type=Path, metavar="PATH", help="a SQLite file to keep (default: in memory)")
-    parser.add_argument("--client-id", help="the only client id the token endpoint accepts (default: any)")
+    parser.add_argument(
+        "--client-id", type=_client_id, help="the only client id the token endpoint accepts (default: any)"
+    )
     parser.add_argument("--client-secret", help="its secret")
     parser.add_argument("--no-auth", action="store_true", help="no token needed on the API")
-    parser.add_argument("--token-ttl", type=float, default=3600.0, metavar="S", help="token lifetime (3600)")
+    parser.add_argument(
+        "--token-ttl", type=_duration("token_ttl"), default=3600.0, metavar="S", help="token lifetime (3600)"
+    )
     parser.add_argument("--fault", action="append", type=_fault, default=[], metavar="STATUS=RATE",
                         help="answer a share of API requests with STATUS (429, 500, 503...; job=RATE fails"
                         " jobs); repeatable")  # fmt: skip
-    parser.add_argument("--latency", type=float, default=0.0, metavar="MS", help="delay every API answer")
+    parser.add_argument(
+        "--latency", type=_duration("latency_ms"), default=0.0, metavar="MS", help="delay every API answer"
+    )
     parser.add_argument("--seed", type=int, metavar="S", help="the same seed, the same faults")
-    parser.add_argument("--job-delay", type=float, default=1.0, metavar="S",
+    parser.add_argument("--job-delay", type=_duration("job_delay"), default=1.0, metavar="S",
                         help="seconds from queued to completed (1; waiting, then active)")  # fmt: skip
+
+
+def _host(text: str) -> str:
+    # An empty host would listen on every interface: never by accident.
+    if not text.strip() or "\0" in text:
+        raise argparse.ArgumentTypeError(f"an address or host name, such as 127.0.0.1, not {text!r}")
+    return text
+
+
+def _port(text: str) -> int:
+    if not (text.strip().isdecimal() and len(text.strip()) <= 5 and int(text) <= 65535):
+        shown = text if text.strip().lstrip("-").isdecimal() else repr(text)
+        raise argparse.ArgumentTypeError(f"a whole number from 0 to 65535 (0 picks a free port), not {shown}")
+    return int(text)
+
+
+def _client_id(text: str) -> str:
+    if not text:  # the token endpoint refuses an empty client_id: no client could ever get a token
+        raise argparse.ArgumentTypeError("a client id that is not empty, not ''")
+    return text
+
+
+def _duration(name: str) -> Callable[[str], float]:
+    """The type of the flag for the timing setting ``name``, with the rule of :data:`DURATIONS`."""
+    from caliper_schema.service.settings import DURATIONS, within  # plain data: no optional dependency
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not within(name, value):
+            shown = text if math.isfinite(value) else repr(text)
+            raise argparse.ArgumentTypeError(f"{DURATIONS[name][0]}, not {shown}")
+        return value
+
+    return parse
 
 
 def _fault(text: str) -> tuple[str, float]:

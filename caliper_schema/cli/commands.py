@@ -16,7 +16,7 @@ from typing import TextIO
 from caliper_schema import hints
 from caliper_schema.cli.arguments import INVALID, OK, USAGE, build_parser
 from caliper_schema.cli.inputs import SUFFIXES, Unreadable, expand
-from caliper_schema.cli.output import REPORTERS, Output, Reporter
+from caliper_schema.cli.output import REPORTERS, UNREADABLE, Output, Reporter
 from caliper_schema.cli.parallel import (
     Settings,
     WorkerFailed,
@@ -38,7 +38,7 @@ from caliper_schema.validation.streams import Finding, Item, StreamChecker, from
 
 
 def _io_report(reason: str) -> Report:
-    return Report.from_issues([Issue("", "io.unreadable", "error", reason)])
+    return Report.from_issues([Issue("", UNREADABLE, "error", reason)])
 
 
 def _policy(args: argparse.Namespace) -> Policy:
@@ -187,6 +187,9 @@ def _validate(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
         stderr.write("caliper-schema: validate: name what to check: files, folders, globs, or - for standard"
                      " input (--allow-empty: none is not an error)\n")  # fmt: skip
         return USAGE
+    if args.paths.count("-") > 1:
+        stderr.write("caliper-schema: validate: standard input (-) can be read once\n")
+        return USAGE
     if args.stream and args.jobs is not None and args.jobs > 1:
         stderr.write(
             "caliper-schema: --stream runs in one process (the stream rules read the documents in order);"
@@ -228,6 +231,8 @@ def _generate(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
     problem = None
     if args.force and args.output is None:
         problem = "--force goes with -o DIR: standard output is never refused"
+    elif args.strict and not args.invalid:
+        problem = "--strict goes with --invalid: it adds the mistakes only strict validation rejects"
     elif args.sessions is not None and (args.types or args.profile or args.count is not None):
         problem = (
             "--sessions writes whole runs of Timeback events: --type, --profile and --count do not apply"
@@ -262,17 +267,9 @@ def _generate(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
 
 def _write_sessions(args: argparse.Namespace, stdout: Output) -> None:
     from caliper_schema.generation import sessions
-    from caliper_schema.validation.rules import RULES
 
-    # As for single documents, --invalid alone makes mistakes default validation rejects (the error rules);
-    # --strict adds those only --strict validation rejects (the SDK's conventions, warnings by default).
-    labels = (
-        None
-        if args.strict
-        else [f"rule:{rule}" for rule in sessions.MISTAKES if RULES[rule].severity == "error"]
-    )
     runs = sessions.generate_sessions(
-        args.sessions, seed=args.seed, invalid=args.invalid, envelope=args.envelope, mutations=labels
+        args.sessions, seed=args.seed, invalid=args.invalid, strict=args.strict, envelope=args.envelope
     )
     if args.output is not None:
         sessions.write_session_folder(runs, args.output, force=args.force)
@@ -298,21 +295,26 @@ def _serve(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
     try:
         if problem is not None:
             raise ConfigError(problem)
+        # The flags' values were checked as they were parsed (arguments.py), each naming its flag.
         config = settings.Settings(
             policy=_policy(args), client_id=args.client_id, client_secret=args.client_secret,
             auth=not args.no_auth, token_ttl=args.token_ttl, faults=dict(args.fault), latency_ms=args.latency,
             seed=args.seed, job_delay=args.job_delay, db=args.db,
         )  # fmt: skip
-        from caliper_schema.service import serving
+        from caliper_schema.service import serving, storage
 
-        sock = serving.bind(args.host, args.port)
+        service = serving.Foreground(config, args.host, args.port)
     except (ConfigError, ValueError) as error:
-        stderr.write(f"caliper-schema: {error}\n")
+        stderr.write(f"caliper-schema: {printable(str(error))}\n")
+        return USAGE
+    except storage.StoreError as error:
+        stderr.write(f"caliper-schema: --db: {printable(str(error))}\n")
         return USAGE
     except OSError as error:
-        stderr.write(f"caliper-schema: cannot listen on {args.host}:{args.port}: {error.strerror or error}\n")
+        where = printable(f"{args.host}:{args.port}")
+        stderr.write(f"caliper-schema: cannot listen on {where}: {error.strerror or error}\n")
         return USAGE
-    serving.serve(config, sock, stdout)
+    service.run(stdout)
     return OK
 
 
@@ -376,7 +378,8 @@ def main(
                 _quiet(real)
         raise
     if stream is None:  # started with standard output closed (>&-)
-        err.write("caliper-schema: standard output is closed: nowhere to write the report\n")
+        what = "the documents" if args.command == "generate" else "the report"
+        err.write(f"caliper-schema: standard output is closed: nowhere to write {what}\n")
         return USAGE
     # A generator stops at a broken pipe; the checks run to the end, so that the exit status is the verdict.
     text = args.command == "validate" and args.format != "json"

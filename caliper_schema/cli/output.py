@@ -5,7 +5,7 @@ as it is found) and once more at the end, so text output streams while JSON outp
 JSON shape is a contract other tools rely on::
 
     {"status": "success" | "error",
-     "summary": {"files", "valid", "invalid", "errors", "warnings"},
+     "summary": {"files", "valid", "invalid", "unreadable", "errors", "warnings"},
      "files": [{"path": <as given>, "status": "success" | "error", "errors": [issue...], "warnings": [...]}],
      "statistics": {...}}                                    # with --statistics
 
@@ -33,6 +33,9 @@ from typing import Any, Protocol, TextIO
 
 from caliper_schema.reporting import Issue, Report, counted, printable, unicode_safe
 from caliper_schema.validation.statistics import render_table
+
+UNREADABLE = "io.unreadable"
+"""The rule of a file named that could not be read: counted as unreadable, not as checked and invalid."""
 
 
 class Output:
@@ -111,13 +114,16 @@ class Reporter(Protocol):
 class _Tally:
     def __init__(self, stream: Output) -> None:
         self.stream = stream
-        self.files = self.invalid = self.errors = self.warnings = 0
+        self.files = self.invalid = self.unreadable = self.errors = self.warnings = 0
         self._failed: set[str] = set()
-        """The files of a stream with an error."""
+        """The files of a stream with an error, or not read."""
 
     def count(self, report: Report) -> None:
         self.files += 1
-        self.invalid += not report.ok
+        if any(issue.rule == UNREADABLE for issue in report.issues):
+            self.unreadable += 1
+        else:
+            self.invalid += not report.ok
         self.errors += report.error_count
         self.warnings += report.warning_count
 
@@ -129,12 +135,22 @@ class _Tally:
             self.errors += 1
             if path not in self._failed:
                 self._failed.add(path)
-                self.invalid += 1
+                if issue.rule == UNREADABLE:
+                    self.unreadable += 1
+                else:
+                    self.invalid += 1
         else:
             self.warnings += 1
 
+    @property
+    def failed(self) -> bool:
+        """A file is invalid or could not be read: the run is not a pass."""
+        return bool(self.invalid or self.unreadable)
+
     def summary(self) -> dict[str, int]:
-        return {"files": self.files, "valid": self.files - self.invalid, "invalid": self.invalid,
+        """The counts: every file named is valid, invalid, or unreadable (not checked at all)."""
+        valid = self.files - self.invalid - self.unreadable
+        return {"files": self.files, "valid": valid, "invalid": self.invalid, "unreadable": self.unreadable,
                 "errors": self.errors, "warnings": self.warnings}  # fmt: skip
 
     def closing(self, stream: Counts | None) -> str:
@@ -145,8 +161,9 @@ class _Tally:
             held = [counted(stream["documents"], "document"), counted(stream["events"], "event"),
                     counted(stream["runs"], "run")]  # fmt: skip
             checked += f" as one stream ({', '.join(held)})"
-        valid = self.files - self.invalid
-        return f"{checked}: {valid} valid, {self.invalid} invalid ({issues})\n"
+        unread = f", {self.unreadable} unreadable" if self.unreadable else ""
+        valid = self.files - self.invalid - self.unreadable
+        return f"{checked}: {valid} valid, {self.invalid} invalid{unread} ({issues})\n"
 
 
 class TextReporter(_Tally):
@@ -199,7 +216,7 @@ class JsonReporter(_Tally):
         self._findings += 1
 
     def finish(self, *, stream: Counts | None = None, statistics: Mapping[str, Any] | None = None) -> None:
-        status = "error" if self.invalid else "success"
+        status = "error" if self.failed else "success"
         document: dict[str, Any] = {"status": status}
         if stream is not None:
             document.update(stream)

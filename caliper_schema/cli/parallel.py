@@ -32,7 +32,7 @@ from typing import BinaryIO, TypeVar
 
 from caliper_schema.policy import Policy
 from caliper_schema.reporting import Cap, Report
-from caliper_schema.validation.parsing import parse_lines
+from caliper_schema.validation.parsing import no_document, parse_lines
 from caliper_schema.validation.pipeline import JSON_LINES_SUFFIXES, validate_file, validate_reader
 from caliper_schema.validation.reading import Oversized, read_lines
 from caliper_schema.validation.statistics import (
@@ -183,10 +183,17 @@ def _chunk(lines: list[bytes | Oversized], start: int, room: int) -> Part | None
     coverage = _settings.coverage(bounded=False)
     policy = _settings.policy
     try:
-        documents = parse_lines(lines, policy.limits, start=start)
+        documents = parse_lines(lines, policy.limits, start=start, whole=False)
         cap, count = check_documents(documents, policy, coverage, limit=room)
     except MemoryError:
         return None
+    return cap, count, coverage
+
+
+def _no_document(settings: Settings) -> Part:
+    """JSON Lines whose chunks held no document: ``json.empty``, as one process reports them."""
+    coverage = settings.coverage(bounded=False)
+    cap, count = check_documents([no_document()], settings.policy, coverage)
     return cap, count, coverage
 
 
@@ -388,6 +395,8 @@ def pooled(targets: Iterable[tuple[str, Target | str]], settings: Settings, cove
             if step.kind == "end":
                 part = step.file
                 assert part is not None
+                if part.documents == 0 and not isinstance(result, str):  # read to its end: nothing in it
+                    part.add(_no_document(settings))
                 if coverage is not None and part.coverage is not None:
                     coverage.absorb(part.coverage)
                 outcome: Outcome = part.cap.report(documents=part.documents)

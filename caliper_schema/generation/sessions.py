@@ -329,17 +329,31 @@ MISTAKES: dict[str, Breaker] = {
 """Stream rule id → how to break it alone in a run. Every ``stream.*`` rule needs one (a test says so)."""
 
 
-def mistakes(labels: Iterable[str] | None = None) -> list[str]:
-    """The stream rule ids whose mistake is labelled (``rule:<id>``) to match one of ``labels``' patterns.
+def mistakes(labels: Iterable[str] | None = None, *, strict: bool = False) -> list[str]:
+    """The stream rule ids whose mistake is labelled (``rule:<id>``) to match one of ``labels``' patterns:
+    those of the error rules, which default validation rejects; with ``strict``, also those of the warning
+    rules (the SDK's conventions), which only strict validation rejects, as single documents' mutations.
 
     >>> mistakes(["rule:stream.window-*"])
+    ['stream.window-overlap', 'stream.window-repeated']
+    >>> mistakes(["rule:stream.window-*"], strict=True)
     ['stream.window-overlap', 'stream.window-repeated', 'stream.window-too-long']
     """
-    chosen = list(MISTAKES)
+    from caliper_schema.validation.rules import RULES
+
+    chosen = [rule for rule in MISTAKES if strict or RULES[rule].severity == "error"]
     if labels is None:
         return chosen
     patterns = list(labels)
     return [rule for rule in chosen if any(fnmatch.fnmatchcase(f"rule:{rule}", p) for p in patterns)]
+
+
+def no_mistake(labels: Iterable[str] | None, strict: bool) -> str:
+    """Why no mistake can be drawn: no label matches, or only those of warning rules without ``strict``."""
+    patterns = list(labels or ())
+    if not strict and mistakes(patterns, strict=True):
+        return f"the stream mistakes {patterns} match are only rejected under strict=True (--strict)"
+    return f"no stream mistake matches {patterns}; the labels are " + ", ".join(f"rule:{r}" for r in MISTAKES)
 
 
 # --- sessions --------------------------------------------------------------------------------------------
@@ -352,18 +366,18 @@ def session(
     index: int = 0,
     start: int | None = None,
     invalid: bool = False,
+    strict: bool = False,
     envelope: bool = False,
     labels: Iterable[str] | None = None,
 ) -> Session:
     """One run of a student of ``shared``, starting at ``start`` (ms after the epoch; drawn if None): valid,
-    or with one mistake of those ``labels`` match (:func:`mistakes`)."""
+    or with one mistake of those ``labels`` match (:func:`mistakes`, ``strict`` as there)."""
     run = _run(draw, shared, faking.instant(draw) if start is None else start)
     mistake = None
     if invalid:
-        chosen = mistakes(labels)
+        chosen = mistakes(labels, strict=strict)
         if not chosen:
-            raise ValueError(f"no stream mistake matches {list(labels or ())}; the labels are "
-                             + ", ".join(f"rule:{rule}" for rule in MISTAKES))  # fmt: skip
+            raise ValueError(no_mistake(labels, strict))
         from caliper_schema.validation.rules import RULES
 
         rule = draw.choice(chosen)
@@ -385,22 +399,24 @@ def generate_sessions(
     *,
     seed: int = 0,
     invalid: bool = False,
+    strict: bool = False,
     envelope: bool = False,
     mutations: Sequence[str] | None = None,
 ) -> Iterator[Session]:
     """``count`` runs of one app's stream, reproducible from ``seed``, one after another in time.
 
     ``envelope`` sends each event in an envelope of its own, as the SDK does; ``invalid`` puts one mistake
-    in each (``mutations`` keeps those whose label matches one of its patterns, ``rule:stream.window-*``).
+    in each, of a rule default validation rejects (``strict``: also of the warning rules, which only strict
+    validation rejects); ``mutations`` keeps those whose label matches one of its patterns
+    (``rule:stream.window-*``).
     """
     shared = setting(RandomDraw(random.Random(f"{seed}:sessions")))
     base = faking.instant(RandomDraw(random.Random(f"{seed}:start")))
     for index in range(count):
         draw = RandomDraw(random.Random(f"{seed}:session:{index}"))
         start = base + index * SPACING_MS + draw.integer(0, 30 * 60_000)
-        yield session(
-            draw, shared, index=index, start=start, invalid=invalid, envelope=envelope, labels=mutations
-        )
+        yield session(draw, shared, index=index, start=start, invalid=invalid, strict=strict,
+                      envelope=envelope, labels=mutations)  # fmt: skip
 
 
 # --- writing them ------------------------------------------------------------------------------------------

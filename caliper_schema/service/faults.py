@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from caliper_schema.service.settings import JOB_FAULT, parse_fault
+from caliper_schema.service.settings import DURATIONS, JOB_FAULT, parse_fault, within
 
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
@@ -67,8 +67,8 @@ class Faults:
     def configure(self, rates: Mapping[str, float], *, latency_ms: float | None = None) -> None:
         """Set the rates (checked as on the command line) and, when given, the latency."""
         checked = dict(parse_fault(f"{key}={rate}") for key, rate in rates.items())
-        if latency_ms is not None and latency_ms < 0:
-            raise ValueError(f"latency is a number of milliseconds >= 0, not {latency_ms!r}")
+        if latency_ms is not None and not within("latency_ms", latency_ms):
+            raise ValueError(f"latency is {DURATIONS['latency_ms'][0]}, not {latency_ms!r}")
         with self._lock:
             self.rates = checked
             if latency_ms is not None:

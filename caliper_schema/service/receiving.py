@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -121,9 +121,35 @@ def actors_of(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+HTTP_HINTS = {
+    "json.trailing-data": "send one envelope per request: put the events in its data array",
+    "json.encoding": "send the body encoded as UTF-8",
+    "json.bom": "RFC 8259: JSON text MUST NOT begin with a BOM; send the body as UTF-8 without one",
+}
+"""The hints, by rule, an HTTP client can follow where the validator's speak to a command-line user of
+files (save the file..., use a .jsonl file or --jsonl)."""
+
+
+def for_http(report: Report) -> Report:
+    """``report`` with the hints of :data:`HTTP_HINTS` in place of the validator's; all else as it was.
+
+    >>> cli = validate(b"{}\\n{}\\n")
+    >>> for_http(cli).errors[0].hint
+    'send one envelope per request: put the events in its data array'
+    """
+
+    def told(issues: tuple[Issue, ...]) -> tuple[Issue, ...]:
+        return tuple(
+            replace(issue, hint=HTTP_HINTS[issue.rule]) if issue.rule in HTTP_HINTS else issue
+            for issue in issues
+        )
+
+    return replace(report, errors=told(report.errors), warnings=told(report.warnings))
+
+
 def judge(body: bytes, policy: Policy) -> Received:
     """The validator's verdict on a posted body, as the service answers it."""
-    report = validate(body, policy=policy)
+    report = for_http(validate(body, policy=policy))
     parse_failed = any(issue.rule.startswith(("json.", "limit.")) for issue in report.errors)
     value = None if parse_failed else _read(body) if report.ok else _lenient(body)
     if value is not None and not is_envelope(value):

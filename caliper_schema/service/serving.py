@@ -86,11 +86,29 @@ def banner(url: str, settings: Settings) -> str:
     )
 
 
-def serve(settings: Settings, sock: socket.socket, out: Writer) -> None:
-    """Serve on ``sock`` in the foreground until interrupted."""
-    out.write(banner(url_of(sock), settings))
-    out.flush()
-    _server(create_app(settings), quiet=False).run(sockets=[sock])
+class Foreground:
+    """``caliper-schema serve``: the store opened and the address listened on when this is made, so that
+    either failing is an error before anything is announced; then :meth:`run` until interrupted.
+
+    Raises :class:`~caliper_schema.service.storage.StoreError` (the ``db`` file cannot be the store) or
+    :class:`OSError` (nothing can listen on ``host``:``port``).
+    """
+
+    def __init__(self, settings: Settings, host: str, port: int) -> None:
+        self.settings = settings
+        # The address first: a port in use then leaves no new store file behind.
+        self.sock = bind(host, port)
+        try:
+            self.app = create_app(settings)  # opens the store
+        except BaseException:
+            self.sock.close()
+            raise
+
+    def run(self, out: Writer) -> None:
+        """Announce where the service listens, then serve until interrupted."""
+        out.write(banner(url_of(self.sock), self.settings))
+        out.flush()
+        _server(self.app, quiet=False).run(sockets=[self.sock])
 
 
 class Background:

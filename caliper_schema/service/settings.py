@@ -25,6 +25,27 @@ JOB_FAULT = "job"
 """The fault key that makes a share of jobs end ``failed`` instead of an HTTP status."""
 
 
+DURATIONS = {
+    "token_ttl": ("a number of seconds > 0 (below 1e9)", False),
+    "latency_ms": ("a number of milliseconds >= 0 (below 1e9)", True),
+    "job_delay": ("a number of seconds >= 0 (below 1e9)", True),
+    "retry_after": ("a number of seconds >= 0 (below 1e9)", True),
+}
+"""Each timing setting: what it is (as the command line and the errors say it), and whether 0 is allowed.
+The bound keeps every time computed from one (an expiry, a job's due time) a date a clock can show."""
+
+
+def within(name: str, value: float) -> bool:
+    """Whether ``value`` is one the timing setting ``name`` (a key of :data:`DURATIONS`) takes.
+
+    >>> within("latency_ms", 0), within("token_ttl", 0), within("job_delay", float("nan"))
+    (True, False, False)
+    """
+    zero = DURATIONS[name][1]
+    # Written so that NaN, which every comparison answers False, fails too.
+    return (value >= 0 if zero else value > 0) and value < 1e9
+
+
 def missing_extra() -> str | None:
     """How to install the service's dependencies when one is missing, else None."""
     missing = [name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None]
@@ -84,5 +105,7 @@ class Settings:
     def __post_init__(self) -> None:
         for key, rate in self.faults.items():
             parse_fault(f"{key}={rate}")  # the same checks as on the command line
-        if self.token_ttl <= 0 or self.job_delay < 0 or self.latency_ms < 0 or self.retry_after < 0:
-            raise ValueError("token_ttl is > 0; job_delay, latency_ms and retry_after are >= 0")
+        for name in DURATIONS:
+            value = getattr(self, name)
+            if not within(name, value):
+                raise ValueError(f"{name} is {DURATIONS[name][0]}, not {value!r}")

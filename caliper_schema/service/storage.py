@@ -18,6 +18,7 @@ under a lock: the service's requests are short, and one writer is what SQLite wa
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sqlite3
 import threading
@@ -102,19 +103,77 @@ class Envelope:
         }  # fmt: skip
 
 
+class StoreError(Exception):
+    """The database file cannot be the store; the message says why, for the user who named it."""
+
+
+def _tables(db: sqlite3.Connection) -> dict[str, list[tuple[str, str]]]:
+    """Each table of ``db`` (SQLite's own left out) with its columns' names and types."""
+    names = db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    ).fetchall()
+    columns = "SELECT name, type FROM pragma_table_info(?)"
+    return {
+        name: [(str(column), str(kind)) for column, kind in db.execute(columns, (name,))] for (name,) in names
+    }
+
+
+def _expected_tables() -> dict[str, list[tuple[str, str]]]:
+    with contextlib.closing(sqlite3.connect(":memory:")) as db:
+        db.executescript(SCHEMA)
+        return _tables(db)
+
+
+def check_file(path: Path) -> None:
+    """Refuse (:class:`StoreError`) a file that cannot be the store: in a folder that does not exist, a
+    folder, not SQLite, or another program's database. It is only read, so a refused file is left as it was
+    (opening it read-write would already turn on WAL and add this store's tables)."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a file")
+    if not path.parent.is_dir():
+        raise StoreError(f"{path}: the folder {path.parent} does not exist")
+    if path.exists() and not path.is_file():
+        raise StoreError(f"{path} is not a regular file (a device, a pipe...)")
+    if not path.exists() or path.stat().st_size == 0:
+        return  # a new store
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            found = _tables(db)
+    except sqlite3.DatabaseError as error:
+        reason = "it is not a SQLite database" if "not a database" in str(error) else str(error)
+        raise StoreError(f"cannot read {path}: {reason}") from None
+    if found and found != _expected_tables():
+        named = ", ".join(found)
+        raise StoreError(
+            f"{path} is a SQLite database this service did not make (tables: {named}); give a new file"
+        )
+
+
 class Store:
-    """The service's SQLite database."""
+    """The service's SQLite database.
+
+    Raises :class:`StoreError` when ``path`` cannot be the store (see :func:`check_file`).
+    """
 
     def __init__(self, path: Path | None = None) -> None:
         self._lock = threading.Lock()
-        # One connection shared by the server's threads under the lock; autocommit, explicit transactions.
-        self._db = sqlite3.connect(
-            ":memory:" if path is None else str(path), check_same_thread=False, isolation_level=None
-        )
         if path is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives a crash of the process
-        self._db.executescript(SCHEMA)
+            check_file(path)
+        try:
+            # One connection shared by the server's threads under the lock; autocommit, explicit transactions.
+            self._db = sqlite3.connect(
+                ":memory:" if path is None else str(path), check_same_thread=False, isolation_level=None
+            )
+        except sqlite3.Error as error:  # unreadable or unwritable: permissions, a read-only file system
+            raise StoreError(f"cannot open {path}: {error}") from None
+        try:
+            if path is not None:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives a crash of the process
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as error:
+            self._db.close()
+            raise StoreError(f"cannot open {path}: {error}") from None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

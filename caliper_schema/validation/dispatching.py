@@ -85,9 +85,9 @@ def json_type(value: Any) -> str:
 
 def _item(value: Any, where: str, catalogue: Catalogue) -> Unit | Issue:
     type_ = value.get("type") if isinstance(value, dict) else None
-    schema = catalogue.types.get(type_) if isinstance(type_, str) else None
-    if schema is not None:  # the common case first: an object of a known type
-        return Unit(where, value, schema, catalogue.kind(schema))
+    found = catalogue.typed.get(type_) if isinstance(type_, str) else None
+    if found is not None:  # the common case first: an object of a known type
+        return Unit(where, value, *found)
     if not isinstance(value, dict):
         message = f"is a JSON {json_type(value)}; a Caliper document is an object"
         return Issue(where, "document.not-an-object", "error", message + " (an envelope, event or entity)")
@@ -155,7 +155,8 @@ def _entries(value: Any, catalogue: Catalogue, max_items: int) -> list[Unit | Is
         if len(data) > max_items:
             entries.append(Issue("/data", "limit.items", "error", f"{len(data):,} items; the limit is"
                                  f" {max_items:,} (the first {max_items:,} are checked)"))  # fmt: skip
-        entries += [_item(item, f"/data/{index}", catalogue) for index, item in enumerate(data[:max_items])]
+            data = data[:max_items]
+        entries += [_item(item, f"/data/{index}", catalogue) for index, item in enumerate(data)]
     return entries
 
 

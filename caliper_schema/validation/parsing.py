@@ -125,25 +125,37 @@ def _int(text: str) -> int:
 
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_INTEGER = b"0" * 19
+_STRUCTURE = b"{[:\\\xed"
+"""What one pass keeps of the text: brackets and colons to count, and the bytes that start an escape or a
+surrogate (in a caller's ``str`` encoded with "surrogatepass") to look for."""
+_NOT_STRUCTURE = bytes(byte for byte in range(256) if byte not in _STRUCTURE)
 
 
-def _fast_loads(raw: bytes) -> Any:
+def _fast_loads(raw: bytes, colons: int, backslash: bool) -> Any:
     """orjson's parse when it is provably the strict one, else MISSING (and the stdlib parser decides).
 
     orjson already refuses NaN, Infinity, lone surrogates, invalid UTF-8, a BOM and trailing data, but it
-    keeps the last of two repeated keys and turns integers beyond 64 bits into floats. The second is ruled
-    out by looking for 19 digits in a row (``-9223372036854775809`` has 19); the first by counting colons:
-    re-serialised, the value has one colon per member plus those inside strings, so a dropped member
-    shows, provided no ``\\u`` escape hides a colon. The screens run on bytes, where ``translate`` and
-    ``count`` are plain C loops (on ``str`` they are several times slower).
+    keeps the last of two repeated keys and turns integers beyond 64 bits into floats. The first is ruled
+    out by counting colons (``colons``: those of ``raw``): re-serialised, the value has one colon per member
+    plus those inside strings, so a dropped member shows, provided no ``\\u`` escape hides a colon
+    (``backslash``: ``raw`` holds one). The second by the same re-serialised text: such an integer became a
+    float of at least 9.2e18, which orjson writes with an exponent (``e+18``), so a text without ``+`` holds
+    none; one with a ``+`` (a big float, or a string such as ``a+b@example.com``) is searched for 19 digits
+    in a row (``-9223372036854775809`` has 19). The screens run on bytes, with single-byte searches
+    (``memchr``) where they can: on ``str``, or for a longer needle, they are several times slower.
     """
-    if (b"\\" in raw and b"\\u" in raw) or _LONG_INTEGER in raw.translate(_DIGITS_AS_ZERO):
+    if backslash and b"\\u" in raw:
         return MISSING
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return MISSING
-    return value if orjson.dumps(value).count(b":") == raw.count(b":") else MISSING
+    dumped = orjson.dumps(value)
+    if dumped.count(b":") != colons:
+        return MISSING
+    if b"+" in dumped and _LONG_INTEGER in raw.translate(_DIGITS_AS_ZERO):
+        return MISSING
+    return value
 
 
 def _issue(
@@ -348,9 +360,12 @@ def _first_problem(value: Any, limits: Limits, first_line: int, *, parsed_by_us:
     return None
 
 
-def _content_issues(value: Any, raw: bytes, limits: Limits, first_line: int, nesting: int) -> list[Issue]:
-    """Depth, long strings and lone surrogates, looked for only when the text could hold them."""
-    surrogates = (b"\\" in raw or b"\xed" in raw) and _SURROGATE.search(raw)
+def _content_issues(
+    value: Any, raw: bytes, limits: Limits, first_line: int, nesting: int, escapes: bool
+) -> list[Issue]:
+    """Depth, long strings and lone surrogates, looked for only when the text could hold them (``escapes``:
+    it holds a backslash or a 0xED byte)."""
+    surrogates = escapes and _SURROGATE.search(raw)
     if nesting <= limits.max_depth and len(raw) <= limits.max_string and not surrogates:
         return []
     problem = _first_problem(value, limits, first_line, parsed_by_us=True)
@@ -378,14 +393,20 @@ def _parse_text(text: str, first_line: int, limits: Limits, raw: bytes | None = 
         issues.append(Issue("", "json.empty", "error", "the input is empty", line=first_line, column=1))
         return Document(MISSING, text, first_line, tuple(issues))
     raw = text.encode("utf-8", "surrogatepass") if raw is None else raw
+    # One pass keeps the brackets, colons, backslashes and 0xED bytes: in what is left, counting and looking
+    # for them is nearly free.
+    structure = raw.translate(None, _NOT_STRUCTURE)
+    colons = structure.count(b":")
     # More brackets than the limit: measure the nesting. Beyond DEEPEST + 1 levels a value is deeper than
     # any limit allows, and no parser is given it (their C recursion fails near 255 or 1,000 levels).
-    nesting = _nesting(raw, DEEPEST + 1) if raw.count(b"{") + raw.count(b"[") > limits.max_depth else 0
+    brackets = structure.count(b"{") + structure.count(b"[")
+    nesting = _nesting(raw, DEEPEST + 1) if brackets > limits.max_depth else 0
     if nesting > DEEPEST + 1:
         issues.append(_limit("limit.depth", f"nested deeper than {limits.max_depth} levels", first_line))
         return Document(MISSING, text, first_line, tuple(issues))
+    backslash = b"\\" in structure
     try:
-        value = _fast_loads(raw)
+        value = _fast_loads(raw, colons, backslash)
         if value is MISSING:
             value = json.loads(
                 text, object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_float, parse_int=_int
@@ -395,7 +416,8 @@ def _parse_text(text: str, first_line: int, limits: Limits, raw: bytes | None = 
     except _Rejected:
         issues += _rejected_issues(text, first_line)
     else:
-        issues += _content_issues(value, raw, limits, first_line, nesting)
+        escapes = backslash or b"\xed" in structure
+        issues += _content_issues(value, raw, limits, first_line, nesting, escapes)
         failed = any(issue.severity == "error" for issue in issues)
         return Document(MISSING if failed else value, text, first_line, tuple(issues))
     return Document(MISSING, text, first_line, tuple(issues))
@@ -500,13 +522,19 @@ def parse_value(value: Any, limits: Limits = _DEFAULT_LIMITS) -> Document:
 
 
 def parse_lines(
-    data: bytes | str | Iterable[bytes | Oversized], limits: Limits = _DEFAULT_LIMITS, *, start: int = 1
+    data: bytes | str | Iterable[bytes | Oversized],
+    limits: Limits = _DEFAULT_LIMITS,
+    *,
+    start: int = 1,
+    whole: bool = True,
 ) -> Iterator[Document]:
-    """Parse JSON Lines: one document a line (``\\n`` or ``\\r\\n``); blank lines are skipped.
+    """Parse JSON Lines: one document a line (``\\n`` or ``\\r\\n``); blank lines are skipped, and
+    text with no document at all is refused (:func:`no_document`).
 
     ``data`` may be an iterable of lines, as :func:`~caliper_schema.validation.reading.read_lines` reads
     them from a file with each line bounded (an :class:`Oversized` for a line over the limit). ``start``
-    is the number of the first line (a chunk of a longer file, checked on its own).
+    is the number of the first line (a chunk of a longer file, checked on its own); ``whole=False``: the
+    lines are such a chunk, so that no document in them is no error of theirs.
 
     >>> [doc.first_line for doc in parse_lines(b'{"a": 1}\\n\\n{"b": 2}\\n')]
     [1, 3]
@@ -514,13 +542,16 @@ def parse_lines(
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
     lines = data.split(b"\n") if isinstance(data, bytes) else data
+    read = False
     for number, raw in enumerate(lines, start=start):
         if isinstance(raw, Oversized):
+            read = True
             yield refused(raw, limits, number)
             continue
         line = raw.removesuffix(b"\n").removesuffix(b"\r")
         if not line.strip():
             continue
+        read = True
         too_big = oversized(len(line), limits, number)
         if too_big is not None:
             yield too_big
@@ -531,3 +562,16 @@ def parse_lines(
             if text is None
             else _parse_text(text, number, limits, line)
         )
+    if not read and whole:
+        yield no_document()
+
+
+def no_document() -> Document:
+    """What JSON Lines that are empty, or all blank lines, hold: no document, an error. An empty stream is
+    what a crashed app or a wrong path leaves: were it valid, the check of it would pass in silence.
+
+    >>> [(issue.rule, issue.message) for issue in no_document().issues]
+    [('json.empty', 'no document: the input is empty or all its lines are blank')]
+    """
+    message = "no document: the input is empty or all its lines are blank"
+    return Document(MISSING, None, 1, (Issue("", "json.empty", "error", message, line=1, column=1),))

@@ -285,8 +285,10 @@ def _metric_types() -> tuple[str, ...]:
 
 @functools.cache
 def _event_types() -> tuple[str, ...]:
+    """Caliper's event types: the Timeback ones are counted on their own line."""
     catalogue = load()
-    return tuple(sorted(name for name, uri in catalogue.types.items() if catalogue.kind(uri) == "event"))
+    events = (name for name, uri in catalogue.types.items() if catalogue.kind(uri) == "event")
+    return tuple(sorted(name for name in events if name not in _TIMEBACK))
 
 
 # --- the text table --------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ from caliper_schema.policy import DEFAULT, Limits, Policy
 from caliper_schema.registry import load
 from caliper_schema.reporting import Issue, Severity, counted
 from caliper_schema.validation.dispatching import dispatch, is_envelope
-from caliper_schema.validation.parsing import Document, parse, parse_value, refused
+from caliper_schema.validation.parsing import Document, no_document, parse, parse_value, refused
 from caliper_schema.validation.pipeline import JSON_LINES_SUFFIXES, document_issues
 from caliper_schema.validation.reading import Oversized, read_document, read_lines
 from caliper_schema.validation.rules import RULES
@@ -140,6 +140,7 @@ def from_lines(
     """The documents of JSON Lines text, one a line (blank lines skipped); ``data`` may be an open binary
     file (standard input, a pipe), read a line at a time, each line no further than the size limit of
     ``limits``: a longer one is refused (``limit.size``) unread, and the lines after it are still read.
+    Text with no document at all is one, refused (``json.empty``).
 
     >>> [item.line for item in from_lines(b'{"a": 1}\\n\\n{"b": 2}\\n', "x.jsonl")]
     [1, 3]
@@ -154,13 +155,18 @@ def from_lines(
         lines = read_lines(cast(BinaryIO, data), limits.max_bytes)
     else:
         lines = data
+    read = False
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, Oversized):
+            read = True
             yield Item(refused(raw, limits, number), source, number)
             continue
         line = raw.removesuffix(b"\n").removesuffix(b"\r")
         if line.strip():
+            read = True
             yield Item(line, source, number)
+    if not read:  # an empty file of a stream is an error, as an empty .json file is
+        yield Item(no_document(), source, 1)
 
 
 def from_file(path: str | Path, *, limits: Limits | None = None) -> Iterator[Item]:
@@ -571,7 +577,8 @@ class StreamChecker:
         if isinstance(event_id, str):
             first = self._memory.remember(event_id, here.cheap("/id"))
             if first is not None and first.document != here.index:
-                self._duplicate(here.at("/id"), first)
+                timeback = event.get("type") in ("TimeSpentEvent", "ActivityEvent")
+                self._duplicate(here.at("/id"), first, timeback)
                 return  # the same event sent again: its time and XP are that event's, counted already
         type_ = event.get("type")
         key = run_of(event) if type_ in ("TimeSpentEvent", "ActivityEvent") else None
@@ -587,8 +594,14 @@ class StreamChecker:
         else:
             self._completion(run, event, time, here)
 
-    def _duplicate(self, later: Where, first: Where) -> None:
-        hint = "give every event its own urn:uuid: id: the Timeback service keys stored events by it"
+    def _duplicate(self, later: Where, first: Where, timeback: bool = False) -> None:
+        # Timeback words only where the event is Timeback's (a generic stream goes to any receiver).
+        why = (
+            "the Timeback service keys stored events by it"
+            if timeback
+            else "a receiver takes it for the same event"
+        )
+        hint = f"give every event its own urn:uuid: id: {why}"
         self._found.append(
             ("stream.duplicate-id", later, f"repeats the id of the event at {first.named()}", hint)
         )
