@@ -231,7 +231,7 @@ def test_a_stream_of_lines_without_jsonl_is_trailing_data_with_a_hint_to_use_it(
     assert "--jsonl" in finding["hint"] and "JSON Lines" in finding["hint"]
     result = run_shell("$CS generate --sessions 3 --seed 7 | $CS validate --stream -", cwd=tmp_path)
     assert result.returncode == 1
-    assert result.stdout.splitlines()[0] == "<stdin>:2:1: error json.trailing-data / " + finding["message"]
+    assert result.stdout.splitlines()[0] == '<stdin>:2:1: error json.trailing-data "" ' + finding["message"]
     assert result.stdout.splitlines()[1] == "    hint: " + finding["hint"]
 
 

@@ -111,6 +111,16 @@ class Reporter(Protocol):
         """All files are checked; ``stream``: what the stream held; ``statistics``: coverage, if asked."""
 
 
+def shown_pointer(pointer: str) -> str:
+    """A JSON Pointer as a word of a line: the whole document's, the empty pointer, as ``""`` (``/`` is
+    another pointer, to the member named "" of RFC 6901).
+
+    >>> shown_pointer(""), shown_pointer("/data/0")
+    ('""', '/data/0')
+    """
+    return pointer or '""'
+
+
 class _Tally:
     def __init__(self, stream: Output) -> None:
         self.stream = stream
@@ -174,7 +184,7 @@ class TextReporter(_Tally):
         where = printable(path)
         if issue.line is not None:  # a finding across events may know the line and not the column
             where += f":{issue.line}" + (f":{issue.column}" if issue.column is not None else "")
-        pointer, message = printable(issue.pointer or "/"), printable(issue.message)
+        pointer, message = printable(shown_pointer(issue.pointer)), printable(issue.message)
         self.stream.write(f"{where}: {issue.severity} {issue.rule} {pointer} {message}\n")
         if issue.hint:
             self.stream.write(f"    hint: {printable(issue.hint)}\n")
@@ -264,7 +274,7 @@ class GithubReporter(_Tally):
             props += [f"col={issue.column}"] if issue.column is not None else []
         props.append(f"title={github_property(issue.rule)}")
         hint = f" (hint: {issue.hint})" if issue.hint else ""
-        message = github_data(f"{issue.pointer or '/'} {issue.message}{hint}")
+        message = github_data(f"{shown_pointer(issue.pointer)} {issue.message}{hint}")
         return f"::{issue.severity} {','.join(props)}::{message}\n"
 
     def file(self, path: str, report: Report) -> None:
