@@ -267,7 +267,7 @@ def test_standard_input_in_chunks(generated: tuple[Path, Path, dict[str, list[in
     one, two = runs
     assert (two.status, two.out, two.err) == (one.status, one.out, one.err)
     for line in where["oversized"]:
-        assert f"<stdin>:{line}:1: error limit.size / " in one.text
+        assert f'<stdin>:{line}:1: error limit.size "" ' in one.text
     for line in where["syntax"]:
         assert f"<stdin>:{line}:" in one.text and "json.syntax" in one.text
     for line in where["wrong action"]:
