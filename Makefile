@@ -32,11 +32,12 @@ lint: install
 codegen: install
 	$(BIN)/python -m codegen
 
-## bench: the validator side by side with its baselines, a million-event stream under prlimit, then the
-## service's load test
+## bench: the validator side by side with its baselines, a million-event stream under prlimit, --jobs 2
+## against --jobs 1, then the service's load test
 bench: install
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.streams
+	$(BIN)/python -m benchmarks.jobs
 	$(BIN)/python -m benchmarks.service
 
 ## bench-service: the load test alone: 16 concurrent clients x 100 envelopes against caliper-schema serve

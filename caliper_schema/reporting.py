@@ -235,15 +235,21 @@ class Cap:
     _warnings: list[_Kept] = field(default_factory=list)
     _found: int = 0
     _document: int = 0
+    _first_error: int = 0
     _first_warning: int = 0
-    """Where the current document's warnings start in ``_warnings``."""
+    """Where the current document's errors and warnings start in ``_errors`` and ``_warnings``."""
     _hidden: list[int] = field(default_factory=lambda: [0, 0])
     """Hidden errors, hidden warnings."""
     _hidden_items: int = 0
     _current: set[Hashable] = field(default_factory=set)
     """Items of the current document that have a hidden issue (bounded by the items of one document)."""
     _marked: dict[Item, bool] = field(default_factory=dict)
-    """Items of closed documents that hold a kept warning: whether they also have a hidden issue."""
+    """Items of closed documents that hold a kept issue: whether they also have a hidden issue."""
+
+    @property
+    def errors_found(self) -> int:
+        """How many errors were added so far, kept or hidden."""
+        return len(self._errors) + self._hidden[0]
 
     def keeps(self, severity: Severity) -> bool:
         """True when an issue of this severity, added now, would be kept (for now: a later error can
@@ -267,13 +273,61 @@ class Cap:
     def next_document(self) -> None:
         """The current document is done; what follows is about the next one."""
         self._document += 1
-        if not self._current and len(self._warnings) == self._first_warning:
+        if not self._current and (len(self._errors), len(self._warnings)) == (
+            self._first_error,
+            self._first_warning,
+        ):
             return  # nothing new to mark or count: nearly every document of a valid stream
-        for kept in self._warnings[self._first_warning :]:
+        for kept in self._errors[self._first_error :] + self._warnings[self._first_warning :]:
             self._marked[kept.item] = kept.item[1] in self._current
-        self._first_warning = len(self._warnings)
+        self._first_error, self._first_warning = len(self._errors), len(self._warnings)
         self._hidden_items += len(self._current)
         self._current = set()
+
+    def absorb(self, part: Cap) -> None:
+        """Take in the issues ``part`` (a cap of the same limit, its last document closed) was given about
+        the documents that follow this cap's, as if they had been added here: the report is the one a
+        single cap would give. ``validate --jobs`` checks a long file in chunks this way.
+
+        What ``part`` kept is all it can add to what is shown (the first ``limit`` errors and warnings of
+        the whole are among the first of each part); what it hid stays hidden, counted with its items.
+
+        >>> whole, first, second = Cap(2), Cap(2), Cap(2)
+        >>> for n in range(3):
+        ...     issue = Issue(f"/data/{n}/id", "caliper.uuid", "error", "not a UUID")
+        ...     whole.add(issue, item=n)
+        ...     whole.next_document()
+        ...     (first if n == 0 else second).add(issue, item=n)
+        ...     (first if n == 0 else second).next_document()
+        >>> first.absorb(second)
+        >>> first.report(3) == whole.report(3)
+        True
+        """
+        shift, found, first_error, first_warning = (
+            self._document,
+            self._found,
+            len(self._errors),
+            len(self._warnings),
+        )
+        hidden: set[Item] = set()
+        """Items of ``part`` first hidden here: what ``part`` kept, this cap had no room for."""
+        for kept in sorted(part._errors + part._warnings, key=lambda each: each.order):
+            item = (kept.item[0] + shift, kept.item[1])
+            mine = self._errors if kept.issue.severity == "error" else self._warnings
+            if len(mine) < self.limit:
+                mine.append(_Kept(found + kept.order, kept.issue, item))
+            else:
+                self._hidden[kept.issue.severity != "error"] += 1
+                if not part._marked.get(kept.item):
+                    hidden.add(item)
+        for kept in self._errors[first_error:] + self._warnings[first_warning:]:
+            own = (kept.item[0] - shift, kept.item[1])
+            self._marked[kept.item] = part._marked.get(own, False) or kept.item in hidden
+        self._first_error, self._first_warning = len(self._errors), len(self._warnings)
+        self._hidden = [mine + theirs for mine, theirs in zip(self._hidden, part._hidden, strict=True)]
+        self._hidden_items += part._hidden_items + len(hidden)
+        self._found += part._found
+        self._document += part._document
 
     def report(self, documents: int = 1) -> Report:
         """The report of everything added: the kept issues in reading order, then the closing issue."""

@@ -7,6 +7,9 @@ Its modules, in the order a run goes through them:
   be searched, named);
 - :mod:`~caliper_schema.cli.commands`: ``validate``, ``schema`` and ``generate``, each over the library,
   and the exit status, honest when the output fails;
+- :mod:`~caliper_schema.cli.parallel`: ``validate``'s files checked in this process or over ``--jobs``
+  worker processes (long JSON Lines in chunks, merged back into the report one process makes);
+- :mod:`~caliper_schema.cli.progress`: the progress bar on a terminal's standard error;
 - :mod:`~caliper_schema.cli.output`: the reporters (text, JSON, GitHub annotations) behind one interface,
   each escaping what it prints for its format, and the ``Output`` stream they write to.
 

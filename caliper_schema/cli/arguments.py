@@ -3,7 +3,7 @@
 Exit status: 0 when every document is valid, 1 when any is invalid, 2 on a usage or I/O error.
 
     caliper-schema validate [--stream] [--statistics] [--strict] [--best-practice] [--format text|json|github]
-                            [--config FILE] PATH... | -
+                            [--jobs N] [--no-progress] [--config FILE] PATH... | -
     caliper-schema schema NAME | --list
     caliper-schema generate [--type T]... [--profile P] [--count N] [--seed S] [--invalid] [--envelope]
                             [-o DIR [--force]]
@@ -119,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --stream: how far a run's XP may exceed its active minutes (0.25: a"
                        " quarter more)")  # fmt: skip
     check.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format")
+    check.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                       help="check in N processes: files, and long JSON Lines files in chunks of lines; the"
+                       " output is the same (default: every core when the files hold 1 MiB or more, else"
+                       " 1; not with --stream, whose rules read the documents in order)")  # fmt: skip
+    check.add_argument("--no-progress", action="store_true",
+                       help="no progress bar (otherwise shown on a terminal's standard error when a run"
+                       " lasts over a second; never in CI, in a pipe or with --format json)")  # fmt: skip
     check.add_argument("--jsonl", action="store_true", help="read standard input as JSON Lines")
     check.add_argument("--allow-empty", action="store_true",
                        help="no file to check is not an error (for file lists that may be empty, as"
@@ -164,6 +171,13 @@ def _count(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _jobs(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
     return value
 
 

@@ -17,13 +17,23 @@ from caliper_schema import hints
 from caliper_schema.cli.arguments import INVALID, OK, USAGE, build_parser
 from caliper_schema.cli.inputs import SUFFIXES, Unreadable, expand
 from caliper_schema.cli.output import REPORTERS, UNREADABLE, Output, Reporter
+from caliper_schema.cli.parallel import (
+    Settings,
+    WorkerFailed,
+    auto_jobs,
+    out_of_memory,
+    pooled,
+    sequential,
+    size_of,
+    unread,
+)
+from caliper_schema.cli.progress import Progress, wanted
 from caliper_schema.configuration import ConfigError, load_policy, policy_from
 from caliper_schema.policy import Policy
 from caliper_schema.registry import BASE_URI, load
 from caliper_schema.reporting import Issue, Report, printable
-from caliper_schema.validation.pipeline import validate_file, validate_reader
 from caliper_schema.validation.reading import head
-from caliper_schema.validation.statistics import Coverage, check_file, check_reader
+from caliper_schema.validation.statistics import Coverage
 from caliper_schema.validation.streams import Finding, Item, StreamChecker, from_file, from_reader
 
 
@@ -53,7 +63,6 @@ def _policy(args: argparse.Namespace) -> Policy:
     return policy_from(overrides, "the command line", base=policy)
 
 
-OUT_OF_MEMORY = "not enough memory to check it (lower max-bytes in [tool.caliper-schema.limits])"
 STDIN = "<stdin>"
 SEARCHED = ", ".join(SUFFIXES[:-1]) + f" or {SUFFIXES[-1]}"
 
@@ -86,47 +95,39 @@ def _targets(args: argparse.Namespace, stderr: TextIO) -> Iterator[tuple[str, Ta
                 stderr.write(f"caliper-schema: {printable(reason)}\n")
 
 
-def _what(target: Path | None) -> str:
-    return "standard input" if target is None else repr(str(target))
-
-
-def _check(
-    target: Path | None, args: argparse.Namespace, policy: Policy, coverage: Coverage | None
-) -> Report | str:
-    """One file's report (standard input's for None), or why it could not be read: the unit of work."""
-    try:
-        if target is None:
-            if sys.stdin is None:
-                raise OSError("standard input is closed")
-            if coverage is not None:
-                return check_reader(sys.stdin.buffer, coverage, lines=args.jsonl, policy=policy)
-            return validate_reader(sys.stdin.buffer, lines=args.jsonl, policy=policy)
-        if coverage is not None:
-            return check_file(target, coverage, policy=policy)
-        return validate_file(target, policy=policy)
-    except OSError as error:
-        return f"cannot read {_what(target)}: {error.strerror or error}"
-    except MemoryError:  # a document within the limits, in a process given less memory than it needs
-        return f"{_what(target)}: {OUT_OF_MEMORY}"
-
-
-def _unreadable(reason: str, stderr: TextIO) -> Report:
+def _unreadable(reason: str, stderr: TextIO | Progress) -> Report:
     """Not read: an I/O error, named on stderr and in the report."""
     stderr.write(f"caliper-schema: {printable(reason)}\n")
     return _io_report(reason)
 
 
 def _each_file(args: argparse.Namespace, policy: Policy, reporter: Reporter, stderr: TextIO) -> int:
-    """Every file on its own: one report a file."""
-    coverage = Coverage(policy.subjects) if args.statistics else None
+    """Every file on its own: one report a file, in this process or over ``--jobs`` worker processes."""
+    settings = Settings(policy, jsonl=args.jsonl, statistics=args.statistics)
+    coverage = settings.coverage()
+    targets = list(_targets(args, stderr))
+    sizes = [0 if isinstance(target, str) else size_of(target) for _, target in targets]
+    jobs = args.jobs or auto_jobs(sizes)
+    total = None if any(target is None for _, target in targets) else sum(sizes)
+    enabled = wanted(stderr, asked=not args.no_progress and args.format != "json")
     status = OK
-    for name, target in _targets(args, stderr):
-        report = target if isinstance(target, str) else _check(target, args, policy, coverage)
-        if isinstance(report, str):
-            report, status = _unreadable(report, stderr), USAGE
-        elif not report.ok:
-            status = max(status, INVALID)
-        reporter.file(name, report)
+    with Progress(stderr, total=total, files=len(targets), enabled=enabled) as progress:
+        outcomes = (
+            sequential(targets, settings, coverage, progress.advance)
+            if jobs == 1
+            else pooled(targets, settings, coverage, jobs, progress.advance)
+        )
+        try:
+            for name, outcome in outcomes:
+                if isinstance(outcome, str):
+                    report, status = _unreadable(outcome, progress), USAGE
+                else:
+                    report = outcome
+                    status = max(status, OK if report.ok else INVALID)
+                reporter.file(name, report)
+        except WorkerFailed as error:  # no verdict without every file judged
+            progress.write(f"caliper-schema: {printable(str(error))}; the run is incomplete\n")
+            return USAGE
     reporter.finish(statistics=None if coverage is None else coverage.to_dict())
     return status
 
@@ -161,9 +162,9 @@ def _one_stream(args: argparse.Namespace, policy: Policy, reporter: Reporter, st
                 for item in _items(target, args, policy):
                     report(checker.feed(item))
             except OSError as error:
-                problem = f"cannot read {_what(target)}: {error.strerror or error}"
+                problem = unread(target, error)
             except MemoryError:
-                problem = f"{_what(target)}: {OUT_OF_MEMORY}"
+                problem = out_of_memory(target)
         if problem is not None:
             [issue] = _unreadable(problem, stderr).issues
             reporter.finding(name, issue)
@@ -188,6 +189,12 @@ def _validate(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
         return USAGE
     if args.paths.count("-") > 1:
         stderr.write("caliper-schema: validate: standard input (-) can be read once\n")
+        return USAGE
+    if args.stream and args.jobs is not None and args.jobs > 1:
+        stderr.write(
+            "caliper-schema: --stream runs in one process (the stream rules read the documents in order);"
+            " leave out --jobs\n"
+        )
         return USAGE
     if args.xp_tolerance is not None and not args.stream:
         stderr.write(

@@ -522,13 +522,19 @@ def parse_value(value: Any, limits: Limits = _DEFAULT_LIMITS) -> Document:
 
 
 def parse_lines(
-    data: bytes | str | Iterable[bytes | Oversized], limits: Limits = _DEFAULT_LIMITS
+    data: bytes | str | Iterable[bytes | Oversized],
+    limits: Limits = _DEFAULT_LIMITS,
+    *,
+    start: int = 1,
+    whole: bool = True,
 ) -> Iterator[Document]:
     """Parse JSON Lines: one document a line (``\\n`` or ``\\r\\n``); blank lines are skipped, and
     text with no document at all is refused (:func:`no_document`).
 
     ``data`` may be an iterable of lines, as :func:`~caliper_schema.validation.reading.read_lines` reads
-    them from a file with each line bounded (an :class:`Oversized` for a line over the limit).
+    them from a file with each line bounded (an :class:`Oversized` for a line over the limit). ``start``
+    is the number of the first line (a chunk of a longer file, checked on its own); ``whole=False``: the
+    lines are such a chunk, so that no document in them is no error of theirs.
 
     >>> [doc.first_line for doc in parse_lines(b'{"a": 1}\\n\\n{"b": 2}\\n')]
     [1, 3]
@@ -537,7 +543,7 @@ def parse_lines(
         data = data.encode("utf-8", "surrogatepass")
     lines = data.split(b"\n") if isinstance(data, bytes) else data
     read = False
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=start):
         if isinstance(raw, Oversized):
             read = True
             yield refused(raw, limits, number)
@@ -556,7 +562,7 @@ def parse_lines(
             if text is None
             else _parse_text(text, number, limits, line)
         )
-    if not read:
+    if not read and whole:
         yield no_document()
 
 

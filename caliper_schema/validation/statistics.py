@@ -52,18 +52,24 @@ _SECTIONS = (("eventTypes", "event types"), ("actions", "actions"), ("profiles",
 
 
 class _Tally:
-    """A counter that keeps at most :data:`MAX_VALUES` distinct keys."""
+    """A counter that keeps at most ``limit`` distinct keys (None: all)."""
 
-    __slots__ = ("counts",)
+    __slots__ = ("counts", "limit")
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None) -> None:
         self.counts: Counter[str] = Counter()
+        self.limit = limit
 
-    def add(self, key: str) -> None:
-        if key in self.counts or len(self.counts) < MAX_VALUES:
-            self.counts[key] += 1
+    def add(self, key: str, n: int = 1) -> None:
+        if key in self.counts or self.limit is None or len(self.counts) < self.limit:
+            self.counts[key] += n
         else:
-            self.counts[OTHER] += 1
+            self.counts[OTHER] += n
+
+    def absorb(self, part: _Tally) -> None:
+        # In the order each key was first seen: a key is kept when it is first seen, or never.
+        for key, n in part.counts.items():
+            self.add(key, n)
 
     def to_dict(self) -> dict[str, int]:
         return dict(sorted(self.counts.items(), key=lambda pair: (-pair[1], pair[0])))
@@ -73,16 +79,20 @@ class Coverage:
     """Counts what the documents shown to it cover, and the issues found in them.
 
     ``subjects`` is the Timeback subject list in force (the policy's), against which subjects are missing.
+    Each table keeps :data:`MAX_VALUES` distinct values; ``bounded=False`` keeps them all, for a part of
+    the documents (a chunk of a file, checked in another process) that a bounded Coverage then
+    :meth:`absorbs <absorb>`.
     """
 
-    def __init__(self, subjects: str = "v9") -> None:
-        self.subjects = subjects
+    def __init__(self, subjects: str = "v9", *, bounded: bool = True) -> None:
+        max_values = MAX_VALUES if bounded else None
+        self.subjects, self.max_values = subjects, max_values
         self.documents: Counter[str] = Counter()
-        self.types = _Tally()
+        self.types = _Tally(max_values)
         self.actions: dict[str, _Tally] = {}
-        self.profiles = _Tally()
-        self.subject_values = _Tally()
-        self.metrics = _Tally()
+        self.profiles = _Tally(max_values)
+        self.subject_values = _Tally(max_values)
+        self.metrics = _Tally(max_values)
         self.rules: dict[str, Counter[str]] = {}
 
     def add(self, value: Any = None, *, units: Iterable[Unit] | None = None, parsed: bool = True) -> None:
@@ -101,8 +111,9 @@ class Coverage:
     def _event(self, event: dict[str, Any]) -> None:
         type_ = _text(event.get("type"))
         self.types.add(type_)
-        if type_ in self.actions or len(self.actions) < MAX_VALUES:
-            self.actions.setdefault(type_, _Tally()).add(_text(event.get("action")))
+        actions = self._actions_of(type_)
+        if actions is not None:
+            actions.add(_text(event.get("action")))
         self.profiles.add(_text(event.get("profile")))
         if type_ in _TIMEBACK:
             context = event.get("object")
@@ -113,6 +124,36 @@ class Coverage:
             for item in items if isinstance(items, list) else ():
                 if isinstance(item, dict) and "type" in item:
                     self.metrics.add(_text(item["type"]))
+
+    def _actions_of(self, type_: str) -> _Tally | None:
+        """The tally of a type's actions; None past the bound on types."""
+        if type_ in self.actions or self.max_values is None or len(self.actions) < self.max_values:
+            return self.actions.setdefault(type_, _Tally(self.max_values))
+        return None
+
+    def absorb(self, part: Coverage) -> None:
+        """Add what ``part`` (``bounded=False``) counted over documents that follow those
+        counted here: the counts are those this Coverage would have made of them itself.
+
+        >>> whole, first, second = Coverage(), Coverage(), Coverage(bounded=False)
+        >>> for n, event in enumerate([{"type": "ViewEvent", "action": "Viewed"}] * 3):
+        ...     whole.add(event)
+        ...     (first if n == 0 else second).add(event)
+        >>> first.absorb(second)
+        >>> first.to_dict() == whole.to_dict()
+        True
+        """
+        self.documents.update(part.documents)
+        pairs = [(self.types, part.types), (self.profiles, part.profiles),
+                 (self.subject_values, part.subject_values), (self.metrics, part.metrics)]  # fmt: skip
+        for mine, theirs in pairs:
+            mine.absorb(theirs)
+        for type_, tally in part.actions.items():
+            actions = self._actions_of(type_)
+            if actions is not None:
+                actions.absorb(tally)
+        for rule, counts in part.rules.items():
+            self.rules.setdefault(rule, Counter()).update(counts)
 
     def count(self, issues: Iterable[Issue]) -> None:
         """Count issues (as the policy weighed them) by rule and severity."""
@@ -166,6 +207,32 @@ def _documents(stream: BinaryIO, lines: bool, policy: Policy) -> Iterator[Docume
     yield refused(data, limits) if isinstance(data, Oversized) else parse(data, limits)
 
 
+def check_documents(
+    documents: Iterable[Document],
+    policy: Policy,
+    coverage: Coverage | None = None,
+    *,
+    limit: int | None = None,
+) -> tuple[Cap, int]:
+    """Every document checked into one cap, as a report of them all is made, each document and issue
+    counted into ``coverage`` if given: the cap (its last document closed) and how many documents.
+    ``limit``: the cap's, when not the policy's ``max_issues``."""
+    limit = policy.limits.max_issues if limit is None else limit
+    cap = Cap(limit) if coverage is None else _CountingCap(limit, coverage=coverage)
+    count = 0
+    for document in documents:
+        count += 1
+        check_document(document, policy, cap)
+        cap.next_document()
+        if coverage is None:
+            continue
+        if document.parsed:
+            coverage.add(units=dispatch(document.value, max_items=policy.limits.max_items)[0])
+        else:
+            coverage.add(parsed=False)
+    return cap, count
+
+
 def check_reader(
     stream: BinaryIO, coverage: Coverage, *, lines: bool = False, policy: Policy | None = None
 ) -> Report:
@@ -178,16 +245,7 @@ def check_reader(
     ('error', {'Event': 1})
     """
     policy = policy or DEFAULT
-    cap = _CountingCap(policy.limits.max_issues, coverage=coverage)
-    count = 0
-    for document in _documents(stream, lines, policy):
-        count += 1
-        check_document(document, policy, cap)
-        cap.next_document()
-        if document.parsed:
-            coverage.add(units=dispatch(document.value, max_items=policy.limits.max_items)[0])
-        else:
-            coverage.add(parsed=False)
+    cap, count = check_documents(_documents(stream, lines, policy), policy, coverage)
     return cap.report(documents=count)
 
 

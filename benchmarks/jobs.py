@@ -1,0 +1,94 @@
+"""``python -m benchmarks.jobs`` (a step of ``make bench``): ``validate --jobs 2`` against ``--jobs 1``.
+
+The same JSON Lines file of ``--count`` envelopes (20,000 by default, one event each, from the seeded
+benchmark data: mostly Timeback events) is checked by fresh ``caliper-schema validate`` processes with
+``--jobs 1`` and ``--jobs 2``, taken in turn (1, 2, 1, 2, ...: a change in the machine's load falls on both),
+and the best of each is kept; the speed-up is their ratio (target: at least 1.7 on 2 cores). The same for
+the broken copy of each envelope (every document invalid: the cap shows 200 issues, all are judged).
+
+Then the threshold of the default (``--jobs`` not given: every core once the files hold
+``parallel.AUTO_BYTES``): both over the first 128 KiB to 4 MiB of the file, where the pool's start stops
+costing more than it saves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+
+from benchmarks import data, report
+from benchmarks.timing import run_process
+from caliper_schema.cli.parallel import AUTO_BYTES, usable_cores
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMAND = [sys.executable, "-m", "caliper_schema", "validate"]
+
+
+def _best(path: Path, jobs: int, expect: int, rounds: int) -> list[float]:
+    return [
+        run_process([*COMMAND, "--jobs", str(jobs), str(path)], expect=expect).seconds for _ in range(rounds)
+    ]
+
+
+def _interleaved(path: Path, expect: int, rounds: int) -> tuple[float, float]:
+    """The best wall time of ``--jobs 1`` and of ``--jobs 2``, taken in turn."""
+    one: list[float] = []
+    two: list[float] = []
+    for _ in range(rounds):
+        one += _best(path, 1, expect, 1)
+        two += _best(path, 2, expect, 1)
+    return min(one), min(two)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.jobs", description=__doc__)
+    parser.add_argument("--count", type=int, default=20_000, help="envelopes in the file (20,000)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each, in turn (3)")
+    parser.add_argument("--seed", type=int, default=data.SEED)
+    args = parser.parse_args(argv)
+    dataset = data.generate(args.count, args.seed)
+    lines = [
+        "## validate --jobs",
+        "",
+        f"- cores usable: {usable_cores()}; load average before: {report.load_average()}",
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        valid, invalid = Path(folder) / "valid.jsonl", Path(folder) / "invalid.jsonl"
+        valid.write_bytes(b"".join(orjson.dumps(sample.document) + b"\n" for sample in dataset.valid))
+        invalid.write_bytes(b"".join(orjson.dumps(sample.document) + b"\n" for sample in dataset.invalid))
+        lines += [
+            "",
+            "| file | size | --jobs 1 | --jobs 2 | speed-up (target >= 1.7) |",
+            "|---|---|---|---|---|",
+        ]
+        for name, path, expect in (("valid", valid, 0), ("invalid", invalid, 1)):
+            one, two = _interleaved(path, expect, args.rounds)
+            verdict = "PASS" if one / two >= 1.7 else "MISS"
+            lines.append(
+                f"| {args.count:,} envelopes, {name} | {path.stat().st_size / 2**20:.1f} MiB | {one:.2f} s |"
+                f" {two:.2f} s | {one / two:.2f}x {verdict} |"
+            )
+        lines += [
+            "",
+            f"Where the pool starts to pay (the default uses it from {AUTO_BYTES // 1024} KiB):",
+            "",
+        ]
+        lines += ["| first bytes of the valid file | --jobs 1 | --jobs 2 | ratio |", "|---|---|---|---|"]
+        content = valid.read_bytes()
+        for size in (128 * 1024, 512 * 1024, 1024 * 1024, 4 * 1024 * 1024):
+            part = Path(folder) / f"first-{size}.jsonl"
+            part.write_bytes(content[: content.rfind(b"\n", 0, size) + 1])
+            one, two = _interleaved(part, 0, args.rounds)
+            lines.append(f"| {size // 1024:,} KiB | {one:.2f} s | {two:.2f} s | {one / two:.2f}x |")
+    lines += ["", f"- load average after: {report.load_average()}"]
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
