@@ -166,13 +166,6 @@ class FastEngine:
             )  # fmt: skip
         return found
 
-    def constrained(self, schema: str, constraints: list[Schema]) -> jsonschema_rs.Validator:
-        """A validator for one schema with more constraints on the same value (a new one each call)."""
-        return jsonschema_rs.validator_for(
-            {"$schema": DRAFT, "$ref": schema, "allOf": constraints}, registry=self.registry,
-            validate_formats=True, keywords=self.keywords,
-        )  # fmt: skip
-
     def is_valid(self, schema: str, instance: Any) -> bool:
         """True when ``instance`` is valid against the schema."""
         return bool(self.validator(schema).is_valid(instance))

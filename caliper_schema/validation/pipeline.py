@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from caliper_schema.policy import DEFAULT, Policy
-from caliper_schema.registry import DOCUMENT
 from caliper_schema.reporting import Cap, Issue, Report
 from caliper_schema.validation import checking, linting, reading, rules
 from caliper_schema.validation.dispatching import Unit, dispatch, is_envelope
@@ -33,8 +32,6 @@ from caliper_schema.validation.fastpath import clean_engine
 from caliper_schema.validation.parsing import Document, parse, parse_lines, parse_value, refused
 
 if TYPE_CHECKING:
-    from jsonschema_rs import Validator
-
     from caliper_schema.modelbase import CaliperModel
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
@@ -136,17 +133,10 @@ def check_document(document: Document, policy: Policy, cap: Cap) -> None:
         return
     units, dispatched = dispatch(document.value, max_items=policy.limits.max_items)
     clean = clean_engine(policy.subjects).validator
-    # No schema error, nothing a lint would flag and nothing a screened rule would: the common case, one
-    # native pass a unit. A unit the screens reject is asked again without them: a rule may be all it has.
-    screened: list[bool] = []
-    unclean: list[bool] = []
-    for unit in units:
-        screen = _screen(policy, unit)
-        passed = screen is not None and screen.is_valid(unit.value)
-        screened.append(passed)
-        unclean.append(not passed and not clean(unit.schema).is_valid(unit.value))
+    # No schema error and nothing a lint would flag: the common case, one native pass a unit.
+    unclean = [not clean(unit.schema).is_valid(unit.value) for unit in units]
     text = document.text if document.text is not None else document.serialised
-    found = rules.run(units, text, best_practice=policy.best_practice, screened=screened)
+    found = rules.run(units, text, best_practice=policy.best_practice)
     early = list(document.issues) + dispatched
     if not found and not early and not any(unclean):
         return  # a valid document: nothing to weigh, locate or count
@@ -177,22 +167,6 @@ def check_document(document: Document, policy: Policy, cap: Cap) -> None:
     if not units:
         sink.add(_quiet(early, failed))
     sink.add(_quiet(found, failed, struck))
-
-
-def _screen(policy: Policy, unit: Unit) -> Validator | None:
-    """The unit's lint-hardened schema with the screens of its rules (:func:`rules.screens`), or None
-    for a unit of no known type or whose rules have none."""
-    if unit.schema == DOCUMENT:
-        return None  # its type may be any string: no validator is compiled for it
-    return _screened(policy.subjects, unit.schema, unit.kind, unit.value.get("type"), policy.best_practice)
-
-
-@functools.lru_cache(maxsize=1024)  # bounded by the document types, the subject lists and two tiers
-def _screened(
-    subjects: str, schema: str, kind: str, type_: str | None, best_practice: bool
-) -> Validator | None:
-    found = rules.screens(kind, type_, best_practice)
-    return clean_engine(subjects).constrained(schema, found) if found else None
 
 
 def document_issues(document: Document, policy: Policy = DEFAULT) -> list[Issue]:

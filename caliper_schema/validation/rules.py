@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +29,7 @@ from typing import Any
 from caliper_schema import hints
 from caliper_schema.locating import pointer as join
 from caliper_schema.locating import to_pointer, walk
-from caliper_schema.registry import CALIPER_CONTEXT, Schema, load
+from caliper_schema.registry import CALIPER_CONTEXT, load
 from caliper_schema.reporting import Issue, Severity
 from caliper_schema.validation.dispatching import Kind, Unit, carries_timeback
 from caliper_schema.validation.fastpath import conforms
@@ -110,11 +110,6 @@ class Rule:
     types: frozenset[str] = frozenset()
     best_practice: bool = False
     """True for a rule of the best-practice tier: run only when the policy asks for it."""
-    screen: Schema | None = None
-    """For a unit rule: a JSON Schema that every unit on which the rule finds something fails (it may fail
-    others too). The pipeline adds the screens to the unit's lint-hardened schema: a unit jsonschema-rs
-    finds clean under them skips these rules (:func:`screens`; ``tests/test_rule_screens.py`` checks that
-    no screen accepts what its rule flags)."""
     stream: bool = False
     """True for a rule across the documents of a stream (:func:`stream_rule`): checked by
     :mod:`~caliper_schema.validation.streams`, never by :func:`run`."""
@@ -173,10 +168,8 @@ def rule(
     kinds: Iterable[Kind] = ("event",),
     types: Iterable[str] = (),
     best_practice: bool = False,
-    screen: Schema | None = None,
 ) -> Callable[[UnitCheck], UnitCheck]:
-    """Register a check of one unit, run on the units of the given kinds (and document types, if any);
-    ``screen``: see :attr:`Rule.screen`."""
+    """Register a check of one unit, run on the units of the given kinds (and document types, if any)."""
     kinds, types = frozenset(kinds), frozenset(types)
 
     def register(check: UnitCheck) -> UnitCheck:
@@ -186,7 +179,7 @@ def rule(
                     yield from check(unit)
 
         _register(Rule(id_, severity, summary, each, unit=check, kinds=kinds, types=types,
-                       best_practice=best_practice, screen=screen))  # fmt: skip
+                       best_practice=best_practice))  # fmt: skip
         return check
 
     return register
@@ -208,24 +201,14 @@ UnitPlan = tuple[tuple[int, Rule, UnitCheck], ...]
 
 
 @functools.lru_cache(maxsize=512)  # bounded: ``type_`` comes from the payload, any string
-def _unit_plan(kind: str, type_: str | None, best_practice: bool, screened: bool = False) -> UnitPlan:
-    """The unit rules that check a unit of this kind and type (and the best-practice ones, if asked); less
-    those with a screen when the unit passed the screens (``screened``)."""
+def _unit_plan(kind: str, type_: str | None, best_practice: bool) -> UnitPlan:
+    """The unit rules that check a unit of this kind and type (and the best-practice ones, if asked)."""
     ranked = enumerate(RULES.values())
     return tuple(
         (rank, each, each.unit)
         for rank, each in ranked
-        if each.unit
-        and each.fits(kind, type_)
-        and (best_practice or not each.best_practice)
-        and not (screened and each.screen is not None)
+        if each.unit and each.fits(kind, type_) and (best_practice or not each.best_practice)
     )
-
-
-def screens(kind: str, type_: str | None, best_practice: bool = False) -> list[Schema]:
-    """The screens of the unit rules that check a unit of this kind and type: a unit valid against all of
-    them draws no finding from those rules (the others still run)."""
-    return [each.screen for _, each, _ in _unit_plan(kind, type_, best_practice) if each.screen is not None]
 
 
 @functools.cache
@@ -243,26 +226,18 @@ def _document_plan(many: bool, best_practice: bool) -> tuple[tuple[int, Rule], .
     )
 
 
-def run(
-    units: list[Unit],
-    text: str | None = None,
-    *,
-    best_practice: bool = False,
-    screened: Sequence[bool] = (),
-) -> list[Issue]:
+def run(units: list[Unit], text: str | None = None, *, best_practice: bool = False) -> list[Issue]:
     """Every rule over one document's units (``text``: the document's source, when it is known); the
-    best-practice tier too when ``best_practice``. ``screened[i]`` True says unit ``i`` passed the
-    :func:`screens` of its rules: those rules have nothing to find there and are skipped."""
+    best-practice tier too when ``best_practice``."""
     # A valid document is the common case: each unit runs only the checks that fit its kind and type,
     # looked up once, rather than every rule filtering every unit.
     subjects = [Subject(unit) for unit in units]
     found: list[tuple[int, Rule, Finding]] = []
     events = 0
-    for index, subject in enumerate(subjects):
+    for subject in subjects:
         events += subject.kind == "event"
         type_ = subject.type if isinstance(subject.type, str) else None  # a cache key: never a list
-        passed = index < len(screened) and screened[index]
-        for rank, each, check in _unit_plan(subject.kind, type_, best_practice, passed):
+        for rank, each, check in _unit_plan(subject.kind, type_, best_practice):
             for finding in check(subject):
                 found.append((rank, each, finding))
     for rank, each in _document_plan(events > 1, best_practice):
@@ -322,7 +297,7 @@ def _number(value: Any) -> float | None:
 
 
 @rule("caliper.context-missing", "warning", "an event or entity document has no @context",
-      kinds=("event", "entity"), screen={"required": ["@context"]})  # fmt: skip
+      kinds=("event", "entity"))  # fmt: skip
 def _context_missing(unit: Subject) -> Iterator[Finding]:
     if isinstance(unit.value, dict) and "@context" not in unit.value:
         yield (join(unit.pointer, "@context"),
@@ -331,8 +306,7 @@ def _context_missing(unit: Subject) -> Iterator[Finding]:
 
 
 @rule("caliper.context-order", "error", "an @context array must list the Caliper context last",
-      kinds=("event", "entity"), screen={"properties": {"@context": {"anyOf": [
-          {"not": {"type": "array"}}, {"not": {"contains": {"const": CALIPER_CONTEXT}}}]}}})  # fmt: skip
+      kinds=("event", "entity"))  # fmt: skip
 def _context_order(unit: Subject) -> Iterator[Finding]:
     context = _field(unit.value, "@context")
     if isinstance(context, list) and CALIPER_CONTEXT in context and context[-1] != CALIPER_CONTEXT:
@@ -352,18 +326,7 @@ def _versioned(event_id: str) -> bool:
     return len(event_id) == 45 and event_id[23] in "12345678" and event_id[28] in "89abAB"
 
 
-_VERSIONED = (
-    "^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
-)
-
-
-_VERSIONED_ID: Schema = {
-    "properties": {"id": {"anyOf": [{"not": {"type": "string"}}, {"pattern": _VERSIONED}]}}
-}
-
-
-@rule("caliper.uuid", "error", "an event id is an RFC 4122 UUID: version 1-8, variant 10xx",
-      screen=_VERSIONED_ID)  # fmt: skip
+@rule("caliper.uuid", "error", "an event id is an RFC 4122 UUID: version 1-8, variant 10xx")
 def _uuid(unit: Subject) -> Iterator[Finding]:
     event_id = _field(unit.value, "id")
     # other forms are the schema's to report
@@ -377,9 +340,7 @@ def _uuid(unit: Subject) -> Iterator[Finding]:
 
 @rule("caliper.copied-without-generated", "warning",
       "a Copied ResourceManagementEvent names no copy (event table: required; profile: SHOULD)",
-      types=("ResourceManagementEvent",),
-      screen={"if": {"required": ["action"], "properties": {"action": {"const": "Copied"}}},
-              "then": {"required": ["generated"]}})  # fmt: skip
+      types=("ResourceManagementEvent",))  # fmt: skip
 def _copied_without_generated(unit: Subject) -> Iterator[Finding]:
     if _field(unit.value, "action") == "Copied" and "generated" not in unit.value:
         yield (join(unit.pointer, "generated"),
@@ -458,32 +419,10 @@ def _placeholder(units: list[Subject]) -> Iterator[Finding]:
 # --- Timeback: ActivityEvent ---------------------------------------------------------------------------
 
 _COUNTS = ("totalQuestions", "correctQuestions", "masteredUnits")
-_METRIC: Schema = {"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}}
-"""What :meth:`Subject.metrics` takes for a metric: an object with a string ``type``."""
-
-
-def _metrics_screen(items: Schema) -> Schema:
-    """A screen on ``generated.items``, where the unit has such a list."""
-    return {"properties": {"generated": {"properties": {"items": items}}}}
-
-
-def _has_metric(name: str) -> Schema:
-    return {"contains": {"type": "object", "required": ["type"], "properties": {"type": {"const": name}}}}
-
-
-def _each_metric(type_: Schema, value: Schema) -> Schema:
-    """Every metric whose type fits ``type_`` has a ``value`` that fits ``value`` (or none)."""
-    return _metrics_screen({"items": {"if": type_, "then": {"properties": {"value": value}}}})
-
-
-_PERCENTAGE: Schema = {"type": "number", "minimum": 0, "maximum": 100}
-_QUESTIONS = [_has_metric("totalQuestions"), _has_metric("correctQuestions")]
-_PAIRED: Schema = {"anyOf": [{"allOf": _QUESTIONS}, {"not": {"anyOf": _QUESTIONS}}]}  # both or neither
-_NOT_NUMBER: Schema = {"not": {"type": "number"}}  # what _number reads as None (a boolean included)
 
 
 @rule("timeback.xp-earned-missing", "warning", "an ActivityEvent reports xpEarned",
-      types=("ActivityEvent",), screen=_metrics_screen(_has_metric("xpEarned")))  # fmt: skip
+      types=("ActivityEvent",))  # fmt: skip
 def _xp_earned_missing(unit: Subject) -> Iterator[Finding]:
     if "xpEarned" not in unit.named() and isinstance(_field(_field(unit.value, "generated"), "items"), list):
         yield (join(join(unit.pointer, "generated"), "items"),
@@ -492,7 +431,7 @@ def _xp_earned_missing(unit: Subject) -> Iterator[Finding]:
 
 
 @rule("timeback.question-pairing", "error", "totalQuestions and correctQuestions come together",
-      types=("ActivityEvent",), screen=_metrics_screen(_PAIRED))  # fmt: skip
+      types=("ActivityEvent",))  # fmt: skip
 def _question_pairing(unit: Subject) -> Iterator[Finding]:
     present = unit.named()
     for have, need in (("totalQuestions", "correctQuestions"), ("correctQuestions", "totalQuestions")):
@@ -516,9 +455,7 @@ def _correct_exceeds_total(unit: Subject) -> Iterator[Finding]:
 
 
 @rule("timeback.count-not-whole", "error", "question counts and masteredUnits are whole numbers >= 0",
-      types=("ActivityEvent",), screen=_each_metric(
-          {**_METRIC, "properties": {"type": {"enum": list(_COUNTS)}}},
-          {"anyOf": [_NOT_NUMBER, {"type": "integer", "minimum": 0}]}))  # fmt: skip
+      types=("ActivityEvent",))  # fmt: skip
 def _count_not_whole(unit: Subject) -> Iterator[Finding]:
     for index, item in unit.metrics():
         value = _number(item.get("value")) if item["type"] in _COUNTS else None
@@ -529,8 +466,7 @@ def _count_not_whole(unit: Subject) -> Iterator[Finding]:
 
 
 @rule("timeback.pct-complete-range", "error", "generated.extensions.pctCompleteApp is a number in 0-100",
-      types=("ActivityEvent",), screen={"properties": {"generated": {"properties": {"extensions": {
-          "properties": {"pctCompleteApp": _PERCENTAGE}}}}}})  # fmt: skip
+      types=("ActivityEvent",))  # fmt: skip
 def _pct_complete_range(unit: Subject) -> Iterator[Finding]:
     extensions = _field(_field(unit.value, "generated"), "extensions")
     if isinstance(extensions, dict) and "pctCompleteApp" in extensions:
@@ -558,8 +494,8 @@ def _duplicate_metric(unit: Subject) -> Iterator[Finding]:
 # --- Timeback: TimeSpentEvent --------------------------------------------------------------------------
 
 
-@rule("timeback.time-range", "error", "a time-spent value is 0 to 86400 seconds", types=("TimeSpentEvent",),
-      screen=_each_metric(_METRIC, {"anyOf": [_NOT_NUMBER, {"minimum": 0, "maximum": 86400}]}))  # fmt: skip
+@rule("timeback.time-range", "error", "a time-spent value is 0 to 86400 seconds",
+      types=("TimeSpentEvent",))  # fmt: skip
 def _time_range(unit: Subject) -> Iterator[Finding]:
     for index, item in unit.metrics():
         value = _number(item.get("value"))
