@@ -1,14 +1,16 @@
 """The work of ``validate`` without ``--stream``: one report a file, in this process or over worker processes.
 
 With ``--jobs N`` (N > 1) the files are checked in N worker processes, and a long JSON Lines file (or
-standard input with ``--jsonl``) in chunks of lines: this process reads the lines, bounded as
-:func:`~caliper_schema.validation.reading.read_lines` bounds them (a line over the size limit is measured,
-never kept), and sends them on a chunk at a time; a worker checks a chunk into a
-:class:`~caliper_schema.reporting.Cap` (and a :class:`~caliper_schema.validation.statistics.Coverage`),
-and this process absorbs them in order, so that each file's report, and the statistics, are exactly those
-one process makes: the same issues shown, the same counts hidden, the same bytes written. Results are
-taken in the order the work was given, and no more than a few chunks a worker are in flight, so memory
-stays bounded whatever the input's length.
+standard input with ``--jsonl``) in chunks of lines. A file is cut here into spans of whole lines: its line
+ends are found and counted in blocks (so each span's first line has its number), and each worker opens
+the file and reads its own span, bounded as :func:`~caliper_schema.validation.reading.read_lines` bounds
+every line (a line over the size limit is measured, never kept): neither the lines nor their reading pass
+through this process. Standard input, which only one process can read, is read here and sent a chunk of
+lines at a time. A worker checks a chunk into a :class:`~caliper_schema.reporting.Cap` (and a
+:class:`~caliper_schema.validation.statistics.Coverage`), and this process absorbs them in order, so that
+each file's report, and the statistics, are exactly those one process makes: the same issues shown, the
+same counts hidden, the same bytes written. Results are taken in the order the work was given, and no
+more than a few chunks a worker are in flight, so memory stays bounded whatever the input's length.
 
 The pool forks: the workers start with the schemas this process has loaded, and nothing needs pickling but
 the work and its reports. It forks before any thread of its own starts (the executor starts its processes
