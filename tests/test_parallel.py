@@ -136,6 +136,140 @@ def _cut_and_merge(seed: int, cap: int, cuts: list[int], slack: int) -> None:
     assert statistics.OTHER in whole_coverage.to_dict()["actions"]["ActivityEvent"], "the bound is reached"
 
 
+# --- a file cut into spans that the workers read themselves ------------------------------------------------
+
+
+def _read_spans(target: Path, chunk: int, scan: int, limit: int) -> list[tuple[int, bytes | object]]:
+    """Every line of ``target`` as the workers read it, numbered as they number it: span by span."""
+    read: list[tuple[int, bytes | object]] = []
+    with (
+        mock.patch.object(parallel, "CHUNK_BYTES", chunk),
+        mock.patch.object(parallel, "SCAN", scan),
+        target.open("rb") as stream,
+    ):
+        spans = list(parallel._spans(stream, jobs=2))
+    for span in spans:
+        with target.open("rb") as stream:
+            stream.seek(span.start)
+            lines = read_lines(parallel._Slice(stream, span.start, span.end), limit)
+            read += list(enumerate(lines, start=span.line))
+    ends = [span.end for span in spans]
+    assert ends[-1] is None and all(end is not None for end in ends[:-1])
+    assert [span.start for span in spans] == [0, *ends[:-1]], "the spans follow one another"
+    return read
+
+
+LINES = [b"{}", b'{"a": 1}', b"x" * 40, b"y" * 300, b"", b" "]
+"""Lines of every kind for a size limit of 100 bytes: short, long, over it, blank."""
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(st.sampled_from(LINES), st.sampled_from([b"\n", b"\r\n"])),
+        max_size=40,
+    ),
+    last=st.sampled_from([b"", b"{}", b"z" * 300, b"\r"]),
+    chunk=st.integers(16, 400),
+    scan=st.integers(1, 64),
+)
+def test_spans_read_the_lines_of_one_reader(
+    lines: list[tuple[bytes, bytes]],
+    last: bytes,
+    chunk: int,
+    scan: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Cut anywhere (chunks and scanning blocks from a few bytes: a boundary next to each kind of line),
+    the spans give the lines one reader of the whole file gives, each at its number: CRLF or LF endings,
+    lines over the size limit (one longer than a chunk and than a scanning block), blank lines, no final
+    line end."""
+    target = tmp_path_factory.mktemp("spans") / "cut.jsonl"
+    target.write_bytes(b"".join(text + end for text, end in lines) + last)
+    with target.open("rb") as stream:
+        whole = list(enumerate(read_lines(stream, 100), start=1))
+    assert _read_spans(target, chunk, scan, limit=100) == whole
+
+
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n"])
+@pytest.mark.parametrize("final", [True, False], ids=["final-newline", "no-final-newline"])
+def test_a_line_beyond_max_bytes_at_each_boundary(
+    ending: bytes, final: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of 16 KiB scanned in blocks of 1 KiB, lines over max-bytes (4 KiB, and one of 40 KiB: more
+    than a chunk) placed around each boundary: --jobs 2 writes the bytes --jobs 1 writes, each oversized
+    line refused at its own line."""
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 16 * 1024)
+    monkeypatch.setattr(parallel, "SCAN", 1024)
+    lines, where = _lines(600, seed=5)
+    huge = 300
+    lines[huge] = b'{"pad": "' + b"x" * (40 * 1024) + b'"}'
+    data = ending.join(lines) + (ending if final else b"")
+    target = tmp_path / "edges.jsonl"
+    target.write_bytes(data)
+    config = tmp_path / "pyproject.toml"
+    config.write_text(f"[tool.caliper-schema.limits]\nmax-issues = 5000\nmax-bytes = {MAX_BYTES}\n")
+    args = ["validate", "--config", str(config), "--format", "json", "--statistics", str(target)]
+    one = _cli(*args[:1], "--jobs", "1", *args[1:])
+    assert _cli(*args[:1], "--jobs", "2", *args[1:]) == one
+    [report] = json.loads(one[1])["files"]
+    refused = sorted(issue["line"] for issue in report["errors"] if issue["rule"] == "limit.size")
+    assert refused == sorted([*where["oversized"], huge + 1])
+    assert len(data) > 10 * parallel.CHUNK_BYTES  # cut in many spans
+
+
+class _Changing:
+    """``parallel._spans`` that changes the file once the spans are cut, before any worker reads them."""
+
+    def __init__(self, change: object) -> None:
+        self.change, self.cut = change, parallel._spans
+
+    def __call__(self, stream: object, jobs: int) -> object:
+        spans = list(self.cut(stream, jobs))  # type: ignore[arg-type]
+        self.change()  # type: ignore[operator]
+        return iter(spans)
+
+
+def test_a_file_that_changes_while_it_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No crash and no false pass: cut short in the middle of a line, the file gets the report of what it
+    holds then (the line cut short is a syntax error); grown, the last span reads to its new end (the
+    invalid line added is judged); replaced by another file, it cannot be read (exit status 2)."""
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 16 * 1024)
+    lines = [_envelope(n) for n in range(400)]
+    data = b"\n".join(lines) + b"\n"
+    target = tmp_path / "moving.jsonl"
+    cut = len(data) // 2 + 100
+
+    target.write_bytes(data)
+    monkeypatch.setattr(parallel, "_spans", _Changing(lambda: os.truncate(target, cut)))
+    status, out, err = _cli("validate", "--jobs", "2", "--format", "json", str(target))
+    assert (status, err) == (1, "")
+    monkeypatch.undo()
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 16 * 1024)
+    assert _cli("validate", "--jobs", "1", "--format", "json", str(target)) == (status, out, err)
+    [report] = json.loads(out)["files"]
+    line = data[:cut].count(b"\n") + 1
+    assert [(issue["line"], issue["rule"]) for issue in report["errors"]] == [(line, "json.syntax")]
+
+    target.write_bytes(data)
+    grown = data + _envelope(400, action="Exploded") + b"\n"
+    monkeypatch.setattr(parallel, "_spans", _Changing(lambda: target.write_bytes(grown)))
+    status, out, err = _cli("validate", "--jobs", "2", "--format", "json", str(target))
+    [report] = json.loads(out)["files"]
+    assert (status, err) == (1, "")
+    assert [(i["line"], i["pointer"], i["rule"]) for i in report["errors"]] == [
+        (401, "/data/0/action", "schema.const")
+    ]
+
+    target.write_bytes(data)
+    other = tmp_path / "other.jsonl"
+    other.write_bytes(data)
+    monkeypatch.setattr(parallel, "_spans", _Changing(lambda: other.replace(target)))
+    status, out, err = _cli("validate", "--jobs", "2", str(target))
+    assert status == 2 and "Traceback" not in err
+    assert f"cannot read {str(target)!r}: it was replaced while it was read" in err
+
+
 # --- the command line: --jobs 2 writes what --jobs 1 writes ------------------------------------------------
 
 

@@ -1,14 +1,16 @@
 """The work of ``validate`` without ``--stream``: one report a file, in this process or over worker processes.
 
 With ``--jobs N`` (N > 1) the files are checked in N worker processes, and a long JSON Lines file (or
-standard input with ``--jsonl``) in chunks of lines: this process reads the lines, bounded as
-:func:`~caliper_schema.validation.reading.read_lines` bounds them (a line over the size limit is measured,
-never kept), and sends them on a chunk at a time; a worker checks a chunk into a
-:class:`~caliper_schema.reporting.Cap` (and a :class:`~caliper_schema.validation.statistics.Coverage`),
-and this process absorbs them in order, so that each file's report, and the statistics, are exactly those
-one process makes: the same issues shown, the same counts hidden, the same bytes written. Results are
-taken in the order the work was given, and no more than a few chunks a worker are in flight, so memory
-stays bounded whatever the input's length.
+standard input with ``--jsonl``) in chunks of lines. A file is cut here into spans of whole lines: its line
+ends are found and counted in blocks (so each span's first line has its number), and each worker opens
+the file and reads its own span, bounded as :func:`~caliper_schema.validation.reading.read_lines` bounds
+every line (a line over the size limit is measured, never kept): neither the lines nor their reading pass
+through this process. Standard input, which only one process can read, is read here and sent a chunk of
+lines at a time. A worker checks a chunk into a :class:`~caliper_schema.reporting.Cap` (and a
+:class:`~caliper_schema.validation.statistics.Coverage`), and this process absorbs them in order, so that
+each file's report, and the statistics, are exactly those one process makes: the same issues shown, the
+same counts hidden, the same bytes written. Results are taken in the order the work was given, and no
+more than a few chunks a worker are in flight, so memory stays bounded whatever the input's length.
 
 The pool forks: the workers start with the schemas this process has loaded, and nothing needs pickling but
 the work and its reports. It forks before any thread of its own starts (the executor starts its processes
@@ -28,7 +30,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, NamedTuple, TypeVar
 
 from caliper_schema.policy import Policy
 from caliper_schema.reporting import Cap, Report
@@ -46,6 +48,8 @@ OUT_OF_MEMORY = "not enough memory to check it (lower max-bytes in [tool.caliper
 CHUNK_BYTES = 1 << 20
 """About how much of a JSON Lines file a chunk holds (whole lines), and how long a file must be to be split:
 big enough that sending it costs little next to checking it, small enough to share the work evenly."""
+SCAN = 1 << 20
+"""How much of a file is read at a time to find where its chunks end."""
 IN_FLIGHT = 4
 """Chunks or files given to the pool per worker and not yet reported: a bound on memory, and enough that no
 worker waits for the next."""
@@ -172,29 +176,90 @@ def _whole(target: Path) -> tuple[Outcome, Coverage | None]:
 
 Whole = tuple[Outcome, Coverage | None]
 """A file checked whole: its outcome and what it covers."""
-Part = tuple[Cap, int, Coverage | None]
-"""A chunk's issues (its last document closed), how many documents it held, what they cover."""
 
 
-def _chunk(lines: list[bytes | Oversized], start: int, room: int) -> Part | None:
-    """The lines of a chunk checked (``start``: the number of the first; ``room``: how many issues of each
-    severity the file's report may still show, for all the chunks before had); None when out of memory."""
+class Part(NamedTuple):
+    """A chunk checked: its issues (its last document closed), how many documents it held, what they cover;
+    or, with ``failure``, why it could not all be read or checked (what it covered so far still counts)."""
+
+    cap: Cap | None
+    documents: int
+    coverage: Coverage | None
+    failure: str | None = None
+
+
+def _checked(lines: Iterable[bytes | Oversized], start: int, room: int, target: Target) -> Part:
+    """Lines checked (``start``: the number of the first; ``room``: how many issues of each severity the
+    file's report may still show, for all the chunks before had)."""
     assert _settings is not None
     coverage = _settings.coverage(bounded=False)
     policy = _settings.policy
     try:
         documents = parse_lines(lines, policy.limits, start=start, whole=False)
         cap, count = check_documents(documents, policy, coverage, limit=room)
+    except OSError as error:
+        return Part(None, 0, coverage, unread(target, error))
     except MemoryError:
-        return None
-    return cap, count, coverage
+        return Part(None, 0, coverage, out_of_memory(target))
+    return Part(cap, count, coverage)
+
+
+def _chunk(lines: list[bytes | Oversized], start: int, room: int) -> Part:
+    """Lines read by this process (from standard input) checked."""
+    return _checked(lines, start, room, None)
+
+
+class Span(NamedTuple):
+    """A part of a file, whole lines: from byte ``start`` to ``end`` (None: to the end of the file, however
+    long it has grown), its first line numbered ``line``; ``identity`` is the file's (device, inode) when it
+    was cut, so that a file replaced since is not read in its stead."""
+
+    start: int
+    end: int | None
+    line: int
+    identity: tuple[int, int]
+
+
+class _Slice:
+    """A file's lines from where it stands to ``end``, for :func:`read_lines`: a span ends after a line
+    end, so the lines read are those one reader of the whole file reads there."""
+
+    def __init__(self, stream: BinaryIO, start: int, end: int | None) -> None:
+        self.stream, self.position, self.end = stream, start, end
+
+    def readline(self, size: int = -1, /) -> bytes:
+        if self.end is None:
+            return self.stream.readline(size)
+        left = self.end - self.position
+        if left <= 0:
+            return b""
+        line = self.stream.readline(left if size < 0 else min(size, left))
+        self.position += len(line)
+        return line
+
+
+def _span(target: Path, span: Span, room: int) -> Part:
+    """A span of a file read and checked here: the parent only cut the file, so that neither the lines nor
+    the reading of them pass through it."""
+    assert _settings is not None
+    try:
+        stream = target.open("rb")
+    except OSError as error:
+        return Part(None, 0, None, unread(target, error))
+    with stream:
+        status = os.fstat(stream.fileno())
+        if (status.st_dev, status.st_ino) != span.identity:
+            return Part(None, 0, None, unread(target, OSError("it was replaced while it was read")))
+        stream.seek(span.start)
+        lines = read_lines(_Slice(stream, span.start, span.end), _settings.policy.limits.max_bytes)
+        return _checked(lines, span.line, room, target)
 
 
 def _no_document(settings: Settings) -> Part:
     """JSON Lines whose chunks held no document: ``json.empty``, as one process reports them."""
     coverage = settings.coverage(bounded=False)
     cap, count = check_documents([no_document()], settings.policy, coverage)
-    return cap, count, coverage
+    return Part(cap, count, coverage)
 
 
 # --- in this process ---------------------------------------------------------------------------------------
@@ -245,7 +310,7 @@ class _Step:
     name: str
     target: Target
     kind: str
-    work: Future[Whole] | Future[Part | None] | Whole | Outcome | None = None
+    work: Future[Whole] | Future[Part] | Whole | Outcome | None = None
     size: int = 0
     file: _File | None = None
     """The chunked file this chunk or end belongs to."""
@@ -264,22 +329,24 @@ class _File:
         self.cap = Cap(settings.policy.limits.max_issues)
         self.documents = 0
         self.coverage = settings.coverage(bounded=False)
-        self.short_of_memory = False
+        self.failure: str | None = None
+        """Why the file could not all be read or checked: the first chunk's reason, in the file's order."""
 
     @property
     def room(self) -> int:
         """How many issues of each severity the report may still show, as far as is known."""
         return max(self.cap.limit - self.cap.errors_found, 0)
 
-    def add(self, part: Part | None) -> None:
-        if part is None:
-            self.short_of_memory = True
+    def add(self, part: Part) -> None:
+        if self.failure is not None:  # one process stops reading there: nothing after it is counted
             return
-        cap, count, coverage = part
-        self.cap.absorb(cap)
-        self.documents += count
-        if self.coverage is not None and coverage is not None:
-            self.coverage.absorb(coverage)
+        if self.coverage is not None and part.coverage is not None:
+            self.coverage.absorb(part.coverage)
+        if part.cap is None:
+            self.failure = part.failure
+            return
+        self.cap.absorb(part.cap)
+        self.documents += part.documents
 
 
 def _is_lines(target: Target, settings: Settings) -> bool:
@@ -324,34 +391,62 @@ def _steps(targets: Iterable[tuple[str, Target | str]], settings: Settings,
             yield _Step(name, target, "whole", pool.submit(_whole, target), size_of(target))
 
 
+def _spans(stream: BinaryIO, jobs: int) -> Iterator[Span]:
+    """Where a file is cut into chunks: after a line end, once a chunk holds :func:`_wanted` bytes, each
+    with the number of its first line; the last runs to the end of the file. The file is read here in
+    blocks of :data:`SCAN` bytes, its line ends counted (memory stays bounded: a line longer than a chunk
+    only makes a longer chunk), but neither kept nor sent: each worker reads its own span."""
+    status = os.fstat(stream.fileno())
+    identity, total = (status.st_dev, status.st_ino), status.st_size
+    start, line, offset, newlines = 0, 1, 0, 0
+    wanted = _wanted(start, total, jobs)
+    while block := stream.read(SCAN):
+        while wanted - offset < len(block):
+            cut = block.find(b"\n", max(wanted - offset, 0))
+            if cut < 0:
+                break
+            end = offset + cut + 1
+            yield Span(start, end, line, identity)
+            start, line = end, 1 + newlines + block.count(b"\n", 0, cut + 1)
+            wanted = start + _wanted(start, total, jobs)
+        newlines += block.count(b"\n")
+        offset += len(block)
+    yield Span(start, None, line, identity)
+
+
+def _wanted(start: int, total: int, jobs: int) -> int:
+    """How many bytes a chunk starting at ``start`` should hold at least. The first is small: it is checked
+    here, the workers waiting for it to be forked, so it only needs to compile the validators they
+    inherit. The last ones shrink, so that the workers finish together rather than one chunk apart."""
+    least = max(CHUNK_BYTES // 16, 1)
+    if start == 0:
+        return least
+    return max(least, min(CHUNK_BYTES, (total - start) // (2 * jobs)))
+
+
 def _chunked(name: str, target: Target, settings: Settings, pool: _Pool) -> Iterator[_Step]:
+    """A JSON Lines file's chunks, then its end: a file cut into spans its workers read themselves, standard
+    input read here and sent a chunk of lines at a time (a pipe can be read by one process only)."""
     failure: str | None = None
     file = _File(settings)
     try:
-        if target is None and sys.stdin is None:
-            raise OSError("standard input is closed")
-        with target.open("rb") if target is not None else _borrowed(sys.stdin.buffer) as stream:
-            for lines, start, size in _chunks(stream, settings.policy.limits.max_bytes):
-                work = pool.submit(_chunk, lines, start, file.room)
-                yield _Step(name, target, "chunk", work, size, file)
-    except OSError as error:  # the chunks read so far are still checked and counted, as in one process
+        if target is None:
+            if sys.stdin is None:
+                raise OSError("standard input is closed")
+            for lines, start, size in _chunks(sys.stdin.buffer, settings.policy.limits.max_bytes):
+                yield _Step(name, None, "chunk", pool.submit(_chunk, lines, start, file.room), size, file)
+        else:
+            with target.open("rb") as stream:
+                for span in _spans(stream, pool.jobs):
+                    size = max((size_of(target) if span.end is None else span.end) - span.start, 0)
+                    yield _Step(
+                        name, target, "chunk", pool.submit(_span, target, span, file.room), size, file
+                    )
+    except OSError as error:  # the chunks cut so far are still checked and counted, as in one process
         failure = unread(target, error)
     except MemoryError:
         failure = out_of_memory(target)
     yield _Step(name, target, "end", failure, file=file)
-
-
-class _borrowed:
-    """Standard input as a context manager that does not close it."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
-
-    def __enter__(self) -> BinaryIO:
-        return self.stream
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _result(step: _Step) -> object:
@@ -393,16 +488,15 @@ def pooled(targets: Iterable[tuple[str, Target | str]], settings: Settings, cove
                 done(step.size, False)
                 continue
             if step.kind == "end":
-                part = step.file
-                assert part is not None
-                if part.documents == 0 and not isinstance(result, str):  # read to its end: nothing in it
-                    part.add(_no_document(settings))
-                if coverage is not None and part.coverage is not None:
-                    coverage.absorb(part.coverage)
-                outcome: Outcome = part.cap.report(documents=part.documents)
-                if part.short_of_memory:
-                    outcome = out_of_memory(step.target)
-                yield step.name, result if isinstance(result, str) else outcome
+                file = step.file
+                assert file is not None
+                if isinstance(result, str):  # this process could not cut or read it all: after every chunk
+                    file.add(Part(None, 0, None, result))
+                if file.failure is None and file.documents == 0:  # read to its end: nothing in it
+                    file.add(_no_document(settings))
+                if coverage is not None and file.coverage is not None:
+                    coverage.absorb(file.coverage)
+                yield step.name, file.failure or file.cap.report(documents=file.documents)
                 done(0, True)
                 continue
             outcome, counted = result if isinstance(result, tuple) else (result, None)

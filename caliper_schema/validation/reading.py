@@ -20,7 +20,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 CHUNK = 1 << 20
 """How much is read at a time past a limit: memory stays bounded whatever the input's length."""
@@ -73,7 +73,13 @@ def head(path: Path, limit: int) -> bytes:
         return read_at_most(stream, limit)
 
 
-def read_lines(stream: BinaryIO, limit: int) -> Iterator[bytes | Oversized]:
+class LineSource(Protocol):
+    """What :func:`read_lines` reads from: a binary stream's ``readline`` (or a part of a file's)."""
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+def read_lines(stream: LineSource, limit: int) -> Iterator[bytes | Oversized]:
     """Each line of ``stream`` with its line ending, or an :class:`Oversized` for a line whose content
     (without ``\\n`` or ``\\r\\n``) is over ``limit`` bytes: one item a line, so numbering is unchanged."""
     while True:
