@@ -2,8 +2,10 @@
 
 Every schema file under ``caliper_schema/schemas`` (the repository's ``schemas/``) is registered under its
 ``$id`` in one :class:`referencing.Registry` (what jsonschema resolves ``$ref`` with) and one
-``jsonschema_rs.Registry`` (the fast path). Loading refuses a schema whose ``$id`` does not match its
-place in the tree or whose ``$ref`` points outside the bundled set, so no validator ever tries to fetch.
+``jsonschema_rs.Registry`` (the fast path); neither has a way to fetch, so no validator ever does. Loading
+refuses a schema whose ``$id`` does not match its place in the tree; a ``$ref`` that points outside the
+bundled set, or nowhere, is refused when the jsonschema registry is built (the first time an issue is
+explained: checking valid documents needs none of it) and by the test suite, on every change.
 
 >>> catalogue = load()
 >>> catalogue.type_schema("ActivityEvent")
@@ -17,11 +19,11 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Literal
-from urllib.parse import urldefrag, urljoin
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote, urldefrag, urljoin
 
-import referencing
-from referencing.jsonschema import DRAFT202012
+if TYPE_CHECKING:
+    import referencing
 
 from caliper_schema.locating import pointer as join
 from caliper_schema.locating import walk
@@ -57,10 +59,15 @@ class Catalogue:
 
     schemas: Mapping[str, Schema]
     """Each schema by its ``$id``."""
-    registry: referencing.Registry[Any]
-    """What jsonschema resolves ``$ref`` against."""
     types: Mapping[str, str]
     """Each ``type`` value a document can carry, with the ``$id`` of the schema that checks it."""
+
+    @functools.cached_property
+    def registry(self) -> referencing.Registry[Any]:
+        """What jsonschema resolves ``$ref`` against, built when jsonschema first needs it (explaining an
+        invalid document): a valid one never does, and a process that only checks valid documents does not
+        import ``referencing`` or crawl the schemas (a tenth of a second at every start)."""
+        return _registry(self.schemas)
 
     @functools.cached_property
     def timeback_types(self) -> frozenset[str]:
@@ -83,10 +90,20 @@ class Catalogue:
         return self.types.get(type_)
 
     def resolve(self, uri: str) -> Schema:
-        """The (sub)schema at ``uri``, which may carry a JSON Pointer fragment."""
+        """The (sub)schema at ``uri``, which may carry a JSON Pointer fragment.
+
+        >>> load().resolve(ENVELOPE_SHELL)["type"]
+        'object'
+        """
         found = self._resolved.get(uri)
         if found is None:  # remembered: explaining an issue asks for the same few declarations again
-            contents = self.registry.resolver().lookup(uri).contents
+            base, fragment = urldefrag(uri)
+            if base in self.schemas and fragment == "":  # as registered: without "$schema" (see _registry)
+                contents = {k: v for k, v in self.schemas[base].items() if k != "$schema"}
+            elif base in self.schemas and fragment.startswith("/"):
+                contents = _pointed(self.schemas[base], unquote(fragment))
+            else:  # an anchor, or not a bundled file: as jsonschema resolves it
+                contents = self.registry.resolver().lookup(uri).contents
             if not isinstance(contents, dict):
                 raise SchemaError(f"{uri} is not a schema object")
             found = self._resolved[uri] = contents
@@ -248,7 +265,35 @@ def _refs(node: Any) -> Iterator[str]:
             yield from current.get("discriminator", {}).get("mapping", {}).values()
 
 
+def _pointed(schema: Any, pointer: str) -> Any:
+    """What the JSON Pointer ``pointer`` (RFC 6901, already percent-decoded) points at in ``schema``."""
+    for token in pointer.split("/")[1:]:
+        key = token.replace("~1", "/").replace("~0", "~")
+        schema = schema[int(key)] if isinstance(schema, list) else schema.get(key)
+        if schema is None:
+            break
+    return schema
+
+
+def _registry(schemas: Mapping[str, Schema]) -> referencing.Registry[Any]:
+    """The schemas as a :mod:`referencing` registry, every ``$ref`` checked to resolve inside it."""
+    import referencing
+    from referencing.jsonschema import DRAFT202012
+
+    # Registered without "$schema": every file is 2020-12, and jsonschema picks a validator class by
+    # "$schema" each time it enters a resource, which would drop this project's discriminator-aware oneOf.
+    registry: referencing.Registry[Any] = referencing.Registry().with_resources(
+        (uri, DRAFT202012.create_resource({k: v for k, v in schema.items() if k != "$schema"}))
+        for uri, schema in schemas.items()
+    )
+    registry = registry.crawl()
+    _check_closed(schemas, registry)
+    return registry
+
+
 def _check_closed(schemas: Mapping[str, Schema], registry: referencing.Registry[Any]) -> None:
+    import referencing.exceptions
+
     # Each distinct target once: this runs at every start, and most refs repeat (the common definitions).
     targets: dict[str, tuple[str, str]] = {}
     for uri, schema in schemas.items():
@@ -284,15 +329,7 @@ def build() -> Catalogue:
         if schema.get("$id") != expected:
             raise SchemaError(f"schemas/{path}: $id must be {expected!r}, found {schema.get('$id')!r}")
         schemas[expected] = schema
-    # Registered without "$schema": every file is 2020-12, and jsonschema picks a validator class by
-    # "$schema" each time it enters a resource, which would drop this project's discriminator-aware oneOf.
-    registry: referencing.Registry[Any] = referencing.Registry().with_resources(
-        (uri, DRAFT202012.create_resource({k: v for k, v in schema.items() if k != "$schema"}))
-        for uri, schema in schemas.items()
-    )
-    registry = registry.crawl()
-    _check_closed(schemas, registry)
-    return Catalogue(schemas=schemas, registry=registry, types=_document_types(schemas))
+    return Catalogue(schemas=schemas, types=_document_types(schemas))
 
 
 @functools.cache

@@ -69,7 +69,22 @@ def test_loading_refuses_a_reference_outside_the_bundle(monkeypatch: pytest.Monk
     files = [*registry._schema_files(), ("bad.json", outside)]
     monkeypatch.setattr(registry, "_schema_files", lambda: iter(files))
     with pytest.raises(SchemaError, match="leaves the bundled schemas"):
-        registry.build()
+        registry.build().registry  # noqa: B018 - built on first use, and checked then
+
+
+def test_every_bundled_reference_resolves_inside_the_bundle() -> None:
+    catalogue = registry.build()
+    assert catalogue.registry is catalogue.registry  # built once, every $ref checked on the way
+
+
+def test_a_pointer_resolves_as_jsonschema_resolves_it() -> None:
+    catalogue = registry.build()
+    resolver = catalogue.registry.resolver()
+    uris = [uri + fragment for uri, schema in catalogue.schemas.items()
+            for fragment in ["", *(f"#/$defs/{name}" for name in schema.get("$defs", {}))]]  # fmt: skip
+    assert len(uris) > 200
+    for uri in uris:
+        assert catalogue.resolve(uri) == resolver.lookup(uri).contents, uri
 
 
 def test_loading_refuses_a_misplaced_id(monkeypatch: pytest.MonkeyPatch) -> None:
