@@ -67,7 +67,15 @@ class Catalogue:
         """What jsonschema resolves ``$ref`` against, built when jsonschema first needs it (explaining an
         invalid document): a valid one never does, and a process that only checks valid documents does not
         import ``referencing`` or crawl the schemas (a tenth of a second at every start)."""
-        return _registry(self.schemas)
+        return _registry(self.bare)
+
+    @functools.cached_property
+    def bare(self) -> dict[str, Schema]:
+        """Each schema as it is registered: without ``"$schema"`` (see :func:`_registry`); the objects
+        :meth:`resolve` and jsonschema's lookups give, the same ones."""
+        return {
+            uri: {k: v for k, v in schema.items() if k != "$schema"} for uri, schema in self.schemas.items()
+        }
 
     @functools.cached_property
     def timeback_types(self) -> frozenset[str]:
@@ -98,10 +106,8 @@ class Catalogue:
         found = self._resolved.get(uri)
         if found is None:  # remembered: explaining an issue asks for the same few declarations again
             base, fragment = urldefrag(uri)
-            if base in self.schemas and fragment == "":  # as registered: without "$schema" (see _registry)
-                contents = {k: v for k, v in self.schemas[base].items() if k != "$schema"}
-            elif base in self.schemas and fragment.startswith("/"):
-                contents = _pointed(self.schemas[base], unquote(fragment))
+            if base in self.bare and (fragment == "" or fragment.startswith("/")):
+                contents = _pointed(self.bare[base], unquote(fragment))
             else:  # an anchor, or not a bundled file: as jsonschema resolves it
                 contents = self.registry.resolver().lookup(uri).contents
             if not isinstance(contents, dict):
@@ -275,19 +281,19 @@ def _pointed(schema: Any, pointer: str) -> Any:
     return schema
 
 
-def _registry(schemas: Mapping[str, Schema]) -> referencing.Registry[Any]:
-    """The schemas as a :mod:`referencing` registry, every ``$ref`` checked to resolve inside it."""
+def _registry(bare: Mapping[str, Schema]) -> referencing.Registry[Any]:
+    """The schemas (without ``"$schema"``) as a :mod:`referencing` registry, every ``$ref`` checked to
+    resolve inside it."""
     import referencing
     from referencing.jsonschema import DRAFT202012
 
     # Registered without "$schema": every file is 2020-12, and jsonschema picks a validator class by
     # "$schema" each time it enters a resource, which would drop this project's discriminator-aware oneOf.
     registry: referencing.Registry[Any] = referencing.Registry().with_resources(
-        (uri, DRAFT202012.create_resource({k: v for k, v in schema.items() if k != "$schema"}))
-        for uri, schema in schemas.items()
+        (uri, DRAFT202012.create_resource(schema)) for uri, schema in bare.items()
     )
     registry = registry.crawl()
-    _check_closed(schemas, registry)
+    _check_closed(bare, registry)
     return registry
 
 
