@@ -275,9 +275,12 @@ def _pointed(schema: Any, pointer: str) -> Any:
     """What the JSON Pointer ``pointer`` (RFC 6901, already percent-decoded) points at in ``schema``."""
     for token in pointer.split("/")[1:]:
         key = token.replace("~1", "/").replace("~0", "~")
-        schema = schema[int(key)] if isinstance(schema, list) else schema.get(key)
-        if schema is None:
-            break
+        if isinstance(schema, list):
+            schema = schema[int(key)] if key.isdigit() and int(key) < len(schema) else None
+        elif isinstance(schema, dict):
+            schema = schema.get(key)
+        else:
+            return None  # the pointer goes on past a leaf: nowhere (resolve() says so)
     return schema
 
 
@@ -300,7 +303,7 @@ def _registry(bare: Mapping[str, Schema]) -> referencing.Registry[Any]:
 def _check_closed(schemas: Mapping[str, Schema], registry: referencing.Registry[Any]) -> None:
     import referencing.exceptions
 
-    # Each distinct target once: this runs at every start, and most refs repeat (the common definitions).
+    # Each distinct target once (most refs repeat: the common definitions).
     targets: dict[str, tuple[str, str]] = {}
     for uri, schema in schemas.items():
         for ref in set(_refs(schema)):
