@@ -192,3 +192,19 @@ def test_a_misspelled_subject_prints_the_nearest_subject(tmp_path: Path) -> None
     lines = out.splitlines()
     assert lines[0].endswith("error schema.enum /data/0/object/subject 'Maths' is not an allowed value")
     assert lines[1] == "    hint: did you mean `Math` or `FastMath`?"
+
+
+class _InterruptingImport:
+    """A meta path finder that raises what Ctrl-C raises when ``caliper_schema.cli.commands`` loads."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "caliper_schema.cli.commands":
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_the_modules_load_is_one_line_and_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "caliper_schema.cli.commands", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_InterruptingImport(), *sys.meta_path])
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["validate", str(VALID)], stdout=out, stderr=err) == 130
+    assert (out.getvalue(), err.getvalue()) == ("", "caliper-schema: interrupted\n")

@@ -16,6 +16,27 @@ Its modules, in the order a run goes through them:
 Nothing else in the package imports it.
 """
 
-from caliper_schema.cli.commands import main
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TextIO
 
 __all__ = ["main"]
+
+
+def main(
+    argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """Run the command line; returns the exit status (see :func:`caliper_schema.cli.commands.main`).
+
+    >>> import io
+    >>> main(["schema", "--list"], stdout=io.StringIO())
+    0
+    """
+    try:
+        from caliper_schema.cli.commands import main as run  # a quarter of a second of imports
+    except KeyboardInterrupt:  # Ctrl-C while they load: the same line and status as during a run
+        (stderr or sys.stderr).write("caliper-schema: interrupted\n")
+        return 130
+    return run(argv, stdout, stderr)
