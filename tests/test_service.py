@@ -461,3 +461,19 @@ def test_the_page_shows_every_example_and_broken_bodies(api: httpx.Client) -> No
                 answer = browser.get("/", params={**query, "open": str(opened)})
                 assert answer.status_code == 200, (query, opened)
         assert browser.get("/", params={"open": "99999999999999999999", "page": "-1"}).status_code == 200
+
+
+def test_a_bare_event_with_more_issues_than_shown_keeps_its_hidden_counts() -> None:
+    policy = Policy(limits=Limits(max_issues=2))
+    event = {"type": "Event"}  # no id, actor, action, object or eventTime
+    told = validate(event, policy=policy)
+    assert told.hidden_errors >= 3  # more issues than a report shows
+    with in_thread(policy=policy) as small, client(small.url, token_for(small.url)) as http:
+        answer = http.post("/caliper/event/validate", json=event)
+    assert answer.status_code == 400
+    errors = answer.json()["errors"]
+    assert (errors[0]["pointer"], errors[0]["rule"]) == ("", "document.not-an-envelope")
+    assert errors[-1]["rule"] == "limit.issues"
+    hidden = told.hidden_errors + told.hidden_warnings
+    assert errors[-1]["message"].startswith(f"{hidden} more issues not shown ({told.hidden_errors} errors")
+    assert answer.json()["message"] != "The payload is valid."

@@ -147,14 +147,21 @@ def for_http(report: Report) -> Report:
     return replace(report, errors=told(report.errors), warnings=told(report.warnings))
 
 
+_NOT_READ = ("json.", "limit.size", "limit.depth", "limit.string")
+"""The rules whose error means the body was not parsed (``limit.items`` and the closing ``limit.issues`` are
+about a body read in full, which may still be no envelope)."""
+
+
 def judge(body: bytes, policy: Policy) -> Received:
     """The validator's verdict on a posted body, as the service answers it."""
     report = for_http(validate(body, policy=policy))
-    parse_failed = any(issue.rule.startswith(("json.", "limit.")) for issue in report.errors)
+    parse_failed = any(issue.rule.startswith(_NOT_READ) for issue in report.errors)
     value = None if parse_failed else _read(body) if report.ok else _lenient(body)
     if value is not None and not is_envelope(value):
         extra = policy.judge([_not_an_envelope(value)])
-        report = Report.from_issues([*extra, *report.errors, *report.warnings])
+        shown = Report.from_issues([*extra, *report.errors, *report.warnings], documents=report.documents)
+        # What the cap hid still counts: the answer's closing issue states it, the counts keep it.
+        report = replace(shown, hidden_errors=report.hidden_errors, hidden_warnings=report.hidden_warnings)
     return Received(report, value, actors_of(value))
 
 
