@@ -13,6 +13,7 @@ the issues of one payload (or one file) and answers the question a sender asks: 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, replace
@@ -332,7 +333,7 @@ class Cap:
     def report(self, documents: int = 1) -> Report:
         """The report of everything added: the kept issues in reading order, then the closing issue."""
         if not self._errors and not self._warnings and self._hidden == [0, 0]:
-            return Report(documents=documents)  # the common case: nothing found
+            return _valid(documents)  # the common case: nothing found
         report = Report.from_issues(self.shown(), documents=documents)
         return replace(report, hidden_errors=self._hidden[0], hidden_warnings=self._hidden[1])
 
@@ -356,6 +357,13 @@ class Cap:
             )
             kept.append(Issue("", NOTICE, severity, message, hint="fix these first"))
         return kept
+
+
+@functools.lru_cache(maxsize=16)
+def _valid(documents: int) -> Report:
+    # A report is immutable: one object serves every valid payload of so many documents (a frozen
+    # dataclass costs ~2 us to build, a few percent of a valid event).
+    return Report(documents=documents)
 
 
 def _reading_order(kept: _Kept) -> tuple[int, int, int, int]:

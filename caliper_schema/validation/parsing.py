@@ -50,9 +50,9 @@ MISSING: Any = _Missing()
 """The value of a document that could not be parsed."""
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: one is built per document, and a frozen dataclass takes 3x as long to build
 class Document:
-    """One JSON document: its value, and its source text for locating issues.
+    """One JSON document: its value, and its source text for locating issues (read-only by convention).
 
     ``first_line`` is the line of the document in its file (JSON Lines documents start on their line).
     """
@@ -389,7 +389,7 @@ def _parse_text(text: str, first_line: int, limits: Limits, raw: bytes | None = 
             )
         )
         text = text[1:]
-    if not text.strip():
+    if not text or text.isspace():  # strip()'s test without its copy of the text
         issues.append(Issue("", "json.empty", "error", "the input is empty", line=first_line, column=1))
         return Document(MISSING, text, first_line, tuple(issues))
     raw = text.encode("utf-8", "surrogatepass") if raw is None else raw
@@ -418,7 +418,7 @@ def _parse_text(text: str, first_line: int, limits: Limits, raw: bytes | None = 
     else:
         escapes = backslash or b"\xed" in structure
         issues += _content_issues(value, raw, limits, first_line, nesting, escapes)
-        failed = any(issue.severity == "error" for issue in issues)
+        failed = bool(issues) and any(issue.severity == "error" for issue in issues)
         return Document(MISSING if failed else value, text, first_line, tuple(issues))
     return Document(MISSING, text, first_line, tuple(issues))
 
