@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
+
 PACKAGE = Path(__file__).resolve().parent.parent / "caliper_schema"
 WINGS = ("validation", "generation", "service", "cli")
 CORE = ("registry", "policy", "configuration", "reporting", "hints", "locating", "modelbase", "strategies")
@@ -112,4 +114,6 @@ def test_the_public_api_is_where_it_was() -> None:
     assert caliper_schema.__all__ == ["Issue", "Limits", "Policy", "Report", "validate", "validate_file"]
     assert caliper_schema.validate is pipeline.validate
     assert caliper_schema.validate_file is pipeline.validate_file
-    assert main is importlib.import_module("caliper_schema.cli.commands").main
+    # The console script's entry point: it loads the commands under a Ctrl-C guard and runs theirs.
+    assert main.__module__ == "caliper_schema.cli"
+    assert 'caliper-schema = "caliper_schema.cli:main"' in (ROOT / "pyproject.toml").read_text()
