@@ -9,6 +9,7 @@ with a per-file cap reached, oversized, broken and blank lines, in every format,
 from __future__ import annotations
 
 import fcntl
+import gc
 import io
 import json
 import os
@@ -323,6 +324,18 @@ def test_small_chunks_write_the_bytes_of_one_process(
         assert statistics["issues"]["schema.const"]["errors"] == len(where["wrong action"])
         assert statistics["issues"]["limit.size"]["errors"] == len(where["oversized"])
         assert statistics["documents"]["total"] == 2500 - len(where["blank"])
+
+
+def test_the_collector_is_the_callers_again_after_a_pooled_run(
+    generated: tuple[Path, Path, dict[str, list[int]]],
+) -> None:
+    """The pool freezes what its workers inherit (their collections skip it) and unfreezes it at the end:
+    a program that calls ``main`` and goes on keeps a collector that can free what it made before."""
+    target, config, _ = generated
+    assert gc.get_freeze_count() == 0
+    status, _, _ = _cli("validate", "--jobs", "2", "--config", str(config), str(target))
+    assert status == 1
+    assert gc.get_freeze_count() == 0
 
 
 def test_real_chunks_in_every_format_and_the_exit_status(
