@@ -21,17 +21,14 @@ fails is never a pass: :class:`WorkerFailed`, which the command reports as an er
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, TypeVar
 
 from caliper_schema.policy import Policy
 from caliper_schema.reporting import Cap, Report
@@ -44,6 +41,11 @@ from caliper_schema.validation.statistics import (
     check_file,
     check_reader,
 )
+
+# multiprocessing and concurrent.futures are imported when a pool starts: a tenth of the command's imports,
+# which a run of --jobs 1 (one file, a pre-commit hook) does not need.
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 OUT_OF_MEMORY = "not enough memory to check it (lower max-bytes in [tool.caliper-schema.limits])"
 CHUNK_BYTES = 1 << 20
@@ -276,6 +278,10 @@ class _Pool:
         self.executor: ProcessPoolExecutor | None = None
 
     def submit(self, work: Callable[..., T], *args: object) -> Future[T]:
+        import multiprocessing
+        from concurrent.futures import Future, ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
         if self.executor is not None:
             try:
                 return self.executor.submit(work, *args)
@@ -457,6 +463,9 @@ def _chunked(name: str, target: Target, settings: Settings, pool: _Pool) -> Iter
 
 def _result(step: _Step) -> object:
     """What a step's work gave; a worker that died or raised is a :class:`WorkerFailed`."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
     if not isinstance(step.work, Future):
         return step.work
     try:
