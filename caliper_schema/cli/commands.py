@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from caliper_schema import hints
 from caliper_schema.cli.arguments import INVALID, OK, USAGE, build_parser
@@ -34,7 +34,9 @@ from caliper_schema.registry import BASE_URI, load
 from caliper_schema.reporting import Issue, Report, printable
 from caliper_schema.validation.reading import head
 from caliper_schema.validation.statistics import Coverage
-from caliper_schema.validation.streams import Finding, Item, StreamChecker, from_file, from_reader
+
+if TYPE_CHECKING:  # the stream rules (and sqlite3) are imported by --stream alone: a tenth of the imports
+    from caliper_schema.validation.streams import Finding, Item
 
 
 def _io_report(reason: str) -> Report:
@@ -134,6 +136,8 @@ def _each_file(args: argparse.Namespace, policy: Policy, reporter: Reporter, std
 
 def _items(target: Path | None, args: argparse.Namespace, policy: Policy) -> Iterator[Item]:
     """The documents of one file of a stream, read as they are checked (raises OSError)."""
+    from caliper_schema.validation.streams import from_file, from_reader
+
     if target is None:
         if sys.stdin is None:
             raise OSError("standard input is closed")
@@ -143,6 +147,8 @@ def _items(target: Path | None, args: argparse.Namespace, policy: Policy) -> Ite
 
 def _one_stream(args: argparse.Namespace, policy: Policy, reporter: Reporter, stderr: TextIO) -> int:
     """Every file as part of one app's stream: each finding reported as it is found, none kept."""
+    from caliper_schema.validation.streams import StreamChecker
+
     coverage = Coverage(policy.subjects) if args.statistics else None
     checker = StreamChecker(policy, coverage=coverage)
     status = OK
