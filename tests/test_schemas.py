@@ -87,6 +87,27 @@ def test_a_pointer_resolves_as_jsonschema_resolves_it() -> None:
         assert catalogue.resolve(uri) == resolver.lookup(uri).contents, uri
 
 
+def test_every_subschema_object_is_located_at_its_pointer() -> None:
+    """``Catalogue.locate`` finds a (sub)schema object by identity at the JSON Pointer of its place, and what
+    that pointer resolves to is that very object."""
+    catalogue = registry.build()
+    located = 0
+    for uri, schema in catalogue.schemas.items():
+        for path, node in walk(schema):
+            if not isinstance(node, dict):
+                continue
+            where = catalogue.locate(node)
+            if "$id" in node:
+                assert where == node["$id"]
+                continue
+            pointer = "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in path)
+            assert where == f"{uri}#{pointer}"
+            assert catalogue.resolve(where) is node
+            located += 1
+    assert located > 1000
+    assert catalogue.locate({"type": "object"}) is None  # a schema made on the fly: not the catalogue's
+
+
 def test_loading_refuses_a_misplaced_id(monkeypatch: pytest.MonkeyPatch) -> None:
     files = [("common/iri.json", {"$id": BASE_URI + "elsewhere/iri.json"})]
     monkeypatch.setattr(registry, "_schema_files", lambda: iter(files))
