@@ -3,9 +3,11 @@
 The same JSON Lines file of ``--count`` envelopes (20,000 by default, one event each, from the seeded
 benchmark data: mostly Timeback events) is checked by fresh ``caliper-schema validate`` processes with
 ``--jobs 1`` and ``--jobs 2``, taken in turn (1, 2, 1, 2, ...: a change in the machine's load falls on both),
-and the best of each is kept; the speed-up is their ratio (target: at least 1.7 on 2 cores), shown with the
-median of each pair's ratio. The same for
-the broken copy of each envelope (every document invalid: the cap shows 200 issues, all are judged).
+and the speed-up is the median of each pair's ratio (target: at least 1.7 on 2 cores), shown with the ratio
+of the best of each. The same for the broken copy of each envelope (every document invalid: the cap shows 200
+issues, all are judged). The target is judged on the median: the best of each can pair one lucky moment of
+one with none of the other (one run measured a best of 1.36x where the pairs' median was 1.87x: one
+``--jobs 1`` run a third faster than its four others).
 
 The processes run the package as pip installs it, its bytecode compiled: from a copy compiled into the
 temporary folder (``-m`` imports it from the working directory). An editable install under
@@ -91,15 +93,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         invalid.write_bytes(b"".join(orjson.dumps(sample.document) + b"\n" for sample in dataset.invalid))
         lines += [
             "",
-            "| file | size | --jobs 1 | --jobs 2 | speed-up, best (target >= 1.7) | median of the pairs |",
+            "| file | size | --jobs 1, best | --jobs 2, best | ratio of the bests"
+            " | speed-up, median of the pairs (target >= 1.7) |",
             "|---|---|---|---|---|---|",
         ]
         for name, path, expect in (("valid", valid, 0), ("invalid", invalid, 1)):
             one, two, pairs = _interleaved(path, expect, args.rounds, cwd)
-            verdict = "PASS" if one / two >= 1.7 else "MISS"
+            verdict = "PASS" if pairs >= 1.7 else "MISS"
             lines.append(
                 f"| {args.count:,} envelopes, {name} | {path.stat().st_size / 2**20:.1f} MiB | {one:.2f} s |"
-                f" {two:.2f} s | {one / two:.2f}x {verdict} | {pairs:.2f}x |"
+                f" {two:.2f} s | {one / two:.2f}x | {pairs:.2f}x {verdict} |"
             )
         lines += [
             "",
