@@ -25,6 +25,8 @@ class LibraryRates:
     parse_floor: Rate
     schema_floor: Rate | None
     """orjson plus the jsonschema-rs calls of the fast path alone: what any design on them pays."""
+    valid_no_rules: Rate | None = None
+    """``validate(bytes)`` on the valid set with the rule layer switched off: the rest of the pipeline."""
 
 
 def measure(dataset: Dataset, passes: int) -> LibraryRates:
@@ -47,6 +49,9 @@ def measure(dataset: Dataset, passes: int) -> LibraryRates:
     floor = schema_floor_check(valid_raw)
     if floor is not None:
         jobs["schema_floor"] = (floor, valid_raw)
+    no_rules = without_rules()
+    if no_rules is not None:
+        jobs["valid_no_rules"] = (no_rules, valid_raw)
     rates = interleaved_rates(jobs, passes)
     return LibraryRates(
         rates["valid_bytes"],
@@ -55,6 +60,7 @@ def measure(dataset: Dataset, passes: int) -> LibraryRates:
         rates["invalid_parsed"],
         rates["parse_floor"],
         rates.get("schema_floor"),
+        rates.get("valid_no_rules"),
     )
 
 
@@ -84,6 +90,32 @@ def schema_floor_check(raws: list[bytes]) -> Callable[[bytes], bool] | None:
             return None  # not the same verdict as validate(): not a floor of it
     except (AttributeError, KeyError, TypeError):
         return None
+    return check
+
+
+def without_rules() -> Callable[[bytes], object] | None:
+    """``validate()`` with the rule layer's ``run`` swapped for one that finds nothing, for the time of each
+    call: what the pipeline costs without its rules (strict parse, dispatch, the clean jsonschema-rs pass,
+    the report). For the decomposition of the valid path in the README; it reaches into the pipeline's
+    internals, so it is skipped (``None``) if they change. The valid set has no rule finding to lose."""
+    try:
+        from caliper_schema import validate
+        from caliper_schema.validation import rules
+
+        real = rules.run
+    except (ImportError, AttributeError):
+        return None
+
+    def nothing(*args: object, **kwargs: object) -> list[object]:
+        return []
+
+    def check(raw: bytes) -> object:
+        rules.run = nothing  # type: ignore[assignment]
+        try:
+            return validate(raw)
+        finally:
+            rules.run = real
+
     return check
 
 

@@ -141,6 +141,17 @@ def throughput(results: Results) -> list[str]:
         rows.append(row(name, lib.schema_floor, base.valid))
     rows += [
         row("`validate(bytes)`, valid", lib.valid_bytes, base.valid),
+        *(
+            [
+                row(
+                    "`validate(bytes)`, valid, the rule layer switched off (for the decomposition)",
+                    lib.valid_no_rules,
+                    base.valid,
+                )
+            ]
+            if lib.valid_no_rules is not None
+            else []
+        ),
         row("`validate(parsed dict)`, valid", lib.valid_parsed, base.valid),
         row("`validate(bytes)`, invalid, all issues", lib.invalid_bytes, base.invalid_all),
         row("`validate(parsed dict)`, invalid, all issues", lib.invalid_parsed, base.invalid_all),
@@ -267,7 +278,9 @@ def library_section(lib: LibraryRates, pairs: list[FirstPair]) -> list[str]:
     rows = [[name, rate.show(), times(floor / rate.per_second), rate.note] for name, rate in (
         ("orjson.loads, same bytes (parse-only floor)", lib.parse_floor),
         ("orjson + jsonschema-rs (schema-check floor)", lib.schema_floor),
-        ("`validate(bytes)`, valid", lib.valid_bytes), ("`validate(parsed dict)`, valid", lib.valid_parsed),
+        ("`validate(bytes)`, valid", lib.valid_bytes),
+        ("`validate(bytes)`, valid, the rule layer switched off", lib.valid_no_rules),
+        ("`validate(parsed dict)`, valid", lib.valid_parsed),
         ("`validate(bytes)`, invalid, all issues", lib.invalid_bytes),
         ("`validate(parsed dict)`, invalid, all issues", lib.invalid_parsed),
     ) if rate is not None]  # fmt: skip
@@ -313,6 +326,11 @@ def targets(results: Results) -> list[str]:
     rows = [[name, measured, _verdict(passed, decided)] for name, measured, passed, decided in checks]
     more = [*target_rows(results.models), *invalid_rows(lib, results.pairs)]
     rows += [[name, measured, _verdict(passed)] for name, measured, passed in more]
+    if lib.schema_floor is not None and lib.valid_no_rules is not None:  # not a target: the decomposition
+        rest = lib.schema_floor.per_second / lib.valid_no_rules.per_second
+        rules_x = lib.schema_floor.per_second / lib.valid_bytes.per_second - rest
+        name = "(for reference) valid, bytes in, the rule layer switched off, against the schema-check floor;"
+        rows.append([f"{name} the rule layer's own share", f"{times(rest)}; {times(rules_x)}", ""])
     if results.jsonl is not None:  # not a target: what the floor of the CLI target itself is
         floor = results.jsonl.schema_check.seconds / results.jsonl.orjson_only.seconds
         rows.append(["(for reference) an orjson + jsonschema-rs process over the same lines, against the"
