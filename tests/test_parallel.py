@@ -421,16 +421,54 @@ def test_standard_input_in_chunks(generated: tuple[Path, Path, dict[str, list[in
         assert re.search(rf"<stdin>:{line}:\d+: error schema.const /data/0/action ", one.text)
 
 
-def test_stream_refuses_jobs(tmp_path: Path) -> None:
-    status, out, err = _cli("validate", "--stream", "--jobs", "2", str(EXAMPLES / "valid"))
-    assert (status, out) == (2, "")
-    assert "--stream runs in one process" in err
-    single = EXAMPLES / "valid" / "timeback-activity-event.json"
-    assert _cli("validate", "--stream", "--jobs", "1", str(single)) == (
-        0,
-        _cli("validate", "--stream", str(single))[1],
-        "",
-    )
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Generated sessions with mistakes across documents (the stream rules' findings), about 700 KiB."""
+    target = tmp_path_factory.mktemp("sessions") / "sessions.jsonl"
+    out = io.StringIO()
+    assert main(["generate", "--sessions", "20", "--seed", "31", "--invalid", "--strict"], stdout=out) == 0
+    target.write_text(out.getvalue())
+    return target
+
+
+@pytest.mark.parametrize("form", ["text", "json", "github"])
+def test_a_stream_judged_in_workers_writes_the_bytes_of_one_process(
+    generated: tuple[Path, Path, dict[str, list[int]]],
+    sessions: Path,
+    form: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--stream --jobs 2``: the documents judged in workers, in spans of 16 KiB (every kind of line of
+    ``generated`` at some boundary: oversized, blank, broken), the stream rules here; the same bytes."""
+    target, config, where = generated
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 16 * 1024)
+    common = ["--stream", "--statistics", "--config", str(config), "--format", form]
+    common += [str(sessions), str(target)]
+    one = _cli("validate", "--jobs", "1", *common)
+    two = _cli("validate", "--jobs", "2", *common)
+    assert two == one
+    status, out, _ = one
+    assert status == 1
+    if form == "json":
+        findings = json.loads(out)["findings"]
+        rules = {finding["rule"] for finding in findings}
+        assert {"stream.duplicate-id", "limit.size", "json.syntax", "schema.const"} <= rules
+        oversized = [f["line"] for f in findings if f["rule"] == "limit.size" and f["path"] == str(target)]
+        assert oversized == where["oversized"]
+
+
+def test_a_stream_whose_worker_fails_is_exit_2_never_a_pass(
+    sessions: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(target: Path, span: parallel.Span) -> list[object]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 16 * 1024)
+    monkeypatch.setattr(parallel, "_judge_span", broken)
+    status, out, err = _cli("validate", "--stream", "--jobs", "2", "--format", "json", str(sessions))
+    assert status == 2
+    assert f"caliper-schema: a worker process failed on '{sessions}': RuntimeError('boom')" in err
+    assert json.loads(out)["findings"][-1]["rule"] == "io.unreadable"  # the output stays one JSON document
 
 
 # --- a worker that dies, Ctrl-C ----------------------------------------------------------------------------

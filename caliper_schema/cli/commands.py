@@ -21,6 +21,8 @@ from caliper_schema.cli.parallel import (
     Settings,
     WorkerFailed,
     auto_jobs,
+    is_long_lines,
+    judged_items,
     out_of_memory,
     pooled,
     sequential,
@@ -36,7 +38,7 @@ from caliper_schema.validation.reading import head
 from caliper_schema.validation.statistics import Coverage
 
 if TYPE_CHECKING:  # the stream rules (and sqlite3) are imported by --stream alone: a tenth of the imports
-    from caliper_schema.validation.streams import Finding, Item
+    from caliper_schema.validation.streams import Finding, Item, Judged
 
 
 def _io_report(reason: str) -> Report:
@@ -134,15 +136,22 @@ def _each_file(args: argparse.Namespace, policy: Policy, reporter: Reporter, std
     return status
 
 
-def _items(target: Path | None, args: argparse.Namespace, policy: Policy) -> Iterator[Item]:
-    """The documents of one file of a stream, read as they are checked (raises OSError)."""
+def _items(target: Path | None, args: argparse.Namespace, settings: Settings,
+           jobs: int) -> Iterator[tuple[Item, Judged | None]]:  # fmt: skip
+    """The documents of one file of a stream, read as they are checked (raises OSError), each with its own
+    verdict when worker processes reached it (a long JSON Lines file, with ``jobs`` above 1)."""
     from caliper_schema.validation.streams import from_file, from_reader
 
+    limits = settings.policy.limits
     if target is None:
         if sys.stdin is None:
             raise OSError("standard input is closed")
-        return from_reader(sys.stdin.buffer, STDIN, lines=args.jsonl, limits=policy.limits)
-    return from_file(target, limits=policy.limits)
+        return (
+            (item, None) for item in from_reader(sys.stdin.buffer, STDIN, lines=args.jsonl, limits=limits)
+        )
+    if jobs > 1 and is_long_lines(target):
+        return judged_items(target, settings, jobs)
+    return ((item, None) for item in from_file(target, limits=limits))
 
 
 def _one_stream(args: argparse.Namespace, policy: Policy, reporter: Reporter, stderr: TextIO) -> int:
@@ -151,6 +160,9 @@ def _one_stream(args: argparse.Namespace, policy: Policy, reporter: Reporter, st
 
     coverage = Coverage(policy.subjects) if args.statistics else None
     checker = StreamChecker(policy, coverage=coverage)
+    settings = Settings(policy)
+    targets = list(_targets(args, stderr))
+    jobs = args.jobs or auto_jobs(0 if isinstance(target, str) else size_of(target) for _, target in targets)
     status = OK
 
     def report(findings: Iterable[Finding]) -> None:
@@ -160,17 +172,19 @@ def _one_stream(args: argparse.Namespace, policy: Policy, reporter: Reporter, st
                 status = max(status, INVALID)
             reporter.finding(finding.source or STDIN, finding.issue)
 
-    for name, target in _targets(args, stderr):
+    for name, target in targets:
         reporter.source(name)
         problem = target if isinstance(target, str) else None
         if not isinstance(target, str):
             try:
-                for item in _items(target, args, policy):
-                    report(checker.feed(item))
+                for item, judged in _items(target, args, settings, jobs):
+                    report(checker.feed(item, judged=judged))
             except OSError as error:
                 problem = unread(target, error)
             except MemoryError:
                 problem = out_of_memory(target)
+            except WorkerFailed as error:  # as a file that fails part way: what was read stands, exit 2
+                problem = f"{error}; the run is incomplete"
         if problem is not None:
             [issue] = _unreadable(problem, stderr).issues
             reporter.finding(name, issue)
@@ -195,12 +209,6 @@ def _validate(args: argparse.Namespace, stdout: Output, stderr: TextIO) -> int:
         return USAGE
     if args.paths.count("-") > 1:
         stderr.write("caliper-schema: validate: standard input (-) can be read once\n")
-        return USAGE
-    if args.stream and args.jobs is not None and args.jobs > 1:
-        stderr.write(
-            "caliper-schema: --stream runs in one process (the stream rules read the documents in order);"
-            " leave out --jobs\n"
-        )
         return USAGE
     if args.xp_tolerance is not None and not args.stream:
         stderr.write(

@@ -1,4 +1,4 @@
-"""The work of ``validate`` without ``--stream``: one report a file, in this process or over worker processes.
+"""The work of ``validate`` over worker processes: a report a file, or (``--stream``) each document's verdict.
 
 With ``--jobs N`` (N > 1) the files are checked in N worker processes, and a long JSON Lines file (or
 standard input with ``--jsonl``) in chunks of lines. A file is cut here into spans of whole lines: its line
@@ -11,6 +11,10 @@ lines at a time. A worker checks a chunk into a :class:`~caliper_schema.reportin
 each file's report, and the statistics, are exactly those one process makes: the same issues shown, the
 same counts hidden, the same bytes written. Results are taken in the order the work was given, and no
 more than a few chunks a worker are in flight, so memory stays bounded whatever the input's length.
+
+With ``--stream``, a long JSON Lines file is cut the same way and each worker judges the documents of its
+spans (:func:`~caliper_schema.validation.streams.judge`); this process reads the file in order too, for the
+stream rules, and feeds each document with its verdict to the stream's checker (:func:`judged_items`).
 
 The pool forks: the workers start with the schemas this process has loaded, and nothing needs pickling but
 the work and its reports. It forks before any thread of its own starts (the executor starts its processes
@@ -28,11 +32,11 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, TypeVar, cast
 
 from caliper_schema.policy import Policy
 from caliper_schema.reporting import Cap, Report
-from caliper_schema.validation.parsing import no_document, parse_lines
+from caliper_schema.validation.parsing import Document, no_document, parse_lines
 from caliper_schema.validation.pipeline import JSON_LINES_SUFFIXES, validate_file, validate_reader
 from caliper_schema.validation.reading import Oversized, read_lines
 from caliper_schema.validation.statistics import (
@@ -46,6 +50,8 @@ from caliper_schema.validation.statistics import (
 # which a run of --jobs 1 (one file, a pre-commit hook) does not need.
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
+
+    from caliper_schema.validation.streams import Item, Judged
 
 OUT_OF_MEMORY = "not enough memory to check it (lower max-bytes in [tool.caliper-schema.limits])"
 CHUNK_BYTES = 1 << 20
@@ -258,6 +264,34 @@ def _span(target: Path, span: Span, room: int) -> Part:
         return _checked(lines, span.line, room, target)
 
 
+def _judge_span(target: Path, span: Span) -> list[tuple[int, Judged]] | str:
+    """``--stream``: each document of a span of a file judged as the stream's checker would judge it, with
+    its line (a line over the size limit is left to this process, which refuses it unread); or why the
+    span could not be read."""
+    from caliper_schema.validation.streams import from_lines, judge
+
+    assert _settings is not None
+    policy = _settings.policy
+    try:
+        with target.open("rb") as stream:
+            status = os.fstat(stream.fileno())
+            if (status.st_dev, status.st_ino) != span.identity:
+                return unread(target, OSError("it was replaced while it was read"))
+            stream.seek(span.start)
+            lines = read_lines(_Slice(stream, span.start, span.end), policy.limits.max_bytes)
+            items = from_lines(lines, str(target), limits=policy.limits, start=span.line, whole=False)
+            return [(item.line or 0, judge(item, policy)) for item in items if _judged_there(item)]
+    except OSError as error:
+        return unread(target, error)
+    except MemoryError:
+        return out_of_memory(target)
+
+
+def _judged_there(item: Item) -> bool:
+    """True for a line a worker judges: one read (not refused unread, nor the note of an empty file)."""
+    return not isinstance(item.payload, Document)
+
+
 def _no_document(settings: Settings) -> Part:
     """JSON Lines whose chunks held no document: ``json.empty``, as one process reports them."""
     coverage = settings.coverage(bounded=False)
@@ -290,7 +324,10 @@ class _Pool:
         global _settings
         _settings = self.settings
         future: Future[T] = Future()
-        future.set_result(work(*args))
+        try:
+            future.set_result(work(*args))
+        except Exception as error:  # reported as a worker's failure is, when its result is taken
+            future.set_exception(error)
         context = multiprocessing.get_context("fork")
         self.executor = ProcessPoolExecutor(
             self.jobs, mp_context=context, initializer=_start, initargs=(self.settings,)
@@ -364,6 +401,11 @@ class _File:
 def _is_lines(target: Target, settings: Settings) -> bool:
     if target is None:
         return settings.jsonl
+    return is_long_lines(target)
+
+
+def is_long_lines(target: Path) -> bool:
+    """True for a JSON Lines file long enough to be cut into chunks (over :data:`CHUNK_BYTES`)."""
     return target.suffix.lower() in JSON_LINES_SUFFIXES and size_of(target) > CHUNK_BYTES
 
 
@@ -463,19 +505,23 @@ def _chunked(name: str, target: Target, settings: Settings, pool: _Pool) -> Iter
 
 def _result(step: _Step) -> object:
     """What a step's work gave; a worker that died or raised is a :class:`WorkerFailed`."""
+    return _taken(step.work, step.target)
+
+
+def _taken(work: object, target: Target) -> object:
     from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 
-    if not isinstance(step.work, Future):
-        return step.work
+    if not isinstance(work, Future):
+        return work
     try:
-        return step.work.result()
+        return work.result()
     except BrokenProcessPool as error:
-        raise WorkerFailed(f"a worker process died while checking {_what(step.target)} ({error})") from None
+        raise WorkerFailed(f"a worker process died while checking {_what(target)} ({error})") from None
     except MemoryError:
-        raise WorkerFailed(f"a worker process ran out of memory with {_what(step.target)}") from None
+        raise WorkerFailed(f"a worker process ran out of memory with {_what(target)}") from None
     except Exception as error:  # any failure of a worker ends the run, named
-        raise WorkerFailed(f"a worker process failed on {_what(step.target)}: {error!r}") from None
+        raise WorkerFailed(f"a worker process failed on {_what(target)}: {error!r}") from None
 
 
 def pooled(targets: Iterable[tuple[str, Target | str]], settings: Settings, coverage: Coverage | None,
@@ -522,3 +568,50 @@ def pooled(targets: Iterable[tuple[str, Target | str]], settings: Settings, cove
         finished = True
     finally:  # interrupted, a worker failed, or the reader stopped: stop the workers now
         pool.stop(now=not finished)
+
+
+def judged_items(target: Path, settings: Settings, jobs: int) -> Iterator[tuple[Item, Judged | None]]:
+    """``--stream --jobs``: the documents of a JSON Lines file in order, each with its own verdict, reached by
+    ``jobs`` worker processes (None: one this process judges, a line refused unread). The file is read here
+    too, a line at a time, for the stream rules, which need the documents in order; the workers read their
+    spans of it themselves. A file that changes while it is read, or a worker that fails, is a
+    :class:`WorkerFailed`: never a verdict on part of a file. Raises :class:`OSError` when it cannot be read.
+    """
+    from caliper_schema.validation.streams import from_file
+
+    pool = _Pool(jobs, settings)
+    finished = False
+    try:
+        with target.open("rb") as stream:
+            spans = _spans(stream, jobs)
+            verdicts = _verdicts(target, spans, pool)
+            for item in from_file(target, limits=settings.policy.limits):
+                if not _judged_there(item):
+                    yield item, None
+                    continue
+                line, judged = next(verdicts, (None, None))
+                if line != item.line or judged is None:
+                    raise WorkerFailed(f"{_what(target)} changed while it was read")
+                yield item, judged
+            if next(verdicts, None) is not None:
+                raise WorkerFailed(f"{_what(target)} changed while it was read")
+        finished = True
+    finally:
+        pool.stop(now=not finished)
+
+
+def _verdicts(target: Path, spans: Iterator[Span], pool: _Pool) -> Iterator[tuple[int, Judged]]:
+    """The workers' verdicts on the spans, in order, a few spans a worker given ahead."""
+    queue: deque[Future[list[tuple[int, Judged]] | str]] = deque()
+    while True:
+        while len(queue) < IN_FLIGHT * pool.jobs:
+            span = next(spans, None)
+            if span is None:
+                break
+            queue.append(pool.submit(_judge_span, target, span))
+        if not queue:
+            return
+        result = _taken(queue.popleft(), target)
+        if isinstance(result, str):
+            raise WorkerFailed(result)
+        yield from cast("list[tuple[int, Judged]]", result)

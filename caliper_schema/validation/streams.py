@@ -49,7 +49,7 @@ from caliper_schema.policy import DEFAULT, Limits, Policy
 from caliper_schema.registry import load
 from caliper_schema.reporting import Issue, Severity, counted
 from caliper_schema.validation.dispatching import dispatch, is_envelope
-from caliper_schema.validation.parsing import Document, no_document, parse, parse_value, refused
+from caliper_schema.validation.parsing import MISSING, Document, no_document, parse, parse_value, refused
 from caliper_schema.validation.pipeline import JSON_LINES_SUFFIXES, document_issues
 from caliper_schema.validation.reading import Oversized, read_document, read_lines
 from caliper_schema.validation.rules import RULES
@@ -131,16 +131,46 @@ class Finding:
         return {"source": self.source, "document": self.document, **self.issue.to_dict()}
 
 
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """What the per-document pipeline said of one item, judged elsewhere (``validate --stream --jobs``: in a
+    worker process): its issues as the policy weighs them, and whether it parsed."""
+
+    issues: tuple[Issue, ...]
+    parsed: bool
+
+
+_UNPARSED = Document(MISSING)
+"""What :meth:`StreamChecker.feed` reads of a document judged elsewhere that did not parse: nothing."""
+
+
+def judge(item: Item, policy: Policy | None = None) -> Judged:
+    """The per-document verdict on one item, as :meth:`StreamChecker.feed` would reach it itself.
+
+    >>> judge(Item(b'{"type": "Event"}')).issues[0].rule, judge(Item(b"[")).parsed
+    ('schema.required', False)
+    """
+    policy = policy or DEFAULT
+    document = _document(item, policy)
+    return Judged(tuple(document_issues(document, policy)), document.parsed)
+
+
 # --- reading a stream ------------------------------------------------------------------------------------
 
 
 def from_lines(
-    data: bytes | str | Iterable[bytes] | BinaryIO, source: str | None = None, *, limits: Limits | None = None
+    data: bytes | str | Iterable[bytes | Oversized] | BinaryIO,
+    source: str | None = None,
+    *,
+    limits: Limits | None = None,
+    start: int = 1,
+    whole: bool = True,
 ) -> Iterator[Item]:
     """The documents of JSON Lines text, one a line (blank lines skipped); ``data`` may be an open binary
     file (standard input, a pipe), read a line at a time, each line no further than the size limit of
     ``limits``: a longer one is refused (``limit.size``) unread, and the lines after it are still read.
-    Text with no document at all is one, refused (``json.empty``).
+    Text with no document at all is one, refused (``json.empty``), unless ``whole`` is False (a part of a
+    file, its first line numbered ``start``).
 
     >>> [item.line for item in from_lines(b'{"a": 1}\\n\\n{"b": 2}\\n', "x.jsonl")]
     [1, 3]
@@ -156,7 +186,7 @@ def from_lines(
     else:
         lines = data
     read = False
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=start):
         if isinstance(raw, Oversized):
             read = True
             yield Item(refused(raw, limits, number), source, number)
@@ -165,7 +195,7 @@ def from_lines(
         if line.strip():
             read = True
             yield Item(line, source, number)
-    if not read:  # an empty file of a stream is an error, as an empty .json file is
+    if not read and whole:  # an empty file of a stream is an error, as an empty .json file is
         yield Item(no_document(), source, 1)
 
 
@@ -513,21 +543,32 @@ class StreamChecker:
 
     # -- feeding -------------------------------------------------------------------------------------------
 
-    def feed(self, item: Item | Payload) -> list[Finding]:
-        """Check the next document of the stream; its findings, and any an event of it lets conclude."""
+    def feed(self, item: Item | Payload, *, judged: Judged | None = None) -> list[Finding]:
+        """Check the next document of the stream; its findings, and any an event of it lets conclude.
+
+        ``judged``: the document's own verdict, reached elsewhere (:func:`judge`, in a worker process); the
+        document is then read here for the stream rules alone, and only when it parsed.
+        """
         item = item if isinstance(item, Item) else Item(item)
         index = self.documents
         self.documents += 1
-        document = _document(item, self.policy, checked=not self.check_documents)
-        if self.check_documents:
-            judged = document_issues(document, self.policy)  # weighed by the policy already
+        if judged is not None:
+            document = _document(item, self.policy, checked=True) if judged.parsed else _UNPARSED
+            issues = list(judged.issues)
         else:
-            judged = self.policy.judge(document.issues)
+            document = _document(item, self.policy, checked=not self.check_documents)
+            if self.check_documents:
+                issues = document_issues(document, self.policy)  # weighed by the policy already
+            else:
+                issues = self.policy.judge(document.issues)
+        return self._fed(item, index, document, issues)
+
+    def _fed(self, item: Item, index: int, document: Document, issues: list[Issue]) -> list[Finding]:
         findings: list[Finding] = []
-        if judged:
-            findings = [Finding(issue, item.source, index) for issue in judged]
+        if issues:
+            findings = [Finding(issue, item.source, index) for issue in issues]
             if self.coverage is not None:
-                self.coverage.count(judged)
+                self.coverage.count(issues)
         if not document.parsed:
             if self.coverage is not None:
                 self.coverage.add(parsed=False)
