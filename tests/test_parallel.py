@@ -457,14 +457,15 @@ def test_a_stream_judged_in_workers_writes_the_bytes_of_one_process(
         assert oversized == where["oversized"]
 
 
+def _broken_span(target: Path, span: parallel.Span) -> list[object]:
+    raise RuntimeError("boom")  # at module level: the workers find it by name, as they find the real one
+
+
 def test_a_stream_whose_worker_fails_is_exit_2_never_a_pass(
     sessions: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(target: Path, span: parallel.Span) -> list[object]:
-        raise RuntimeError("boom")
-
     monkeypatch.setattr(parallel, "CHUNK_BYTES", 16 * 1024)
-    monkeypatch.setattr(parallel, "_judge_span", broken)
+    monkeypatch.setattr(parallel, "_judge_span", _broken_span)
     status, out, err = _cli("validate", "--stream", "--jobs", "2", "--format", "json", str(sessions))
     assert status == 2
     assert f"caliper-schema: a worker process failed on '{sessions}': RuntimeError('boom')" in err
