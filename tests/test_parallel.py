@@ -431,17 +431,21 @@ def sessions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-@pytest.mark.parametrize("form", ["text", "json", "github"])
+@pytest.mark.parametrize(("form", "budget"), [("text", 10_000), ("json", 10_000), ("github", 10_000),
+                                              ("json", 3), ("text", 0)])  # fmt: skip
 def test_a_stream_judged_in_workers_writes_the_bytes_of_one_process(
     generated: tuple[Path, Path, dict[str, list[int]]],
     sessions: Path,
     form: str,
+    budget: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``--stream --jobs 2``: the documents judged in workers, in spans of 16 KiB (every kind of line of
-    ``generated`` at some boundary: oversized, blank, broken), the stream rules here; the same bytes."""
+    ``generated`` at some boundary: oversized, blank, broken), the stream rules here; the same bytes. With a
+    small ``STREAM_ISSUES`` budget, the documents of a span past it are judged here: the same bytes too."""
     target, config, where = generated
     monkeypatch.setattr(parallel, "CHUNK_BYTES", 16 * 1024)
+    monkeypatch.setattr(parallel, "STREAM_ISSUES", budget)
     common = ["--stream", "--statistics", "--config", str(config), "--format", form]
     common += [str(sessions), str(target)]
     one = _cli("validate", "--jobs", "1", *common)

@@ -264,9 +264,16 @@ def _span(target: Path, span: Span, room: int) -> Part:
         return _checked(lines, span.line, room, target)
 
 
-def _judge_span(target: Path, span: Span) -> list[tuple[int, Judged]] | str:
+STREAM_ISSUES = 10_000
+"""The most issues a worker sends back for one span of a ``--stream`` file; the documents after them are
+judged in this process instead (the worker sends the span's last line): memory stays bounded by this,
+however many issues a span of tiny broken lines holds (a megabyte of ``{}`` lines holds a million)."""
+
+
+def _judge_span(target: Path, span: Span) -> list[tuple[int, Judged | None]] | str:
     """``--stream``: each document of a span of a file judged as the stream's checker would judge it, with
-    its line (a line over the size limit is left to this process, which refuses it unread); or why the
+    its line (a line over the size limit is left to this process, which refuses it unread; so are the
+    documents after the first :data:`STREAM_ISSUES` issues: ``(the span's last line, None)``); or why the
     span could not be read."""
     from caliper_schema.validation.streams import from_lines, judge
 
@@ -280,7 +287,20 @@ def _judge_span(target: Path, span: Span) -> list[tuple[int, Judged]] | str:
             stream.seek(span.start)
             lines = read_lines(_Slice(stream, span.start, span.end), policy.limits.max_bytes)
             items = from_lines(lines, str(target), limits=policy.limits, start=span.line, whole=False)
-            return [(item.line or 0, judge(item, policy)) for item in items if _judged_there(item)]
+            found: list[tuple[int, Judged | None]] = []
+            held, last = 0, None
+            for item in items:
+                if not _judged_there(item):
+                    continue
+                if held < STREAM_ISSUES:
+                    judged = judge(item, policy)
+                    held += len(judged.issues)
+                    found.append((item.line or 0, judged))
+                else:
+                    last = item.line or 0
+            if last is not None:
+                found.append((last, None))  # the span's documents up to this line are the parent's to judge
+            return found
     except OSError as error:
         return unread(target, error)
     except MemoryError:
@@ -572,7 +592,8 @@ def pooled(targets: Iterable[tuple[str, Target | str]], settings: Settings, cove
 
 def judged_items(target: Path, settings: Settings, jobs: int) -> Iterator[tuple[Item, Judged | None]]:
     """``--stream --jobs``: the documents of a JSON Lines file in order, each with its own verdict, reached by
-    ``jobs`` worker processes (None: one this process judges, a line refused unread). The file is read here
+    ``jobs`` worker processes (None: one this process judges, a line refused unread or one past a span's
+    :data:`STREAM_ISSUES`). The file is read here
     too, a line at a time, for the stream rules, which need the documents in order; the workers read their
     spans of it themselves. A file that changes while it is read, or a worker that fails, is a
     :class:`WorkerFailed`: never a verdict on part of a file. Raises :class:`OSError` when it cannot be read.
@@ -585,11 +606,16 @@ def judged_items(target: Path, settings: Settings, jobs: int) -> Iterator[tuple[
         with target.open("rb") as stream:
             spans = _spans(stream, jobs)
             verdicts = _verdicts(target, spans, pool)
+            mine = 0  # documents up to this line are judged here: past a span's STREAM_ISSUES
             for item in from_file(target, limits=settings.policy.limits):
-                if not _judged_there(item):
+                if not _judged_there(item) or (item.line or 0) <= mine:
                     yield item, None
                     continue
                 line, judged = next(verdicts, (None, None))
+                if judged is None and line is not None and line >= (item.line or 0):
+                    mine = line
+                    yield item, None
+                    continue
                 if line != item.line or judged is None:
                     raise WorkerFailed(f"{_what(target)} changed while it was read")
                 yield item, judged
@@ -600,9 +626,9 @@ def judged_items(target: Path, settings: Settings, jobs: int) -> Iterator[tuple[
         pool.stop(now=not finished)
 
 
-def _verdicts(target: Path, spans: Iterator[Span], pool: _Pool) -> Iterator[tuple[int, Judged]]:
+def _verdicts(target: Path, spans: Iterator[Span], pool: _Pool) -> Iterator[tuple[int, Judged | None]]:
     """The workers' verdicts on the spans, in order, a few spans a worker given ahead."""
-    queue: deque[Future[list[tuple[int, Judged]] | str]] = deque()
+    queue: deque[Future[list[tuple[int, Judged | None]] | str]] = deque()
     while True:
         while len(queue) < IN_FLIGHT * pool.jobs:
             span = next(spans, None)
@@ -614,4 +640,4 @@ def _verdicts(target: Path, spans: Iterator[Span], pool: _Pool) -> Iterator[tupl
         result = _taken(queue.popleft(), target)
         if isinstance(result, str):
             raise WorkerFailed(result)
-        yield from cast("list[tuple[int, Judged]]", result)
+        yield from cast("list[tuple[int, Judged | None]]", result)
