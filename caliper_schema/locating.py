@@ -40,6 +40,15 @@ def escape(token: str) -> str:
     return token
 
 
+def unescape(token: str) -> str:
+    """The key one reference token of a JSON Pointer names (RFC 6901: ``~1`` is ``/``, then ``~0`` is ``~``).
+
+    >>> unescape("a~1b~01")
+    'a/b~1'
+    """
+    return token.replace("~1", "/").replace("~0", "~")
+
+
 def pointer(parent: str, token: str | int) -> str:
     """``parent`` extended by one key or index."""
     return f"{parent}/{escape(str(token))}"
@@ -293,7 +302,7 @@ def _element(text: str, idx: int, index: int | None, *, first: bool) -> tuple[in
 
 def _unescape(token: str) -> str | None:
     """The key a reference token names; None for a token Locator never writes (``~2``, ``a~``)."""
-    key = token.replace("~1", "/").replace("~0", "~")
+    key = unescape(token)
     return key if escape(key) == token else None
 
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import referencing
 
 from caliper_schema.locating import pointer as join
-from caliper_schema.locating import walk
+from caliper_schema.locating import unescape, walk
 
 BASE_URI = "https://caliper-schema.invalid/schemas/"
 ENVELOPE = BASE_URI + "envelope.json"
@@ -285,7 +285,7 @@ def _refs(node: Any) -> Iterator[str]:
 def _pointed(schema: Any, pointer: str) -> Any:
     """What the JSON Pointer ``pointer`` (RFC 6901, already percent-decoded) points at in ``schema``."""
     for token in pointer.split("/")[1:]:
-        key = token.replace("~1", "/").replace("~0", "~")
+        key = unescape(token)
         if isinstance(schema, list):
             schema = schema[int(key)] if key.isdigit() and int(key) < len(schema) else None
         elif isinstance(schema, dict):

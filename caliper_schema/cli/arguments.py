@@ -120,9 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
                        " quarter more)")  # fmt: skip
     check.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format")
     check.add_argument("--jobs", "-j", type=_jobs, metavar="N",
-                       help="check in N processes: files, and long JSON Lines files in chunks of lines; the"
-                       " output is the same (default: every core when the files hold 1 MiB or more, else"
-                       " 1; not with --stream, whose rules read the documents in order)")  # fmt: skip
+                       help="check in N processes: files, and long JSON Lines files in chunks of lines (with"
+                       " --stream, their documents; the stream rules stay in order here); the output is the"
+                       " same (default: every core when the files hold 1 MiB or more, else 1)")  # fmt: skip
     check.add_argument("--no-progress", action="store_true",
                        help="no progress bar (otherwise shown on a terminal's standard error when a run"
                        " lasts over a second; never in CI, in a pipe or with --format json)")  # fmt: skip

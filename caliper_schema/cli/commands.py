@@ -99,6 +99,11 @@ def _targets(args: argparse.Namespace, stderr: TextIO) -> Iterator[tuple[str, Ta
                 stderr.write(f"caliper-schema: {printable(reason)}\n")
 
 
+def _sizes(targets: list[tuple[str, Target]]) -> list[int]:
+    """Each target's bytes, as far as known (0: standard input, a device, one that could not be found)."""
+    return [0 if isinstance(target, str) else size_of(target) for _, target in targets]
+
+
 def _unreadable(reason: str, stderr: TextIO | Progress) -> Report:
     """Not read: an I/O error, named on stderr and in the report."""
     stderr.write(f"caliper-schema: {printable(reason)}\n")
@@ -110,7 +115,7 @@ def _each_file(args: argparse.Namespace, policy: Policy, reporter: Reporter, std
     settings = Settings(policy, jsonl=args.jsonl, statistics=args.statistics)
     coverage = settings.coverage()
     targets = list(_targets(args, stderr))
-    sizes = [0 if isinstance(target, str) else size_of(target) for _, target in targets]
+    sizes = _sizes(targets)
     jobs = args.jobs or auto_jobs(sizes)
     total = None if any(target is None for _, target in targets) else sum(sizes)
     enabled = wanted(stderr, asked=not args.no_progress and args.format != "json")
@@ -162,7 +167,7 @@ def _one_stream(args: argparse.Namespace, policy: Policy, reporter: Reporter, st
     checker = StreamChecker(policy, coverage=coverage)
     settings = Settings(policy)
     targets = list(_targets(args, stderr))
-    jobs = args.jobs or auto_jobs(0 if isinstance(target, str) else size_of(target) for _, target in targets)
+    jobs = args.jobs or auto_jobs(_sizes(targets))
     status = OK
 
     def report(findings: Iterable[Finding]) -> None:

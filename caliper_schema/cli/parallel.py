@@ -24,6 +24,7 @@ fails is never a pass: :class:`WorkerFailed`, which the command reports as an er
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import signal
@@ -247,21 +248,27 @@ class _Slice:
         return line
 
 
+@contextlib.contextmanager
+def _span_lines(target: Path, span: Span) -> Iterator[Iterator[bytes | Oversized]]:
+    """The lines of a span of a file, read here (raises OSError when it cannot be opened, or was replaced
+    since it was cut: another file is not read in its stead)."""
+    assert _settings is not None
+    with target.open("rb") as stream:
+        status = os.fstat(stream.fileno())
+        if (status.st_dev, status.st_ino) != span.identity:
+            raise OSError("it was replaced while it was read")
+        stream.seek(span.start)
+        yield read_lines(_Slice(stream, span.start, span.end), _settings.policy.limits.max_bytes)
+
+
 def _span(target: Path, span: Span, room: int) -> Part:
     """A span of a file read and checked here: the parent only cut the file, so that neither the lines nor
     the reading of them pass through it."""
-    assert _settings is not None
     try:
-        stream = target.open("rb")
+        with _span_lines(target, span) as lines:
+            return _checked(lines, span.line, room, target)
     except OSError as error:
         return Part(None, 0, None, unread(target, error))
-    with stream:
-        status = os.fstat(stream.fileno())
-        if (status.st_dev, status.st_ino) != span.identity:
-            return Part(None, 0, None, unread(target, OSError("it was replaced while it was read")))
-        stream.seek(span.start)
-        lines = read_lines(_Slice(stream, span.start, span.end), _settings.policy.limits.max_bytes)
-        return _checked(lines, span.line, room, target)
 
 
 STREAM_ISSUES = 10_000
@@ -279,17 +286,11 @@ def _judge_span(target: Path, span: Span) -> list[tuple[int, Judged | None]] | s
 
     assert _settings is not None
     policy = _settings.policy
+    found: list[tuple[int, Judged | None]] = []
+    held, last = 0, None
     try:
-        with target.open("rb") as stream:
-            status = os.fstat(stream.fileno())
-            if (status.st_dev, status.st_ino) != span.identity:
-                return unread(target, OSError("it was replaced while it was read"))
-            stream.seek(span.start)
-            lines = read_lines(_Slice(stream, span.start, span.end), policy.limits.max_bytes)
-            items = from_lines(lines, str(target), limits=policy.limits, start=span.line, whole=False)
-            found: list[tuple[int, Judged | None]] = []
-            held, last = 0, None
-            for item in items:
+        with _span_lines(target, span) as lines:
+            for item in from_lines(lines, str(target), limits=policy.limits, start=span.line, whole=False):
                 if not _judged_there(item):
                     continue
                 if held < STREAM_ISSUES:
@@ -298,13 +299,13 @@ def _judge_span(target: Path, span: Span) -> list[tuple[int, Judged | None]] | s
                     found.append((item.line or 0, judged))
                 else:
                     last = item.line or 0
-            if last is not None:
-                found.append((last, None))  # the span's documents up to this line are the parent's to judge
-            return found
     except OSError as error:
         return unread(target, error)
     except MemoryError:
         return out_of_memory(target)
+    if last is not None:
+        found.append((last, None))  # the span's documents up to this line are the parent's to judge
+    return found
 
 
 def _judged_there(item: Item) -> bool:

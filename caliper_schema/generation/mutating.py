@@ -41,7 +41,7 @@ from caliper_schema.generation.building import MAX_DEPTH, Builder, Site
 from caliper_schema.generation.drawing import Draw
 from caliper_schema.generation.faking import EPOCH, timestamp
 from caliper_schema.generation.planning import Choice, Const, Either, Real, Record, Slot, Text
-from caliper_schema.locating import parent_of, to_pointer, walk
+from caliper_schema.locating import parent_of, to_pointer, unescape, walk
 from caliper_schema.locating import pointer as join
 from caliper_schema.registry import BASE_URI, CALIPER_CONTEXT, load
 
@@ -96,7 +96,7 @@ class Target:
 
     def locate(self, where: str) -> tuple[Any, Any]:
         """The container holding ``where`` and the key or index in it."""
-        tokens = [t.replace("~1", "/").replace("~0", "~") for t in where.split("/")[1:]]
+        tokens = [unescape(token) for token in where.split("/")[1:]]
         node: Any = self.document
         for token in tokens[:-1]:
             node = node[int(token)] if isinstance(node, list) else node[token]
